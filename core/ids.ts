@@ -1,0 +1,29 @@
+// Run and poll identity. A run is one execution of a show (its id is the execution name), and a
+// poll id is "<runId>:<pollId>" so that re-running a show never mixes answers.
+
+/** Step Functions execution names: 1–80 chars of letters, digits, '-' and '_'. */
+export const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
+/** Show and poll ids as producers write them. */
+export const LOCAL_ID = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+/** Viewer identity: a UUID in the site, any short opaque token for other clients. '#' is reserved for item kinds. */
+export const REQUESTOR_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const POLL_ID = /^[A-Za-z0-9_-]{1,80}:[a-z0-9][a-z0-9_-]{0,39}$/;
+
+/** `<showId>-<UTC timestamp>`, e.g. cat-facts-20261125T061500Z; unique per second, like the CLI names executions. */
+export function makeRunId(showId: string, at: Date): string {
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+  return `${showId}-${stamp}`.slice(0, 80);
+}
+
+export function makePollId(runId: string, localPollId: string): string {
+  return `${runId}:${localPollId}`;
+}
+
+export function splitPollId(pollId: string): { runId: string; localPollId: string } | undefined {
+  if (!POLL_ID.test(pollId)) return undefined;
+  const at = pollId.lastIndexOf(':');
+  return { runId: pollId.slice(0, at), localPollId: pollId.slice(at + 1) };
+}

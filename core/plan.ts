@@ -1,0 +1,58 @@
+// Turns an execution input (a show, optionally with startAt) into the timeline the state machine
+// walks: absolute ask times computed once from the start, so hours of waiting never drift.
+import { makePollId } from './ids.ts';
+import { askAt, type ExecutionInput } from './show.ts';
+
+export interface PlannedPoll {
+  id: string;
+  runId: string;
+  pollId: string;
+  manual: boolean;
+  /** Offset from show start in seconds; null for manual polls. */
+  offsetSeconds: number | null;
+  /** Absolute ISO time to ask; null for manual polls. */
+  askAt: string | null;
+  question: string;
+  answers: string[];
+  correct?: number;
+  duration: number;
+  latencyGraceSeconds: number;
+}
+
+export interface ShowPlan {
+  runId: string;
+  showId: string;
+  title: string;
+  startAt: string;
+  latencyGraceSeconds: number;
+  polls: PlannedPoll[];
+}
+
+export function planShow(input: ExecutionInput, runId: string, now: Date): ShowPlan {
+  const start = input.startAt ? new Date(input.startAt) : now;
+  return {
+    runId,
+    showId: input.id,
+    title: input.title,
+    startAt: start.toISOString(),
+    latencyGraceSeconds: input.latencyGraceSeconds,
+    polls: input.polls.map((poll) => {
+      const at = askAt(poll);
+      const offset = at.kind === 'offset' ? at.seconds : null;
+      const planned: PlannedPoll = {
+        id: poll.id,
+        runId,
+        pollId: makePollId(runId, poll.id),
+        manual: at.kind === 'manual',
+        offsetSeconds: offset,
+        askAt: offset === null ? null : new Date(start.getTime() + offset * 1000).toISOString(),
+        question: poll.question,
+        answers: poll.answers,
+        duration: poll.duration,
+        latencyGraceSeconds: input.latencyGraceSeconds,
+      };
+      if (poll.correct !== undefined) planned.correct = poll.correct;
+      return planned;
+    }),
+  };
+}

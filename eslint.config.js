@@ -1,0 +1,43 @@
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: [
+      'node_modules/',
+      '.showrunner/',
+      'site/dist/',
+      'cdk.out/',
+      'coverage/',
+      'bench/results/',
+      'test-results/',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The domain core stays pure: no SDK, no I/O (a unit test checks the same thing).
+    files: ['core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@aws-sdk/*', 'node:*', 'fs', 'http', 'net', 'child_process'],
+              message: 'core/ does no I/O',
+            },
+          ],
+        },
+      ],
+    },
+  },
+);

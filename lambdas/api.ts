@@ -1,0 +1,152 @@
+// The viewer REST API: one Middy router Lambda behind API Gateway (REST, proxy integration).
+//   POST /requestor-put   {poll_id, requestor_id, answer}  → 201 the stored answer
+//   GET  /requestor-get   ?requestor_id=&limit=&cursor=     → 200 {items, next_cursor}
+//   GET  /poll-get        ?poll_id=                          → 200 the poll with its counts
+// Locally the same module is invoked by local/api with API Gateway v1 proxy events.
+import middy from '@middy/core';
+import httpCors from '@middy/http-cors';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpRouterHandler from '@middy/http-router';
+import httpSecurityHeaders from '@middy/http-security-headers';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { BadRequestError, PayloadTooLargeError, formatPath } from '../core/errors.ts';
+import { POLL_ID, REQUESTOR_ID } from '../core/ids.ts';
+import { viewPoll } from '../core/poll.ts';
+import { PollStore } from '../store/polls.ts';
+import { getIntFromEnv, getOriginsFromEnv, getStringFromEnv } from './config.ts';
+import { jsonErrors } from './http-errors.ts';
+
+const config = {
+  tableName: getStringFromEnv(process.env, 'TABLE_NAME'),
+  corsOrigins: getOriginsFromEnv(process.env, 'CORS_ORIGINS'),
+  maxBodyBytes: getIntFromEnv(process.env, 'MAX_BODY_BYTES', 4096, 256, 1_048_576),
+};
+
+const store = new PollStore(
+  DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+  config.tableName,
+);
+
+const pollId = z
+  .string({ error: 'expected a string' })
+  .regex(POLL_ID, { error: 'expected "<runId>:<pollId>"' });
+const requestorId = z
+  .string({ error: 'expected a string' })
+  .regex(REQUESTOR_ID, { error: "expected 1–64 letters, digits, '-' or '_' (a UUID)" });
+
+const VoteBody = z.strictObject(
+  {
+    poll_id: pollId,
+    requestor_id: requestorId,
+    answer: z
+      .number({ error: 'expected the index of an answer (number)' })
+      .int({ error: 'expected a whole number' })
+      .min(0, { error: 'expected an index ≥ 0' }),
+  },
+  { error: 'expected a JSON object' },
+);
+
+const HistoryQuery = z.strictObject({
+  requestor_id: requestorId,
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, { error: 'expected a whole number from 1 to 100' })
+    .transform(Number)
+    .pipe(z.number().min(1, { error: 'expected 1 to 100' }).max(100, { error: 'expected 1 to 100' }))
+    .default(20),
+  cursor: z.string().max(2048, { error: 'too long' }).optional(),
+});
+
+const PollQuery = z.strictObject({ poll_id: pollId });
+
+/** Validates with the contract's error shape: the message names the first bad field. */
+function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'body' | 'query'): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    throw new BadRequestError(`${formatPath([...issue.path, issue.keys[0]!])}: unknown field`);
+  }
+  const path = issue.path.length > 0 ? formatPath(issue.path) : where;
+  const missing = issue.code === 'invalid_type' && valueAt(value, issue.path) === undefined;
+  const message = missing ? 'required' : issue.message;
+  throw new BadRequestError(`${path}: ${message}`);
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let at = value;
+  for (const key of path)
+    at = at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined;
+  return at;
+}
+
+function jsonBody(event: APIGatewayProxyEvent): unknown {
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text) > config.maxBodyBytes) throw new PayloadTooLargeError(config.maxBodyBytes);
+  if (text.trim() === '') throw new BadRequestError('body: required (a JSON object)');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadRequestError('body: not valid JSON');
+  }
+}
+
+/** Repeated query parameters are an error, not "last one wins". */
+function query(event: APIGatewayProxyEvent): Record<string, string> {
+  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
+    if (values && values.length > 1) throw new BadRequestError(`${name}: given more than once`);
+  }
+  return { ...(event.queryStringParameters as Record<string, string> | null) };
+}
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+  body: JSON.stringify(body),
+});
+
+export async function putAnswer(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const vote = parse(VoteBody, jsonBody(event), 'body');
+  const stored = await store.recordVote(vote.poll_id, vote.requestor_id, vote.answer, new Date());
+  return json(201, stored);
+}
+
+export async function getHistory(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const q = parse(HistoryQuery, query(event), 'query');
+  return json(200, await store.history(q.requestor_id, q.limit, q.cursor));
+}
+
+export async function getPoll(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  const q = parse(PollQuery, query(event), 'query');
+  const poll = await store.requirePoll(q.poll_id);
+  const live = poll.state === 'open' ? await store.tally(poll.pollId, poll.answers.length) : [];
+  return json(200, viewPoll(poll, live, new Date()));
+}
+
+export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  .use(httpHeaderNormalizer())
+  .use(
+    httpCors({
+      origins: config.corsOrigins,
+      methods: 'GET,POST,OPTIONS',
+      headers: 'Content-Type',
+      maxAge: 600,
+      // API Gateway answers preflights in the cloud; the local adapter relies on this.
+      disableBeforePreflightResponse: false,
+    }),
+  )
+  .use(httpSecurityHeaders())
+  .use(jsonErrors())
+  .handler(
+    httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
+      routes: [
+        { method: 'POST', path: '/requestor-put', handler: putAnswer },
+        { method: 'GET', path: '/requestor-get', handler: getHistory },
+        { method: 'GET', path: '/poll-get', handler: getPoll },
+      ],
+    }),
+  );

@@ -1,0 +1,44 @@
+// Lambda configuration, read from the environment once per cold start and checked, so a
+// misconfigured deployment fails at init with the variable's name instead of on a request.
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function getStringFromEnv(env: NodeJS.ProcessEnv, name: string, fallback?: string): string {
+  const value = env[name]?.trim();
+  if (value) return value;
+  if (fallback !== undefined) return fallback;
+  throw new ConfigError(`${name}: environment variable is required`);
+}
+
+export function getIntFromEnv(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** CORS_ORIGINS: comma-separated origins ("https://example.com,http://127.0.0.1:3000") or "*". */
+export function getOriginsFromEnv(env: NodeJS.ProcessEnv, name: string): string[] {
+  const raw = getStringFromEnv(env, name, '*');
+  const origins = raw
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(`${name}: "${origin}" is not an origin (scheme://host[:port], no path)`);
+    }
+  }
+  return origins;
+}

@@ -1,0 +1,88 @@
+// `npm start`: runs the whole local stack in the foreground until Ctrl-C.
+import { parseArgs } from 'node:util';
+import { startLocalStack } from './server.ts';
+
+const HELP = `Usage: npm start -- [options]
+
+Runs showrunner locally: the viewer site, the REST API, and the AWS emulators
+(DynamoDB today) on one edge endpoint, with state kept under the data directory.
+
+Options:
+  --no-demo          do not run the demo show
+  --data-dir DIR     where state is kept (default: .showrunner, or SHOWRUNNER_DATA_DIR)
+  -h, --help         show this help
+
+Environment:
+  PORT        app server port (default 3000)
+  EDGE_PORT   AWS edge endpoint port (default 4566)
+  HOST        interface to bind (default 127.0.0.1)
+`;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name]?.trim();
+  if (!raw) return fallback;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535)
+    throw new UsageError(`${name}: expected a port number 0–65535, got "${raw}"`);
+  return port;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      demo: { type: 'boolean', default: true },
+      'no-demo': { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowNegative: true,
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const stack = await startLocalStack({
+    port: portFromEnv('PORT', 3000),
+    edgePort: portFromEnv('EDGE_PORT', 4566),
+    host: process.env.HOST?.trim() || '127.0.0.1',
+    dataDir: values['data-dir'] ?? (process.env.SHOWRUNNER_DATA_DIR?.trim() || '.showrunner'),
+    demo: values.demo && !values['no-demo'],
+  });
+  console.log(`ready: open ${stack.appUrl}/ (Ctrl-C stops)`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    stack.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`showrunner: ${(error as Error).message}\n\n${HELP}`);
+    process.exit(2);
+  }
+  if ((error as { code?: string }).code === 'EADDRINUSE') {
+    console.error(
+      `showrunner: ${(error as Error).message} — is another local stack running? Set PORT / EDGE_PORT to use other ports.`,
+    );
+    process.exit(1);
+  }
+  console.error(error);
+  process.exit(1);
+});
