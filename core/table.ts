@@ -16,6 +16,8 @@ export const TABLE = {
 
 export const POLL_ITEM_KEY = '#poll';
 export const TALLY_ITEM_KEY = '#tally';
+/** The pointer to the most recently opened poll, for viewers who join mid-poll: partition '#current'. */
+export const CURRENT_POLL_PARTITION = '#current';
 /** Answers are kept 90 days, like Step Functions keeps execution history. */
 export const ANSWER_TTL_SECONDS = 90 * 24 * 3600;
 

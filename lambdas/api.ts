@@ -2,6 +2,7 @@
 //   POST /requestor-put   {poll_id, requestor_id, answer}  → 201 the stored answer
 //   GET  /requestor-get   ?requestor_id=&limit=&cursor=     → 200 {items, next_cursor}
 //   GET  /poll-get        ?poll_id=                          → 200 the poll with its counts
+//   GET  /poll-current                                       → 200 the latest opened poll (for late joiners)
 // Locally the same module is invoked by local/api with API Gateway v1 proxy events.
 import middy from '@middy/core';
 import httpCors from '@middy/http-cors';
@@ -12,7 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { BadRequestError, PayloadTooLargeError, formatPath } from '../core/errors.ts';
+import { BadRequestError, NotFoundError, PayloadTooLargeError, formatPath } from '../core/errors.ts';
 import { POLL_ID, REQUESTOR_ID } from '../core/ids.ts';
 import { viewPoll } from '../core/poll.ts';
 import { PollStore } from '../store/polls.ts';
@@ -127,6 +128,14 @@ export async function getPoll(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   return json(200, viewPoll(poll, live, new Date()));
 }
 
+export async function getCurrentPoll(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  parse(z.strictObject({}), query(event), 'query');
+  const poll = await store.getCurrentPoll();
+  if (!poll) throw new NotFoundError('no_poll', 'no poll has been asked yet');
+  const live = poll.state === 'open' ? await store.tally(poll.pollId, poll.answers.length) : [];
+  return json(200, viewPoll(poll, live, new Date()));
+}
+
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
   .use(httpHeaderNormalizer())
   .use(
@@ -147,6 +156,7 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
         { method: 'POST', path: '/requestor-put', handler: putAnswer },
         { method: 'GET', path: '/requestor-get', handler: getHistory },
         { method: 'GET', path: '/poll-get', handler: getPoll },
+        { method: 'GET', path: '/poll-current', handler: getCurrentPoll },
       ],
     }),
   );

@@ -90,6 +90,7 @@ export async function open(poll: Pick<PlannedPoll, keyof z.output<typeof Planned
   };
   if (poll.correct !== undefined) record.correct = poll.correct;
   const stored = await store.openPoll(record);
+  await store.setCurrentPoll(stored.pollId);
   const cue = encodeCue(pollCue(stored.pollId, { ...stored, duration: poll.duration }));
   return {
     pollId: stored.pollId,

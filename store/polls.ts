@@ -13,7 +13,7 @@ import {
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BadRequestError, ConflictError, NotFoundError } from '../core/errors.ts';
 import { assertVoteAllowed, countAnswers, emptyCounts, type PollRecord } from '../core/poll.ts';
-import { ANSWER_TTL_SECONDS, POLL_ITEM_KEY, TABLE, TALLY_ITEM_KEY } from '../core/table.ts';
+import { ANSWER_TTL_SECONDS, CURRENT_POLL_PARTITION, POLL_ITEM_KEY, TABLE, TALLY_ITEM_KEY } from '../core/table.ts';
 
 export interface StoredAnswer {
   poll_id: string;
@@ -145,6 +145,23 @@ export class PollStore {
       if (error instanceof ConditionalCheckFailedException) return this.requirePoll(record.pollId);
       throw error;
     }
+  }
+
+  /** Points viewers who join late at this poll (the latest opened wins). */
+  async setCurrentPoll(pollId: string): Promise<void> {
+    await this.#db.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: { poll_id: CURRENT_POLL_PARTITION, requestor_id: POLL_ITEM_KEY, current_poll_id: pollId },
+      }),
+    );
+  }
+
+  async getCurrentPoll(): Promise<PollRecord | undefined> {
+    const { Item } = await this.#db.send(
+      new GetCommand({ TableName: this.#table, Key: { poll_id: CURRENT_POLL_PARTITION, requestor_id: POLL_ITEM_KEY } }),
+    );
+    return typeof Item?.current_poll_id === 'string' ? this.getPoll(Item.current_poll_id) : undefined;
   }
 
   /** Records one vote per viewer; throws the 400/404/409 the API returns. */
