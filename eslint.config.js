@@ -12,6 +12,7 @@ export default tseslint.config(
       'coverage/',
       'bench/results/',
       'test-results/',
+      'test/fixtures/',
     ],
   },
   js.configs.recommended,
