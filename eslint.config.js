@@ -25,6 +25,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['site/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     // The domain core stays pure: no SDK, no I/O (a unit test checks the same thing).
     files: ['core/**/*.ts'],
     rules: {

@@ -3,6 +3,7 @@
 // stream. Programs reach the emulators through the standard AWS_ENDPOINT_URL variable, so the
 // Lambda handlers, the CLI and the state machine run unchanged.
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Server } from 'node:http';
 import { apiRoute, type ProxyHandler } from './api/index.ts';
@@ -17,6 +18,9 @@ import {
   type EdgeService,
 } from './http.ts';
 import { TABLE } from '../core/table.ts';
+import { staticSiteRoute } from './static.ts';
+
+const SITE_DIR = fileURLToPath(new URL('../site/dist', import.meta.url));
 
 export interface LocalStackOptions {
   /** App server port (site, /api, /live, /config.json); 0 picks a free one. */
@@ -57,23 +61,6 @@ function configRoute(config: () => Record<string, unknown>): AppRoute {
   };
 }
 
-function placeholderSite(appUrl: string): AppRoute {
-  return {
-    prefix: '/',
-    handle(req, res) {
-      if (req.url !== '/' && req.url !== '/index.html') {
-        sendJson(res, 404, { error: { code: 'not_found', message: `nothing at ${req.url}` } });
-        return;
-      }
-      const page = `<!doctype html><meta charset="utf-8"><title>showrunner (local)</title>
-<h1>showrunner local stack</h1><p>The viewer site is not built yet. API: <code>${appUrl}/api/</code>,
-config: <a href="/config.json">/config.json</a>.</p>`;
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(page);
-    },
-  };
-}
-
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? ((line: string) => console.log(line));
   const host = options.host ?? '127.0.0.1';
@@ -110,7 +97,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     routes.push(
       apiRoute('/api/', api.handler),
       configRoute(() => ({ apiUrl, playbackUrl: null, player: 'hls.js' })),
-      placeholderSite(appUrl),
+      staticSiteRoute(
+        SITE_DIR,
+        () => `The viewer site is not built: run \`npm run build\` (npm start does it).\n`,
+      ),
     );
 
     log(`showrunner local stack (data in ${dataDir})`);

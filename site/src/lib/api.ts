@@ -1,0 +1,123 @@
+// The REST API client. Failures become an ApiFailure whose `words` a viewer can read.
+
+export interface PollView {
+  poll_id: string;
+  question: string;
+  answers: string[];
+  state: 'open' | 'closed';
+  counts: number[];
+  total: number;
+  correct?: number;
+  closes_at: string;
+}
+
+export interface HistoryItem {
+  poll_id: string;
+  answer: number;
+  answered_at: string;
+  question?: string;
+  answers?: string[];
+  state?: 'open' | 'closed';
+  correct?: number;
+}
+
+export interface HistoryPage {
+  items: HistoryItem[];
+  next_cursor: string | null;
+}
+
+export class ApiFailure extends Error {
+  override readonly name = 'ApiFailure';
+  readonly status: number;
+  readonly code: string;
+  /** True when the server could not be reached at all (network down, server stopped). */
+  readonly unreachable: boolean;
+  constructor(status: number, code: string, message: string, unreachable = false) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.unreachable = unreachable;
+  }
+
+  get words(): string {
+    if (this.unreachable) return "Can't reach the show server. Check your connection — we keep trying.";
+    switch (this.code) {
+      case 'poll_closed':
+        return 'Too late — this question is closed.';
+      case 'already_answered':
+        return 'You already answered this question.';
+      case 'unknown_poll':
+        return 'This question is no longer available.';
+      default:
+        return this.status >= 500 ? 'The show server had a problem. Please try again.' : this.message;
+    }
+  }
+}
+
+export class ApiClient {
+  readonly #base: string;
+  readonly #timeoutMs: number;
+
+  constructor(base: string, timeoutMs = 8000) {
+    this.#base = base;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  async #request<T>(path: string, init: RequestInit = {}): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.#base}${path}`, {
+        ...init,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch {
+      throw new ApiFailure(0, 'unreachable', 'network error', true);
+    }
+    let body: unknown = null;
+    try {
+      body = await response.json();
+    } catch {
+      // a proxy's HTML error page, or an empty body
+    }
+    if (!response.ok) {
+      const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
+      // A gateway answering for a stopped server counts as unreachable.
+      const unreachable = response.status === 502 || response.status === 503 || response.status === 504;
+      throw new ApiFailure(
+        response.status,
+        error?.code ?? 'error',
+        error?.message ?? `HTTP ${response.status}`,
+        unreachable,
+      );
+    }
+    return body as T;
+  }
+
+  answer(pollId: string, requestorId: string, answer: number): Promise<unknown> {
+    return this.#request('/requestor-put', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ poll_id: pollId, requestor_id: requestorId, answer }),
+    });
+  }
+
+  poll(pollId: string): Promise<PollView> {
+    return this.#request(`/poll-get?poll_id=${encodeURIComponent(pollId)}`);
+  }
+
+  /** The latest opened poll, or null before any. */
+  async current(): Promise<PollView | null> {
+    try {
+      return await this.#request<PollView>('/poll-current');
+    } catch (error) {
+      if (error instanceof ApiFailure && error.code === 'no_poll') return null;
+      throw error;
+    }
+  }
+
+  history(requestorId: string, cursor: string | null, limit = 10): Promise<HistoryPage> {
+    const params = new URLSearchParams({ requestor_id: requestorId, limit: String(limit) });
+    if (cursor) params.set('cursor', cursor);
+    return this.#request(`/requestor-get?${params}`);
+  }
+}

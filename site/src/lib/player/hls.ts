@@ -1,0 +1,91 @@
+// hls.js adapter (local streams). hls.js turns each ID3 tag into a VTTCue on a hidden metadata
+// track, with cue.startTime already mapped to the media time of the frame whose PTS it carries;
+// cues arrive before the playhead reaches them, which is what frame-exact display needs.
+import Hls, { type ErrorData, type Events } from 'hls.js/light';
+import { IVS_METADATA_OWNER, type Player, type PlayerEvents } from './types.ts';
+
+interface Id3CueValue {
+  key: string;
+  info?: string;
+  data: ArrayBuffer | string;
+}
+
+const RETRY_MS = 3000;
+const decoder = new TextDecoder();
+
+export async function createHlsPlayer(
+  video: HTMLVideoElement,
+  url: string,
+  events: PlayerEvents,
+): Promise<Player> {
+  if (!Hls.isSupported())
+    throw new Error('This browser cannot play the stream (no Media Source Extensions).');
+  const seen = new WeakSet<TextTrackCue>();
+  let hls: Hls | undefined;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  let destroyed = false;
+
+  const collectCues = () => {
+    for (const track of Array.from(video.textTracks)) {
+      if (track.kind !== 'metadata') continue;
+      if (track.mode === 'disabled') track.mode = 'hidden';
+      for (const cue of Array.from(track.cues ?? [])) {
+        if (seen.has(cue)) continue;
+        seen.add(cue);
+        const value = (cue as VTTCue & { value?: Id3CueValue }).value;
+        if (
+          value?.key !== 'PRIV' ||
+          value.info !== IVS_METADATA_OWNER ||
+          !(value.data instanceof ArrayBuffer)
+        )
+          continue;
+        events.cue({ mediaTime: cue.startTime, payload: decoder.decode(value.data) });
+      }
+    }
+  };
+  const poll = setInterval(collectCues, 250);
+
+  const start = () => {
+    if (destroyed) return;
+    hls?.destroy();
+    hls = new Hls({ enableID3MetadataCues: true, liveSyncDurationCount: 3 });
+    hls.on(Hls.Events.FRAG_PARSING_METADATA, () => queueMicrotask(collectCues));
+    hls.on(Hls.Events.BUFFER_APPENDED, collectCues);
+    hls.on(Hls.Events.MANIFEST_PARSED, () => {
+      events.status({ kind: 'playing' });
+      video.play().catch(() => {
+        // Autoplay with sound is refused until the viewer interacts: play muted, they can unmute.
+        video.muted = true;
+        void video.play().catch(() => undefined);
+      });
+    });
+    hls.on(Hls.Events.ERROR, (_event: Events.ERROR, data: ErrorData) => {
+      if (!data.fatal) return;
+      const offline = data.type === Hls.ErrorTypes.NETWORK_ERROR;
+      events.status(
+        offline
+          ? {
+              kind: 'offline',
+              message: 'The stream is offline right now. We reconnect as soon as it is back.',
+            }
+          : { kind: 'error', message: 'The stream could not be played. Retrying…' },
+      );
+      clearTimeout(retry);
+      retry = setTimeout(start, RETRY_MS);
+    });
+    hls.loadSource(url);
+    hls.attachMedia(video);
+  };
+  events.status({ kind: 'loading' });
+  start();
+
+  return {
+    video,
+    destroy() {
+      destroyed = true;
+      clearInterval(poll);
+      clearTimeout(retry);
+      hls?.destroy();
+    },
+  };
+}

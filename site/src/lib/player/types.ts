@@ -1,0 +1,28 @@
+// The Player port: whatever plays the stream delivers our timed-metadata cues as
+// {mediaTime, payload}, where mediaTime is the media time of the video frame the cue is stamped on.
+
+/** IVS PutMetadata payloads travel as ID3 PRIV frames with this owner; any other ID3 is ignored. */
+export const IVS_METADATA_OWNER = 'metadata.live-video.net';
+
+export interface TimedCue {
+  mediaTime: number;
+  payload: string;
+}
+
+export type PlayerStatus =
+  | { kind: 'loading' }
+  | { kind: 'playing' }
+  | { kind: 'offline'; message: string }
+  | { kind: 'error'; message: string };
+
+export interface PlayerEvents {
+  cue(cue: TimedCue): void;
+  status(status: PlayerStatus): void;
+}
+
+export interface Player {
+  readonly video: HTMLVideoElement;
+  destroy(): void;
+}
+
+export type PlayerFactory = (video: HTMLVideoElement, url: string, events: PlayerEvents) => Promise<Player>;
