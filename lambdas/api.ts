@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { BadRequestError, NotFoundError, PayloadTooLargeError, formatPath } from '../core/errors.ts';
 import { POLL_ID, REQUESTOR_ID } from '../core/ids.ts';
 import { viewPoll } from '../core/poll.ts';
-import { PollStore } from '../store/polls.ts';
+import { PollCache, PollStore } from '../store/polls.ts';
 import { getIntFromEnv, getOriginsFromEnv, getStringFromEnv } from './config.ts';
 import { jsonErrors } from './http-errors.ts';
 
@@ -24,12 +24,15 @@ const config = {
   tableName: getStringFromEnv(process.env, 'TABLE_NAME'),
   corsOrigins: getOriginsFromEnv(process.env, 'CORS_ORIGINS'),
   maxBodyBytes: getIntFromEnv(process.env, 'MAX_BODY_BYTES', 4096, 256, 1_048_576),
+  /** How long a container reuses a poll item it has read (0 turns the cache off). */
+  pollCacheMs: getIntFromEnv(process.env, 'POLL_CACHE_MS', 1000, 0, 60_000),
 };
 
 const store = new PollStore(
   DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
   config.tableName,
 );
+const polls = new PollCache(store, config.pollCacheMs);
 
 const pollId = z
   .string({ error: 'expected a string' })
@@ -112,7 +115,8 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
 
 export async function putAnswer(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const vote = parse(VoteBody, jsonBody(event), 'body');
-  const stored = await store.recordVote(vote.poll_id, vote.requestor_id, vote.answer, new Date());
+  const poll = await polls.require(vote.poll_id);
+  const stored = await store.recordVote(poll, vote.requestor_id, vote.answer, new Date());
   return json(201, stored);
 }
 

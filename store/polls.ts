@@ -164,10 +164,13 @@ export class PollStore {
     return typeof Item?.current_poll_id === 'string' ? this.getPoll(Item.current_poll_id) : undefined;
   }
 
-  /** Records one vote per viewer; throws the 400/404/409 the API returns. */
-  async recordVote(pollId: string, requestorId: string, answer: number, now: Date): Promise<StoredAnswer> {
-    const poll = await this.requirePoll(pollId);
+  /**
+   * Records one vote per viewer: the conditional put, then the counter ADD. Throws the 400/409 the
+   * API returns. The caller looks the poll up (possibly through PollCache).
+   */
+  async recordVote(poll: PollRecord, requestorId: string, answer: number, now: Date): Promise<StoredAnswer> {
     assertVoteAllowed(poll, answer, now);
+    const pollId = poll.pollId;
     const item: StoredAnswer = {
       poll_id: pollId,
       requestor_id: requestorId,
@@ -303,5 +306,36 @@ export class PollStore {
       }
     }
     return found;
+  }
+}
+
+/**
+ * Poll items seen by one Lambda container, kept `ttlMs`. A poll's question, answers and closes_at
+ * never change once opened, and votes past closes_at are refused from the cached item too, so
+ * the only staleness is a poll closed before its time, which can take votes for up to `ttlMs`.
+ * Unknown polls are not cached: one may be opened a moment later.
+ */
+export class PollCache {
+  readonly #store: PollStore;
+  readonly #ttlMs: number;
+  readonly #maxEntries: number;
+  readonly #entries = new Map<string, { poll: PollRecord; until: number }>();
+
+  constructor(store: PollStore, ttlMs: number, maxEntries = 1000) {
+    this.#store = store;
+    this.#ttlMs = ttlMs;
+    this.#maxEntries = maxEntries;
+  }
+
+  async require(pollId: string, now = Date.now()): Promise<PollRecord> {
+    const hit = this.#entries.get(pollId);
+    if (hit && hit.until > now) return hit.poll;
+    const poll = await this.#store.requirePoll(pollId);
+    if (this.#ttlMs > 0) {
+      this.#entries.delete(pollId);
+      if (this.#entries.size >= this.#maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
+      this.#entries.set(pollId, { poll, until: now + this.#ttlMs });
+    }
+    return poll;
   }
 }

@@ -1,0 +1,117 @@
+// /poll-get reads one tally item, whatever the number of votes; the seed demo counted every
+// answer on each read. Both are measured on the same poll at 1k, 10k and 100k votes.
+import { BatchWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient as DocClient } from '@aws-sdk/lib-dynamodb';
+import { percentile, round, openBenchPoll, storeFor } from './lib.ts';
+import type { StackProcess } from '../test/support/stack.ts';
+
+export interface PollGetRow {
+  votes: number;
+  tally_ms: number;
+  recount_ms: number;
+  ratio: number;
+}
+
+const TABLE = 'showrunner-polls';
+
+/** Loads answer items in batches of 25 (as BatchWriteItem allows) and sets the tally to match. */
+async function loadVotes(
+  db: DynamoDBDocumentClient,
+  pollId: string,
+  from: number,
+  to: number,
+): Promise<void> {
+  const counts = [0, 0, 0, 0];
+  const now = Date.now();
+  const batches: Array<Array<Record<string, unknown>>> = [];
+  for (let i = from; i < to; i += 25) {
+    const items = [];
+    for (let k = i; k < Math.min(to, i + 25); k++) {
+      counts[k % 4]!++;
+      items.push({
+        PutRequest: {
+          Item: {
+            poll_id: pollId,
+            requestor_id: `v${k}`,
+            answer: k % 4,
+            timestamp_created: now + k,
+            timestamp_ttl: 0,
+          },
+        },
+      });
+    }
+    batches.push(items);
+  }
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < batches.length) {
+        let items: Array<Record<string, unknown>> | undefined = batches[next++];
+        while (items && items.length > 0) {
+          const out = await db.send(new BatchWriteCommand({ RequestItems: { [TABLE]: items as never } }));
+          items = out.UnprocessedItems?.[TABLE] as Array<Record<string, unknown>> | undefined;
+        }
+      }
+    }),
+  );
+  await db.send(
+    new UpdateCommand({
+      TableName: TABLE,
+      Key: { poll_id: pollId, requestor_id: '#tally' },
+      UpdateExpression: 'ADD c0 :a, c1 :b, c2 :c, c3 :d',
+      ExpressionAttributeValues: { ':a': counts[0], ':b': counts[1], ':c': counts[2], ':d': counts[3] },
+    }),
+  );
+}
+
+async function timeIt(times: number, fn: () => Promise<unknown>): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const t = performance.now();
+    await fn();
+    samples.push(performance.now() - t);
+  }
+  samples.sort((a, b) => a - b);
+  return percentile(samples, 50);
+}
+
+export async function benchPollGet(
+  stack: StackProcess,
+  sizes = [1_000, 10_000, 100_000],
+  log = (_: string) => {},
+): Promise<PollGetRow[]> {
+  const store = storeFor(stack.edgeUrl);
+  const db = DocClient.from(
+    new DynamoDBClient({
+      endpoint: stack.edgeUrl,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'b', secretAccessKey: 'b' },
+    }),
+  );
+  const pollId = 'bench-pollget:q';
+  await openBenchPoll(store, pollId);
+  const rows: PollGetRow[] = [];
+  let loaded = 0;
+  for (const size of sizes) {
+    log(`poll_get: loading votes ${loaded}…${size}`);
+    await loadVotes(db, pollId, loaded, size);
+    loaded = size;
+    const tally_ms = await timeIt(30, async () => {
+      const r = await fetch(`${stack.apiUrl}/poll-get?poll_id=${pollId}`);
+      const body = (await r.json()) as { total: number };
+      if (body.total !== size) throw new Error(`poll-get total ${body.total}, expected ${size}`);
+    });
+    const recount_ms = await timeIt(size >= 100_000 ? 2 : 5, async () => {
+      const counts = await store.recount(pollId, 4);
+      if (counts.reduce((a, b) => a + b, 0) !== size) throw new Error('recount mismatch');
+    });
+    rows.push({
+      votes: size,
+      tally_ms: round(tally_ms, 2),
+      recount_ms: round(recount_ms, 1),
+      ratio: round(recount_ms / tally_ms, 0),
+    });
+  }
+  return rows;
+}

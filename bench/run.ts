@@ -1,0 +1,88 @@
+// `npm run bench`: measures the targets in ../shared/DESIGN.md side by side in one run, prints a
+// table, writes bench/results/summary.json and updates docs/BENCHMARKS.md.
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startStack, ROOT } from '../test/support/stack.ts';
+import { benchPollGet } from './poll-get.ts';
+import { benchVotes } from './votes.ts';
+import { table } from './lib.ts';
+
+const HELP = `Usage: npm run bench -- [--only votes,poll_get] [--quick]
+
+Runs the benchmarks against a fresh local stack, prints a table, writes
+bench/results/summary.json and updates docs/BENCHMARKS.md.
+
+  --only LIST   run only these (votes, poll_get)
+  --quick       smaller sizes, for a smoke run (figures are not comparable)
+  -h, --help    this help
+`;
+
+const BENCHES = ['votes', 'poll_get'] as const;
+type BenchName = (typeof BENCHES)[number];
+
+const { values } = parseArgs({
+  options: { only: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  strict: true,
+});
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const only = (values.only?.split(',').map((s) => s.trim()) ?? [...BENCHES]) as BenchName[];
+for (const name of only) {
+  if (!BENCHES.includes(name)) {
+    console.error(`--only: unknown benchmark "${name}" (known: ${BENCHES.join(', ')})`);
+    process.exit(2);
+  }
+}
+
+const resultsDir = join(ROOT, 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+const summaryPath = join(resultsDir, 'summary.json');
+const summary: Record<string, unknown> = existsSync(summaryPath)
+  ? JSON.parse(readFileSync(summaryPath, 'utf8'))
+  : {};
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+const stack = await startStack();
+try {
+  if (only.includes('votes')) {
+    log('votes: API path vs database alone, alternating rounds…');
+    const votes = await benchVotes(
+      stack,
+      values.quick ? { votes: 500, rounds: 1, concurrency: 50 } : undefined,
+    );
+    summary.votes = votes;
+    console.log(`\nvotes (target: ratio ≥ 0.7, lost = doubled = 0)\n${table([votes as never])}\n`);
+  }
+  if (only.includes('poll_get')) {
+    log('poll_get: tally read vs counting every answer…');
+    const rows = await benchPollGet(stack, values.quick ? [1_000, 5_000] : undefined, log);
+    summary.poll_get = rows;
+    console.log(`\npoll_get (target: ratio ≥ 100 at 100k votes)\n${table(rows as never)}\n`);
+  }
+} finally {
+  await stack.stop();
+}
+
+summary.machine = {
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model,
+  memory_gb: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+};
+summary.date = new Date().toISOString();
+writeFileSync(summaryPath, `${JSON.stringify(summary, null, 2)}\n`);
+log(`wrote ${summaryPath}`);
+
+const doc = join(ROOT, 'docs', 'BENCHMARKS.md');
+const existing = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
+const marker = '<!-- bench:figures -->';
+const figures = `${marker}\nLast run: ${summary.date} on ${(summary.machine as { cpus: number }).cpus} cores (${(summary.machine as { cpu: string }).cpu}), Node ${process.version}.\n\n\`\`\`json\n${JSON.stringify(summary, null, 2)}\n\`\`\`\n${marker}`;
+const updated = existing.includes(marker)
+  ? existing.replace(new RegExp(`${marker}[\\s\\S]*${marker}`), figures)
+  : `${existing}\n${figures}\n`;
+writeFileSync(doc, updated);
+log(`updated ${doc}`);
