@@ -89,10 +89,16 @@ export const ShowSchema = z
   )
   .describe('A showrunner show: timed poll and quiz questions');
 
-/** The execution input: the show file itself, optionally with the absolute start time. */
+/** The execution input: the show file itself, optionally with the absolute start time and the channel. */
 export const ExecutionInputSchema = ShowSchema.extend({
   startAt: z.iso
     .datetime({ offset: true, error: 'expected an ISO 8601 date-time, e.g. 2026-11-25T18:00:00Z' })
+    .optional(),
+  channelArn: z
+    .string({ error: 'expected an IVS channel ARN (string)' })
+    .regex(/^arn:aws:ivs:[a-z0-9-]+:\d{12}:channel\/[A-Za-z0-9-]+$/, {
+      error: 'expected an IVS channel ARN, e.g. arn:aws:ivs:us-east-1:123456789012:channel/AbCd1234',
+    })
     .optional(),
 });
 

@@ -118,5 +118,13 @@ describe('show files (DESIGN.md: "Errors name the path")', () => {
     const bad = validateExecutionInput({ ...show(), startAt: 'tomorrow' });
     expect(bad.ok ? '' : formatIssues(bad.issues)).toMatch(/^startAt: expected an ISO 8601 date-time/);
     expect(validateShow({ ...show(), startAt: '2026-11-25T18:00:00Z' }).ok).toBe(false);
+    expect(
+      validateExecutionInput({ ...show(), channelArn: 'arn:aws:ivs:us-east-1:000000000000:channel/local' })
+        .ok,
+    ).toBe(true);
+    const badChannel = validateExecutionInput({ ...show(), channelArn: 'local' });
+    expect(badChannel.ok ? '' : formatIssues(badChannel.issues)).toMatch(
+      /^channelArn: expected an IVS channel ARN/,
+    );
   });
 });
