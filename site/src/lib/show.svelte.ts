@@ -19,6 +19,10 @@ export interface ActivePoll {
   frameTime: number | null;
   /** Wall-clock end for API-sourced polls. */
   closesAt: number | null;
+  /** Program date-time of the stamped frame (same for every viewer), when known. */
+  programTime: number | null;
+  /** Wall-clock time (ms) the question appeared on this page. */
+  shownAt: number;
 }
 
 const LIVE_RESULTS_MS = 2000;
@@ -107,6 +111,7 @@ export class ShowState {
       this.poll.cueTime = due.mediaTime;
       this.poll.frameTime = due.frameMediaTime;
       this.poll.closesAt = null;
+      this.poll.programTime = due.programTime ?? null;
       return;
     }
     this.#show({
@@ -117,6 +122,8 @@ export class ShowState {
       cueTime: due.mediaTime,
       frameTime: due.frameMediaTime,
       closesAt: null,
+      programTime: due.programTime ?? null,
+      shownAt: Date.now(),
     });
   }
 
@@ -160,6 +167,8 @@ export class ShowState {
       cueTime: null,
       frameTime: null,
       closesAt: Date.parse(view.closes_at),
+      programTime: null,
+      shownAt: Date.now(),
     };
   }
 

@@ -25,6 +25,13 @@ export async function createHlsPlayer(
   let retry: ReturnType<typeof setTimeout> | undefined;
   let destroyed = false;
 
+  /** Maps a media time to the program date-time of the fragment that holds it. */
+  const programTimeAt = (mediaTime: number): number | null => {
+    const details = hls?.levels[hls.currentLevel]?.details ?? hls?.levels[0]?.details;
+    const frag = details?.fragments.find((f) => mediaTime >= f.start && mediaTime < f.start + f.duration);
+    return frag?.programDateTime ? frag.programDateTime + (mediaTime - frag.start) * 1000 : null;
+  };
+
   const collectCues = () => {
     for (const track of Array.from(video.textTracks)) {
       if (track.kind !== 'metadata') continue;
@@ -39,7 +46,11 @@ export async function createHlsPlayer(
           !(value.data instanceof ArrayBuffer)
         )
           continue;
-        events.cue({ mediaTime: cue.startTime, payload: decoder.decode(value.data) });
+        events.cue({
+          mediaTime: cue.startTime,
+          payload: decoder.decode(value.data),
+          programTime: programTimeAt(cue.startTime),
+        });
       }
     }
   };

@@ -7,6 +7,11 @@ export const IVS_METADATA_OWNER = 'metadata.live-video.net';
 export interface TimedCue {
   mediaTime: number;
   payload: string;
+  /**
+   * Wall-clock time of the stamped frame from the playlist's EXT-X-PROGRAM-DATE-TIME (ms since
+   * epoch), when the player knows it: the same for every viewer, whatever their delay.
+   */
+  programTime?: number | null;
 }
 
 export type PlayerStatus =
