@@ -7,19 +7,22 @@ import { parseArgs } from 'node:util';
 import { startStack, ROOT } from '../test/support/stack.ts';
 import { benchPollGet } from './poll-get.ts';
 import { benchVotes } from './votes.ts';
+import { benchViewers } from './viewers.ts';
+import { benchFootprint } from './footprint.ts';
+import { benchSchedule } from './schedule.ts';
 import { table } from './lib.ts';
 
-const HELP = `Usage: npm run bench -- [--only votes,poll_get] [--quick]
+const HELP = `Usage: npm run bench -- [--only sync,votes,poll_get,schedule,footprint] [--quick]
 
 Runs the benchmarks against a fresh local stack, prints a table, writes
 bench/results/summary.json and updates docs/BENCHMARKS.md.
 
-  --only LIST   run only these (votes, poll_get)
+  --only LIST   run only these (sync = sync + cue_latency, votes, poll_get, schedule, footprint)
   --quick       smaller sizes, for a smoke run (figures are not comparable)
   -h, --help    this help
 `;
 
-const BENCHES = ['votes', 'poll_get'] as const;
+const BENCHES = ['sync', 'votes', 'poll_get', 'schedule', 'footprint'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 const { values } = parseArgs({
@@ -48,6 +51,25 @@ const log = (line: string) => console.log(`[bench] ${line}`);
 
 const stack = await startStack();
 try {
+  if (only.includes('footprint')) {
+    // First, while the stack is fresh: idle memory, then 100 simulated viewers.
+    log('footprint: idle, then 100 viewers following the stream and polling the API…');
+    const footprint = await benchFootprint(stack, values.quick ? { viewers: 100, seconds: 10 } : undefined);
+    summary.footprint = footprint;
+    console.log(`\nfootprint (local stack incl. ffmpeg)\n${table([footprint as never])}\n`);
+  }
+  if (only.includes('sync')) {
+    log('sync: viewers held back 0, 2 and 4 s in Chromium; cues through PutMetadata…');
+    const viewers = await benchViewers(
+      stack,
+      values.quick ? { cues: 3, holdBacksMs: [0, 2000], spacingMs: 3000 } : undefined,
+      log,
+    );
+    summary.sync = viewers.sync;
+    summary.cue_latency_ms = viewers.cue_latency_ms;
+    console.log(`\nsync (target: max_abs_frame_offset ≤ 1)\n${table([viewers.sync as never])}\n`);
+    console.log(`cue_latency_ms (target: p95 ≤ 3000)\n${table([viewers.cue_latency_ms as never])}\n`);
+  }
   if (only.includes('votes')) {
     log('votes: API path vs database alone, alternating rounds…');
     const votes = await benchVotes(
@@ -62,6 +84,12 @@ try {
     const rows = await benchPollGet(stack, values.quick ? [1_000, 5_000] : undefined, log);
     summary.poll_get = rows;
     console.log(`\npoll_get (target: ratio ≥ 100 at 100k votes)\n${table(rows as never)}\n`);
+  }
+  if (only.includes('schedule')) {
+    log('schedule: a long show on the local Step Functions…');
+    const schedule = await benchSchedule(stack, values.quick ? 6 : 60, log);
+    summary.schedule = schedule;
+    console.log(`\nschedule (target: p99_late_ms ≤ 1000)\n${table([schedule as never])}\n`);
   }
 } finally {
   await stack.stop();

@@ -4,8 +4,9 @@ import { startLocalStack } from './server.ts';
 
 const HELP = `Usage: npm start -- [options]
 
-Runs showrunner locally: the viewer site, the REST API, and the AWS emulators
-(DynamoDB today) on one edge endpoint, with state kept under the data directory.
+Runs showrunner locally: the viewer site, the REST API, a live test-pattern stream
+with timed metadata (and an RTMP ingest for OBS), and the AWS emulators (DynamoDB,
+IVS) on one edge endpoint, with state kept under the data directory.
 
 Options:
   --no-demo          do not run the demo show
@@ -15,6 +16,7 @@ Options:
 Environment:
   PORT        app server port (default 3000)
   EDGE_PORT   AWS edge endpoint port (default 4566)
+  RTMP_PORT   RTMP ingest port for OBS (default 1935; "off" disables ingest)
   HOST        interface to bind (default 127.0.0.1)
 `;
 
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     port: portFromEnv('PORT', 3000),
     edgePort: portFromEnv('EDGE_PORT', 4566),
     host: process.env.HOST?.trim() || '127.0.0.1',
+    rtmpPort: process.env.RTMP_PORT?.trim() === 'off' ? null : portFromEnv('RTMP_PORT', 1935),
     dataDir: values['data-dir'] ?? (process.env.SHOWRUNNER_DATA_DIR?.trim() || '.showrunner'),
     demo: values.demo && !values['no-demo'],
   });

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { apiRoute, type ProxyHandler } from './api/index.ts';
 import { ensureTable, startLocalDynamoDb } from './dynamodb/index.ts';
 import {
@@ -19,8 +20,12 @@ import {
 } from './http.ts';
 import { TABLE } from '../core/table.ts';
 import { staticSiteRoute } from './static.ts';
+import { createLocalIvs, DEFAULT_CHANNEL_ARN, FfmpegNotFoundError, type LocalIvs } from './ivs/index.ts';
+import { createLocalStepFunctions, type LocalStepFunctions } from './sfn/index.ts';
+import { runDemoLoop } from '../cli/demo.ts';
 
 const SITE_DIR = fileURLToPath(new URL('../site/dist', import.meta.url));
+const DEMO_SHOW = fileURLToPath(new URL('../shows/demo.json', import.meta.url));
 
 export interface LocalStackOptions {
   /** App server port (site, /api, /live, /config.json); 0 picks a free one. */
@@ -30,6 +35,8 @@ export interface LocalStackOptions {
   host?: string;
   dataDir: string;
   tableName?: string;
+  /** First RTMP ingest port (OBS); 0 picks a free one, null turns ingest off. */
+  rtmpPort?: number | null;
   demo?: boolean;
   log?: (line: string) => void;
 }
@@ -39,6 +46,9 @@ export interface LocalStack {
   apiUrl: string;
   edgeUrl: string;
   tableName: string;
+  /** Absent when ffmpeg is missing. */
+  ivs: LocalIvs | undefined;
+  sfn: LocalStepFunctions;
   close(): Promise<void>;
 }
 
@@ -52,6 +62,14 @@ function pointSdkAt(edgeUrl: string, tableName: string, appUrl: string): void {
   delete process.env.AWS_PROFILE;
   process.env.TABLE_NAME = tableName;
   process.env.CORS_ORIGINS ??= appUrl;
+}
+
+async function freePort(host: string): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(0, host, resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 function configRoute(config: () => Record<string, unknown>): AppRoute {
@@ -88,27 +106,76 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const apiUrl = `${appUrl}/api`;
 
     pointSdkAt(edgeUrl, tableName, appUrl);
+
+    const rtmpPort = options.rtmpPort === 0 ? await freePort(host) : options.rtmpPort;
+    let ivs: LocalIvs | undefined;
+    try {
+      ivs = await createLocalIvs({ dataDir, appBaseUrl: appUrl, log, rtmpPort });
+      closers.push(() => ivs!.close());
+      services.push(ivs.edge);
+      routes.push(ivs.route);
+    } catch (error) {
+      if (!(error instanceof FfmpegNotFoundError)) throw error;
+      // Everything else still works without video: say what is missing and how to get it.
+      log(`no local stream: ${error.message}`);
+    }
     const dynamoClient = new DynamoDBClient({});
     const table = await ensureTable(dynamoClient, tableName);
     dynamoClient.destroy();
+
+    const sfn = await createLocalStepFunctions({
+      dataDir: resolve(dataDir, 'stepfunctions'),
+      log,
+      env: { tableName, channelArn: DEFAULT_CHANNEL_ARN, edgeUrl },
+    });
+    closers.push(() => sfn.close());
+    services.push(sfn.edge);
 
     // Imported only now: Lambda modules read their configuration once, at load, like a cold start.
     const api = (await import('../lambdas/api.ts')) as { handler: ProxyHandler };
     routes.push(
       apiRoute('/api/', api.handler),
-      configRoute(() => ({ apiUrl, playbackUrl: null, player: 'hls.js' })),
+      configRoute(() => ({ apiUrl, playbackUrl: ivs?.playbackUrl() ?? null, player: 'hls.js' })),
       staticSiteRoute(
         SITE_DIR,
         () => `The viewer site is not built: run \`npm run build\` (npm start does it).\n`,
       ),
     );
 
+    await ivs?.ready;
+
     log(`showrunner local stack (data in ${dataDir})`);
     log(`  site        ${appUrl}/`);
     log(`  API         ${apiUrl}/  (poll-get, requestor-get, requestor-put)`);
     log(`  config      ${appUrl}/config.json`);
-    log(`  AWS edge    ${edgeUrl}  DynamoDB (table ${tableName}, ${table})`);
-    return { appUrl, apiUrl, edgeUrl, tableName, close };
+    if (ivs) {
+      log(`  stream      ${ivs.playbackUrl()}  (test pattern; channel ${DEFAULT_CHANNEL_ARN})`);
+      const ingest = ivs.ingestUrl();
+      if (ingest)
+        log(`  RTMP ingest ${ingest}  (OBS: server rtmp://${host}:${rtmpPort}/live, stream key local)`);
+    }
+    log(
+      `  AWS edge    ${edgeUrl}  DynamoDB (table ${tableName}, ${table}), Step Functions${ivs ? ', IVS' : ''}`,
+    );
+    log(`  producer    AWS_ENDPOINT_URL=${edgeUrl} npx showrunner --help`);
+
+    if (options.demo && ivs) {
+      // Closers run in reverse: the demo stops before Step Functions does.
+      const demo = runDemoLoop({
+        showFile: DEMO_SHOW,
+        edgeUrl,
+        channelArn: DEFAULT_CHANNEL_ARN,
+        log,
+        tableName,
+        // Short pause between runs: a newcomer sees a question within 30 s of opening the page.
+        pauseSeconds: 5,
+      });
+      closers.push(() => demo.stop());
+      log(`  demo        ${DEMO_SHOW} runs in a loop (the first question comes ~15 s after start)`);
+    } else if (options.demo) {
+      log('  demo        not running: it needs the local stream (ffmpeg)');
+    }
+    return { appUrl, apiUrl, edgeUrl, tableName, ivs, sfn, close };
   } catch (error) {
     await close();
     throw error;

@@ -13,7 +13,13 @@ import {
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BadRequestError, ConflictError, NotFoundError } from '../core/errors.ts';
 import { assertVoteAllowed, countAnswers, emptyCounts, type PollRecord } from '../core/poll.ts';
-import { ANSWER_TTL_SECONDS, CURRENT_POLL_PARTITION, POLL_ITEM_KEY, TABLE, TALLY_ITEM_KEY } from '../core/table.ts';
+import {
+  ANSWER_TTL_SECONDS,
+  CURRENT_POLL_PARTITION,
+  POLL_ITEM_KEY,
+  TABLE,
+  TALLY_ITEM_KEY,
+} from '../core/table.ts';
 
 export interface StoredAnswer {
   poll_id: string;
@@ -159,7 +165,10 @@ export class PollStore {
 
   async getCurrentPoll(): Promise<PollRecord | undefined> {
     const { Item } = await this.#db.send(
-      new GetCommand({ TableName: this.#table, Key: { poll_id: CURRENT_POLL_PARTITION, requestor_id: POLL_ITEM_KEY } }),
+      new GetCommand({
+        TableName: this.#table,
+        Key: { poll_id: CURRENT_POLL_PARTITION, requestor_id: POLL_ITEM_KEY },
+      }),
     );
     return typeof Item?.current_poll_id === 'string' ? this.getPoll(Item.current_poll_id) : undefined;
   }

@@ -262,7 +262,10 @@ describe('GET /poll-get', () => {
   it('/poll-current gives late joiners the latest opened poll, without the correct answer', async () => {
     const { pollId } = await openPoll({ answers: ['Yes', 'No'], correct: 0 });
     const current = await api(stack, 'GET', '/poll-current');
-    expect(current).toMatchObject({ status: 200, json: { poll_id: pollId, state: 'open', answers: ['Yes', 'No'] } });
+    expect(current).toMatchObject({
+      status: 200,
+      json: { poll_id: pollId, state: 'open', answers: ['Yes', 'No'] },
+    });
     expect(current.json).not.toHaveProperty('correct');
     expect((await api(stack, 'GET', '/poll-current?x=1')).json.error.message).toBe('x: unknown field');
   });

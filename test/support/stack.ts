@@ -48,7 +48,13 @@ export async function startStack(
     ['local/main.ts', '--no-demo', '--data-dir', dataDir, ...(options.args ?? [])],
     {
       cwd: ROOT,
-      env: { ...process.env, ...options.env, PORT: String(port), EDGE_PORT: String(edgePort) },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        EDGE_PORT: String(edgePort),
+        RTMP_PORT: '0',
+        ...options.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -59,7 +59,14 @@ export async function createHlsPlayer(
   const start = () => {
     if (destroyed) return;
     hls?.destroy();
-    hls = new Hls({ enableID3MetadataCues: true, liveSyncDurationCount: 3 });
+    hls = new Hls({
+      enableID3MetadataCues: true,
+      // 1 s segments: play 1 s behind the live edge (cue latency target ≤ 3 s), and let viewers
+      // who fall behind stay behind up to 12 s — each still sees every cue on its own frame.
+      liveSyncDuration: 1,
+      liveMaxLatencyDuration: 12,
+      maxLiveSyncPlaybackRate: 1,
+    });
     hls.on(Hls.Events.FRAG_PARSING_METADATA, () => queueMicrotask(collectCues));
     hls.on(Hls.Events.BUFFER_APPENDED, collectCues);
     hls.on(Hls.Events.MANIFEST_PARSED, () => {

@@ -1,0 +1,577 @@
+// The whole cloud system in one stack: IVS channel, DynamoDB table, REST API (API Gateway →
+// Middy Lambda), the show state machine (statemachine/show.asl.json) with its lifecycle Lambda,
+// and the viewer site on S3 + CloudFront with its deploy-time config.json.
+// Env-agnostic: `cdk synth` runs offline with no credentials (local esbuild, no Docker).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  ResponseType,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import {
+  Distribution,
+  HttpVersion,
+  ResponseHeadersPolicy,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
+import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnChannel, CfnStreamKey } from 'aws-cdk-lib/aws-ivs';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws-cdk-lib/aws-s3';
+import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
+import type { Construct } from 'constructs';
+import { TABLE, createTableInput } from '../../core/table.ts';
+import { DefinitionError, readAslDefinition, selectSubstitutions, type AslDefinition } from './asl.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEFAULT_DEFINITION_PATH = join(REPO_ROOT, 'statemachine', 'show.asl.json');
+export const DEFAULT_SITE_DIR = join(REPO_ROOT, 'site', 'dist');
+
+/** A deployment input is wrong (context value, missing build): synth stops with this message. */
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+export interface ShowrunnerStackProps extends StackProps {
+  /** The built viewer site (Vite's output: index.html at its root). Default: site/dist. */
+  readonly siteDir?: string;
+  /** Use this existing IVS channel instead of creating one (`-c channelArn=…`). Same region as the stack. */
+  readonly channelArn?: string;
+  /**
+   * Further channels the state machine may send cues to (an execution input can name its own
+   * `channelArn`, `showrunner start --channel`). PutMetadata is granted on these and the stack's channel only.
+   */
+  readonly extraChannelArns?: readonly string[];
+  /** IVS channel type for a created channel. Default STANDARD (transcoded renditions); BASIC costs less. */
+  readonly channelType?: 'STANDARD' | 'BASIC' | 'ADVANCED_SD' | 'ADVANCED_HD';
+  /** X-Ray tracing for the state machine and the API stage. Default true. */
+  readonly tracing?: boolean;
+  /** API stage throttling: steady requests per second. Default 500. */
+  readonly apiRateLimit?: number;
+  /** API stage throttling: burst. Default 1000. */
+  readonly apiBurstLimit?: number;
+  /**
+   * Let this stack set the account's API Gateway CloudWatch Logs role (AWS::ApiGateway::Account).
+   * REST API stages refuse access logging until the account (per region) has one; it is a
+   * shared account setting, so the default is false and the README shows the one-time setup.
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
+  /** Keep the table (and its answers) when the stack is destroyed. Default false: `cdk destroy` removes everything. */
+  readonly retainData?: boolean;
+  /** The state machine definition. Default statemachine/show.asl.json. */
+  readonly definitionPath?: string;
+}
+
+const CHANNEL_ARN = /^arn:aws[a-z-]*:ivs:[a-z0-9-]+:\d{12}:channel\/[A-Za-z0-9]+$/;
+const LOG_RETENTION = RetentionDays.ONE_MONTH;
+
+/**
+ * Lambda bundles: ESM (Middy 7 is ESM-only) for Node 24, built by the local esbuild devDependency.
+ * The AWS SDK is bundled too (externalModules: []), so the cloud runs the SDK versions from
+ * package-lock.json that the tests ran, not whatever the runtime ships. The banner gives bundled
+ * CommonJS dependencies a `require` (esbuild's ESM output has none).
+ */
+export const LAMBDA_BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  externalModules: [],
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  banner:
+    "import { createRequire as __showrunnerCreateRequire } from 'node:module'; " +
+    'const require = __showrunnerCreateRequire(import.meta.url);',
+};
+
+export class ShowrunnerStack extends Stack {
+  readonly table: Table;
+  readonly apiFunction: NodejsFunction;
+  readonly lifecycleFunction: NodejsFunction;
+  readonly stateMachine: StateMachine;
+  readonly api: RestApi;
+  readonly distribution: Distribution;
+  readonly siteBucket: Bucket;
+  readonly channelArn: string;
+
+  constructor(scope: Construct, id: string, props: ShowrunnerStackProps = {}) {
+    super(scope, id, props);
+    const tracing = props.tracing ?? true;
+    const removalPolicy = props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    // Inputs that would only fail at deploy time are checked first, with a message that says what to do.
+    const siteDir = props.siteDir ?? DEFAULT_SITE_DIR;
+    if (!existsSync(join(siteDir, 'index.html'))) {
+      throw new ConfigurationError(
+        `The viewer site is not built: ${join(siteDir, 'index.html')} is missing. ` +
+          'Build it first with `npm run build` (writes site/dist), ' +
+          'or point `-c siteDir=<dir>` at a directory that holds the built site.',
+      );
+    }
+    for (const arn of [props.channelArn, ...(props.extraChannelArns ?? [])]) {
+      if (arn !== undefined && !CHANNEL_ARN.test(arn)) {
+        throw new ConfigurationError(
+          `"${arn}" is not an IVS channel ARN (arn:aws:ivs:<region>:<account>:channel/<id>).`,
+        );
+      }
+    }
+    const definition = readAslDefinition(props.definitionPath ?? DEFAULT_DEFINITION_PATH);
+
+    // ---- Video: the IVS channel the cues travel in -------------------------------------------
+    let playbackUrl: string;
+    let ingestEndpoint: string;
+    let streamKeyArn: string | undefined;
+    if (props.channelArn) {
+      this.channelArn = props.channelArn;
+      // No IVS context provider exists; a custom resource reads the existing channel at deploy time.
+      const existing = new AwsCustomResource(this, 'ExistingChannel', {
+        onUpdate: {
+          service: 'ivs',
+          action: 'GetChannel',
+          parameters: { arn: props.channelArn },
+          physicalResourceId: PhysicalResourceId.of(props.channelArn),
+          outputPaths: ['channel.playbackUrl', 'channel.ingestEndpoint'],
+        },
+        policy: AwsCustomResourcePolicy.fromStatements([
+          new PolicyStatement({ actions: ['ivs:GetChannel'], resources: [props.channelArn] }),
+        ]),
+        installLatestAwsSdk: false,
+      });
+      playbackUrl = existing.getResponseField('channel.playbackUrl');
+      ingestEndpoint = existing.getResponseField('channel.ingestEndpoint');
+      const provider = this.node.tryFindChild(
+        `AWS${AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
+      );
+      if (provider) acknowledgeCustomResourceProvider(provider);
+    } else {
+      const channel = new CfnChannel(this, 'Channel', {
+        name: Aws.STACK_NAME,
+        latencyMode: 'LOW',
+        type: props.channelType ?? 'STANDARD',
+        insecureIngest: false,
+      });
+      const streamKey = new CfnStreamKey(this, 'StreamKey', { channelArn: channel.attrArn });
+      this.channelArn = channel.attrArn;
+      playbackUrl = channel.attrPlaybackUrl;
+      ingestEndpoint = channel.attrIngestEndpoint;
+      streamKeyArn = streamKey.attrArn;
+    }
+    const cueChannelArns = [this.channelArn, ...(props.extraChannelArns ?? [])];
+
+    // ---- Data: the one table, from the shared spec in core/table.ts --------------------------
+    const spec = createTableInput('unused');
+    const attribute = (name: string) => {
+      const type = spec.AttributeDefinitions.find((a) => a.AttributeName === name)?.AttributeType;
+      return { name, type: type === 'N' ? AttributeType.NUMBER : AttributeType.STRING };
+    };
+    this.table = new Table(this, 'Table', {
+      partitionKey: attribute(TABLE.partitionKey),
+      sortKey: attribute(TABLE.sortKey),
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: TABLE.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy,
+    });
+    for (const index of spec.GlobalSecondaryIndexes) {
+      const [hash, range] = index.KeySchema;
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.IndexName,
+        partitionKey: attribute(hash!.AttributeName),
+        ...(range ? { sortKey: attribute(range.AttributeName) } : {}),
+        projectionType: ProjectionType.ALL,
+      });
+    }
+    const tableResources = [
+      this.table.tableArn,
+      ...spec.GlobalSecondaryIndexes.map((i) => `${this.table.tableArn}/index/${i.IndexName}`),
+    ];
+    // What the poll store does (store/polls.ts): get/batch-get/query, conditional put, update.
+    // No Scan, DeleteItem or BatchWriteItem: nothing in the app needs them.
+    const tableDataActions = [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ];
+
+    // ---- Site: private bucket behind CloudFront (origin access control) ---------------------
+    const siteBucket = (this.siteBucket = new Bucket(this, 'SiteBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      // Emptied by the deployment's custom resource (retainOnDelete: false) before it is deleted.
+      removalPolicy: RemovalPolicy.DESTROY,
+    }));
+    this.distribution = new Distribution(this, 'SiteDistribution', {
+      comment: 'showrunner viewer site',
+      defaultRootObject: 'index.html',
+      httpVersion: HttpVersion.HTTP2_AND_3,
+      defaultBehavior: {
+        origin: S3BucketOrigin.withOriginAccessControl(siteBucket),
+        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+      },
+    });
+    const siteUrl = `https://${this.distribution.distributionDomainName}`;
+
+    // ---- Lambdas ----------------------------------------------------------------------------
+    this.apiFunction = this.nodeFunction('ApiFunction', {
+      entry: 'lambdas/api.ts',
+      description: 'showrunner viewer REST API (Middy router)',
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+      environment: { TABLE_NAME: this.table.tableName, CORS_ORIGINS: siteUrl },
+      tableActions: tableDataActions,
+      tableResources,
+    });
+    this.lifecycleFunction = this.nodeFunction('PollLifecycleFunction', {
+      entry: 'lambdas/poll-lifecycle.ts',
+      description: 'showrunner poll lifecycle (plan/open/close), invoked by the show state machine',
+      memorySize: 512,
+      // The state machine gives Close 60 s (a recount of every answer); the Lambda must not outlive it.
+      timeout: Duration.seconds(55),
+      environment: { TABLE_NAME: this.table.tableName },
+      tableActions: tableDataActions,
+      tableResources,
+    });
+
+    // ---- API: API Gateway REST, proxy to the Middy router -------------------------------------
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = new RestApi(this, 'Api', {
+      description: 'showrunner viewer API',
+      defaultIntegration: new LambdaIntegration(this.apiFunction, { allowTestInvoke: false }),
+      // The CloudWatch Logs role is an account-wide setting shared by every REST API in the region:
+      // not managed here unless asked (-c apiGatewayCloudWatchRole=true); CDK retains it when the stack goes.
+      cloudWatchRole: props.apiGatewayCloudWatchRole ?? false,
+      deployOptions: {
+        stageName: 'prod',
+        throttlingRateLimit: props.apiRateLimit ?? 500,
+        throttlingBurstLimit: props.apiBurstLimit ?? 1000,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        tracingEnabled: tracing,
+      },
+      // Preflight is answered by API Gateway (the Lambda's httpCors handles the actual responses).
+      defaultCorsPreflightOptions: {
+        allowOrigins: [siteUrl],
+        allowMethods: ['GET', 'POST', 'OPTIONS'],
+        allowHeaders: ['Content-Type'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    // ANY /{proxy+} → the router (API Gateway mounts the same ANY on `/` too, where the router answers 404).
+    this.api.root.addProxy({ anyMethod: true });
+    // API Gateway's own errors (throttling 429, payload limits) need the CORS header too, or the
+    // browser reports a CORS failure instead of the status.
+    for (const [name, type] of [
+      ['Default4xx', ResponseType.DEFAULT_4XX],
+      ['Default5xx', ResponseType.DEFAULT_5XX],
+    ] as const) {
+      this.api.addGatewayResponse(name, {
+        type,
+        responseHeaders: { 'Access-Control-Allow-Origin': `'${siteUrl}'`, Vary: "'Origin'" },
+      });
+    }
+    // Same shape as the local stack's apiUrl (no trailing slash): the site appends `/poll-get` etc.
+    const apiUrl = `https://${this.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${this.api.deploymentStage.stageName}`;
+
+    // ---- Orchestration: the show state machine from the shared ASL file ----------------------
+    const functionsBySubstitution: Record<string, NodejsFunction> = {
+      PollLifecycleFunctionArn: this.lifecycleFunction,
+    };
+    const substitutions = selectSubstitutions(definition, {
+      PollLifecycleFunctionArn: this.lifecycleFunction.functionArn,
+      ChannelArn: this.channelArn,
+      TableName: this.table.tableName,
+    });
+    const stateMachineLogs = new LogGroup(this, 'StateMachineLogs', {
+      // The /aws/vendedlogs/ prefix keeps the log delivery resource policy small (AWS recommendation).
+      logGroupName: `/aws/vendedlogs/states/${Aws.STACK_NAME}-show`,
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new StateMachine(this, 'ShowStateMachine', {
+      comment: 'showrunner: runs one show (statemachine/show.asl.json)',
+      definitionBody: DefinitionBody.fromFile(definition.path),
+      definitionSubstitutions: substitutions,
+      stateMachineType: StateMachineType.STANDARD,
+      logs: { destination: stateMachineLogs, level: LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: tracing,
+    });
+    for (const statement of taskPolicy(definition, {
+      functionsBySubstitution,
+      channelArns: cueChannelArns,
+      tableResources,
+    })) {
+      this.stateMachine.addToRolePolicy(statement);
+    }
+
+    // ---- Site content and its deploy-time config ---------------------------------------------
+    new BucketDeployment(this, 'SiteDeployment', {
+      sources: [
+        Source.asset(siteDir, { exclude: ['config.json'] }),
+        Source.jsonData('config.json', { apiUrl, playbackUrl, player: 'ivs' }),
+      ],
+      destinationBucket: siteBucket,
+      distribution: this.distribution,
+      distributionPaths: ['/*'],
+      retainOnDelete: false,
+      memoryLimit: 256,
+    });
+
+    // ---- Outputs (the CLI's `--target aws` reads these keys from DescribeStacks) --------------
+    const output = (key: string, value: string, description: string) =>
+      new CfnOutput(this, key, { value, description });
+    output('SiteUrl', siteUrl, 'The viewer site (CloudFront)');
+    output('ApiUrl', apiUrl, 'The viewer REST API base URL (no trailing slash)');
+    output('PlaybackUrl', playbackUrl, 'IVS playback URL (HLS)');
+    output('IngestEndpoint', ingestEndpoint, 'IVS ingest endpoint (host name)');
+    output('IngestServer', `rtmps://${ingestEndpoint}:443/app/`, 'Server URL for OBS (Stream → Custom)');
+    if (streamKeyArn) {
+      output('StreamKeyArn', streamKeyArn, 'Read the key with: aws ivs get-stream-key --arn <this>');
+    }
+    output('StateMachineArn', this.stateMachine.stateMachineArn, 'The show state machine');
+    output('ChannelArn', this.channelArn, 'The IVS channel the cues are sent to');
+    output('TableName', this.table.tableName, 'The DynamoDB table');
+
+    this.acknowledgeNagFindings(tracing);
+  }
+
+  /** A Node 24 arm64 ESM Lambda with its own log group and a role that can write only there and to the table. */
+  private nodeFunction(
+    id: string,
+    options: {
+      entry: string;
+      description: string;
+      memorySize: number;
+      timeout: Duration;
+      environment: Record<string, string>;
+      tableActions: string[];
+      tableResources: string[];
+    },
+  ): NodejsFunction {
+    const logGroup = new LogGroup(this, `${id}Logs`, {
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An explicit role instead of the AWSLambdaBasicExecutionRole managed policy (which may write
+    // to every log group in the account).
+    const role = new Role(this, `${id}Role`, {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${options.description}: logs and table access`,
+    });
+    logGroup.grantWrite(role);
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: options.tableActions, resources: options.tableResources }),
+    );
+    return new NodejsFunction(this, id, {
+      entry: join(REPO_ROOT, options.entry),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      description: options.description,
+      memorySize: options.memorySize,
+      timeout: options.timeout,
+      role,
+      logGroup,
+      environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps' },
+      bundling: LAMBDA_BUNDLING,
+    });
+  }
+
+  /** Every AwsSolutions finding that stays, with its reason. Everything else is fixed, not acknowledged. */
+  private acknowledgeNagFindings(tracing: boolean): void {
+    const ack = (scope: Construct, id: string, reason: string) =>
+      Validations.of(scope).acknowledge({ id, reason });
+
+    // API Gateway: a public, anonymous viewer API by design (viewers are identified by a random
+    // requestor_id, DESIGN.md). Protection: stage throttling, body size limit and input validation in the Lambda.
+    ack(
+      this.api,
+      'AwsSolutions-APIG2',
+      'Every request is validated by the Lambda (zod schemas) so errors keep the API contract shape ({"error":{code,message}}); an API Gateway validator would answer in its own format.',
+    );
+    ack(
+      this.api,
+      'AwsSolutions-APIG3',
+      'No WAF: the API is anonymous and throttled per stage; a WAF web ACL costs more than this demo-scale system. Attach one to the stage if abuse appears.',
+    );
+    ack(
+      this.api,
+      'AwsSolutions-APIG4',
+      'The viewer API is anonymous by design: viewers have no accounts (identity is a random requestor_id kept in localStorage).',
+    );
+    ack(
+      this.api,
+      'AwsSolutions-COG4',
+      'The viewer API is anonymous by design: there is no Cognito user pool (viewers have no accounts).',
+    );
+    ack(
+      this.api,
+      'AwsSolutions-APIG6',
+      'Execution logging needs the account-wide API Gateway CloudWatch role, which this stack deliberately does not manage (cloudWatchRole: false). Access logs are on, and the Lambda logs every error.',
+    );
+
+    const accountRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (accountRole) {
+      ack(
+        accountRole,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'The role API Gateway itself assumes to write the access logs of every REST API in the account; AWS provides this managed policy for exactly that purpose.',
+      );
+    }
+
+    // CloudFront with the default *.cloudfront.net certificate.
+    ack(this.distribution, 'AwsSolutions-CFR1', 'A live show is for viewers anywhere: no geo restriction.');
+    ack(
+      this.distribution,
+      'AwsSolutions-CFR2',
+      'No WAF: the distribution serves only static files from a private bucket (no dynamic origin behind it).',
+    );
+    ack(
+      this.distribution,
+      'AwsSolutions-CFR3',
+      'Static site only: CloudFront standard logs would need a separate ACL-enabled log bucket; CloudFront metrics cover this use.',
+    );
+    ack(
+      this.distribution,
+      'AwsSolutions-CFR4',
+      'Uses the default *.cloudfront.net certificate, whose security policy CloudFront fixes (TLSv1); a custom domain with its own certificate would allow TLSv1.2_2021.',
+    );
+    ack(
+      this.siteBucket,
+      'AwsSolutions-S1',
+      'Holds only the public build of the viewer site, readable solely through CloudFront (OAC); server access logs add a log bucket with nothing to audit.',
+    );
+
+    // The state machine's logging and tracing statements are account-level APIs CDK adds with
+    // Resource "*": CloudWatch Logs vended log delivery and X-Ray do not support resource-level permissions.
+    const stateMachinePolicy = this.stateMachine.role.node.findChild('DefaultPolicy');
+    ack(
+      stateMachinePolicy,
+      'AwsSolutions-IAM5[Resource::*]',
+      'logs:*LogDelivery*/PutResourcePolicy/Describe* (logging to CloudWatch Logs) and xray:Put*/GetSampling* (tracing) do not support resource-level permissions. Everything else the role may do is scoped to the function, the table and the channel.',
+    );
+    if (!tracing) {
+      ack(
+        this.stateMachine,
+        'AwsSolutions-SF2',
+        'X-Ray tracing was turned off for this deployment (-c tracing=false); execution history and ALL-level logs remain.',
+      );
+    }
+
+    // Site deployment: CDK's BucketDeployment custom resource (a CDK-managed singleton Lambda
+    // whose id carries the memory size). Its grants are CDK's: read the asset from the CDK
+    // bootstrap bucket, write/prune the site bucket, invalidate the distribution.
+    for (const provider of this.node.children.filter((c) =>
+      c.node.id.startsWith('Custom::CDKBucketDeployment'),
+    )) {
+      acknowledgeCustomResourceProvider(provider);
+      const policy = provider.node.findChild('ServiceRole').node.findChild('DefaultPolicy');
+      const copyReason =
+        'CDK BucketDeployment grants (s3 read of the site asset in the CDK bootstrap bucket; s3 write, ' +
+        'delete and list of the site bucket, to copy and prune the build): actions and object paths ' +
+        'are limited to those two buckets.';
+      for (const finding of [
+        'Action::s3:GetBucket*',
+        'Action::s3:GetObject*',
+        'Action::s3:List*',
+        'Action::s3:Abort*',
+        'Action::s3:DeleteObject*',
+        'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
+        `Resource::<${this.resolve(this.getLogicalId(this.siteBucket.node.defaultChild as CfnBucket))}.Arn>/*`,
+      ]) {
+        ack(policy, `AwsSolutions-IAM5[${finding}]`, copyReason);
+      }
+      ack(
+        policy,
+        'AwsSolutions-IAM5[Resource::*]',
+        'cloudfront:CreateInvalidation/GetInvalidation after the copy (so viewers get the new index.html and config.json): CDK grants them on "*".',
+      );
+    }
+  }
+}
+
+/** Grants the state machine exactly the service calls its Task states make, on this stack's resources. */
+export function taskPolicy(
+  definition: AslDefinition,
+  targets: {
+    functionsBySubstitution: Record<string, NodejsFunction>;
+    channelArns: string[];
+    /** The table ARN first, then its index ARNs (only Query and Scan can address an index). */
+    tableResources: string[];
+  },
+): PolicyStatement[] {
+  const byAction = new Map<string, Set<string>>();
+  const grant = (action: string, ...resources: string[]) => {
+    const set = byAction.get(action) ?? new Set<string>();
+    for (const r of resources) set.add(r);
+    byAction.set(action, set);
+  };
+  for (const task of definition.tasks) {
+    const [service] = task.iamAction.split(':');
+    if (service === 'lambda') {
+      const name = task.resource.startsWith('arn:aws:states:')
+        ? task.parameters['FunctionName']
+        : task.resource;
+      const placeholder = typeof name === 'string' ? /^\$\{([A-Za-z0-9_]+)\}$/.exec(name)?.[1] : undefined;
+      const fn = placeholder ? targets.functionsBySubstitution[placeholder] : undefined;
+      if (!fn) {
+        throw new DefinitionError(
+          `${definition.path}: state "${task.state}" invokes FunctionName ${JSON.stringify(name)}; the stack can grant ` +
+            `lambda:InvokeFunction only for a function named by a substitution (${Object.keys(
+              targets.functionsBySubstitution,
+            )
+              .map((n) => '${' + n + '}')
+              .join(', ')}).`,
+        );
+      }
+      // The unqualified ARN, exactly as the definition names it: no `:*` version wildcard.
+      grant(task.iamAction, fn.functionArn);
+    } else if (service === 'ivs') {
+      grant(task.iamAction, ...targets.channelArns);
+    } else if (service === 'dynamodb') {
+      const readsIndex = task.iamAction === 'dynamodb:Query' || task.iamAction === 'dynamodb:Scan';
+      grant(task.iamAction, ...(readsIndex ? targets.tableResources : targets.tableResources.slice(0, 1)));
+    } else {
+      throw new DefinitionError(
+        `${definition.path}: state "${task.state}" calls ${task.iamAction} (${task.resource}); the stack grants ` +
+          'the state machine only Lambda, IVS and DynamoDB calls on its own resources. Add the grant in taskPolicy() (cdk/lib/showrunner-stack.ts).',
+      );
+    }
+  }
+  return [...byAction].map(
+    ([action, resources]) => new PolicyStatement({ actions: [action], resources: [...resources] }),
+  );
+}
+
+/**
+ * CDK-managed singleton Lambdas behind custom resources (BucketDeployment, AwsCustomResource):
+ * their code, runtime and role are CDK's, not ours.
+ */
+function acknowledgeCustomResourceProvider(provider: Construct): void {
+  const ack = (id: string, reason: string) => Validations.of(provider).acknowledge({ id, reason });
+  ack(
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    'CDK-managed custom resource Lambda: CDK attaches the basic execution role for its own logs.',
+  );
+  ack('AwsSolutions-L1', 'CDK-managed custom resource Lambda: CDK chooses and updates its runtime.');
+}

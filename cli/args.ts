@@ -1,0 +1,65 @@
+// Argument checks that name the flag or argument at fault (`--at: …`, `RUN: …`), for every command.
+import { parseAt } from '../core/timeline.ts';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Local stacks wait with timers, which Node caps at 2^31 − 1 ms (about 24.8 days). */
+export const LOCAL_MAX_WAIT_MS = 24 * 24 * 3600 * 1000;
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+const TIME_OF_DAY = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+
+/**
+ * `--at`: when the show starts. An ISO 8601 date-time with a zone, a time of day today ("18:30",
+ * local time), "+SECONDS" / "+m:ss" / "+h:mm:ss" from now, or "now".
+ */
+export function parseStartAt(value: string, now: Date): Date {
+  const text = value.trim();
+  const expected =
+    'expected an ISO 8601 date-time (2026-11-25T18:00:00Z), a time today (18:30), +seconds or +m:ss from now, or "now"';
+  let at: Date;
+  if (text === 'now') at = now;
+  else if (text.startsWith('+')) {
+    const offset = parseAt(text.slice(1));
+    if (typeof offset === 'string' || offset.kind !== 'offset')
+      throw new UsageError(`--at: ${expected}, got "${value}"`);
+    at = new Date(now.getTime() + offset.seconds * 1000);
+  } else if (ISO.test(text) && !Number.isNaN(Date.parse(text))) at = new Date(text);
+  else {
+    const match = TIME_OF_DAY.exec(text);
+    if (!match) throw new UsageError(`--at: ${expected}, got "${value}"`);
+    const [h, m, s] = [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
+    if (h > 23 || m > 59 || s > 59) throw new UsageError(`--at: "${value}" is not a time of day`);
+    at = new Date(now);
+    at.setHours(h, m, s, 0);
+  }
+  if (at.getTime() < now.getTime() - 5000) {
+    throw new UsageError(`--at: ${at.toISOString()} is in the past (now is ${now.toISOString()})`);
+  }
+  return at;
+}
+
+export function parseLimit(value: string | undefined, flag: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > max)
+    throw new UsageError(`${flag}: expected a whole number from 1 to ${max}, got "${value}"`);
+  return n;
+}
+
+export function requireOne(positionals: readonly string[], name: string, usage: string): string {
+  if (positionals.length === 0) throw new UsageError(`${name}: missing (usage: ${usage})`);
+  if (positionals.length > 1)
+    throw new UsageError(`unexpected argument "${positionals[1]}" (usage: ${usage})`);
+  const value = positionals[0]!;
+  if (
+    !/^(arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]+:)?[A-Za-z0-9_-]{1,80}$/.test(value)
+  ) {
+    throw new UsageError(
+      `${name}: expected a run id (as \`showrunner list\` shows) or an execution ARN, got "${value}"`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,86 @@
+// Reading runs through the Step Functions API: run ids ↔ execution ARNs, whole histories, and the
+// run's timeline (see timeline.ts). Shared by the commands and the demo loop.
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  type DescribeExecutionCommandOutput,
+  type HistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { planShow } from '../core/plan.ts';
+import { validateExecutionInput } from '../core/show.ts';
+import { readTimeline, type RunTimeline } from './timeline.ts';
+
+export class RunNotFoundError extends Error {
+  override readonly name = 'RunNotFoundError';
+}
+
+/** A run is named by its id (the execution name) or by its execution ARN. */
+export function executionArnFor(stateMachineArn: string, run: string): string {
+  if (run.startsWith('arn:')) return run;
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${run}`;
+}
+
+export function runIdOf(executionArn: string): string {
+  return executionArn.slice(executionArn.lastIndexOf(':') + 1);
+}
+
+export async function describeRun(
+  sfn: SFNClient,
+  executionArn: string,
+): Promise<DescribeExecutionCommandOutput> {
+  try {
+    return await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  } catch (error) {
+    if ((error as Error).name === 'ExecutionDoesNotExist') {
+      throw new RunNotFoundError(`RUN: no run ${runIdOf(executionArn)} (see \`showrunner list\`)`);
+    }
+    throw error;
+  }
+}
+
+/** Newer events than `afterId`, oldest first (reads newest-first pages and stops at the known ones). */
+export async function eventsAfter(
+  sfn: SFNClient,
+  executionArn: string,
+  afterId = 0,
+): Promise<HistoryEvent[]> {
+  const found: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1000, nextToken }),
+    );
+    for (const event of page.events ?? []) {
+      if ((event.id ?? 0) <= afterId) return found.reverse();
+      found.push(event);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return found.reverse();
+}
+
+/** When the history has no plan yet (or the run failed before it), plan from the execution input. */
+function planFromInput(run: DescribeExecutionCommandOutput): RunTimeline['plan'] {
+  try {
+    const checked = validateExecutionInput(JSON.parse(run.input ?? 'null'));
+    if (!checked.ok || !run.name) return undefined;
+    return planShow(checked.value, run.name, run.startDate ?? new Date());
+  } catch {
+    return undefined;
+  }
+}
+
+export interface LoadedRun {
+  execution: DescribeExecutionCommandOutput;
+  events: HistoryEvent[];
+  timeline: RunTimeline;
+}
+
+export async function loadRun(sfn: SFNClient, executionArn: string): Promise<LoadedRun> {
+  const execution = await describeRun(sfn, executionArn);
+  const events = await eventsAfter(sfn, executionArn);
+  return { execution, events, timeline: readTimeline(events, planFromInput(execution)) };
+}
+
+export { planFromInput };

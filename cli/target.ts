@@ -1,0 +1,148 @@
+// Where the CLI sends its calls. `--target local` (default): the local stack's edge endpoint with
+// dummy credentials, the state machine found by name. `--target aws`: the default credential chain
+// and the outputs of the CloudFormation stack the CDK app deploys.
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { TABLE } from '../core/table.ts';
+
+export const DEFAULT_EDGE_URL = 'http://127.0.0.1:4566';
+export const DEFAULT_STACK_NAME = 'Showrunner';
+/** The local stack's state machine (local/sfn names it so). */
+export const LOCAL_STATE_MACHINE_NAME = 'showrunner-show';
+
+export class TargetError extends Error {
+  override readonly name = 'TargetError';
+}
+
+export interface Target {
+  kind: 'local' | 'aws';
+  /** Human-readable: "local stack at http://127.0.0.1:4566" / "stack Showrunner (eu-west-1)". */
+  description: string;
+  sfn: SFNClient;
+  db: DynamoDBDocumentClient;
+  stateMachineArn: string;
+  tableName: string;
+  /** The stack's channel (aws); undefined locally, where the state machine has its own default. */
+  channelArn?: string;
+  close(): void;
+}
+
+export interface TargetOptions {
+  target: 'local' | 'aws';
+  env: NodeJS.ProcessEnv;
+  stackName?: string;
+}
+
+/** Connection failures say where the CLI looked and how to fix it, instead of an SDK stack trace. */
+export function explainConnectionError(error: unknown, target: Pick<Target, 'kind' | 'description'>): Error {
+  const e = error as Error & { code?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code ?? '';
+  if (
+    target.kind === 'local' &&
+    /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND/.test(`${code} ${e.message}`)
+  ) {
+    return new TargetError(
+      `cannot reach the ${target.description}: is \`npm start\` running? (set EDGE_URL for another address, or use --target aws)`,
+    );
+  }
+  return e;
+}
+
+export async function resolveTarget(options: TargetOptions): Promise<Target> {
+  const region =
+    options.env.AWS_REGION?.trim() ||
+    options.env.AWS_DEFAULT_REGION?.trim() ||
+    (options.target === 'local' ? 'us-east-1' : undefined);
+  if (options.target === 'local') {
+    const endpoint = options.env.EDGE_URL?.trim() || DEFAULT_EDGE_URL;
+    if (!/^https?:\/\/[^\s/]+\/?$/.test(endpoint))
+      throw new TargetError(`EDGE_URL: expected http://host:port, got "${endpoint}"`);
+    const config = {
+      endpoint,
+      region: region!,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    };
+    const sfn = new SFNClient(config);
+    const dynamo = new DynamoDBClient(config);
+    const description = `local stack at ${endpoint}`;
+    const close = () => {
+      sfn.destroy();
+      dynamo.destroy();
+    };
+    try {
+      let stateMachineArn = options.env.STATE_MACHINE_ARN?.trim();
+      if (!stateMachineArn) {
+        const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({}));
+        stateMachineArn = stateMachines.find((m) => m.name === LOCAL_STATE_MACHINE_NAME)?.stateMachineArn;
+        if (!stateMachineArn)
+          throw new TargetError(`the ${description} has no state machine named ${LOCAL_STATE_MACHINE_NAME}`);
+      }
+      return {
+        kind: 'local',
+        description,
+        sfn,
+        db: DynamoDBDocumentClient.from(dynamo),
+        stateMachineArn,
+        tableName: options.env.TABLE_NAME?.trim() || TABLE.defaultName,
+        close,
+      };
+    } catch (error) {
+      close();
+      throw explainConnectionError(error, { kind: 'local', description });
+    }
+  }
+
+  const stackName = options.stackName ?? (options.env.SHOWRUNNER_STACK?.trim() || DEFAULT_STACK_NAME);
+  const config = region ? { region } : {};
+  const cloudFormation = new CloudFormationClient(config);
+  let outputs: Record<string, string>;
+  try {
+    const { Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    outputs = Object.fromEntries(
+      (Stacks[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
+    );
+  } catch (error) {
+    const e = error as Error;
+    if (e.name === 'ValidationError' || /does not exist/.test(e.message)) {
+      throw new TargetError(
+        `not deployed: no CloudFormation stack ${stackName}${region ? ` in ${region}` : ''} (deploy it with \`npx cdk deploy\`, or pass --stack NAME)`,
+      );
+    }
+    if (e.name === 'CredentialsProviderError' || /credential/i.test(e.message)) {
+      throw new TargetError(`--target aws: no AWS credentials (${e.message})`);
+    }
+    throw e;
+  } finally {
+    cloudFormation.destroy();
+  }
+  const need = (key: string) => {
+    const value = outputs[key];
+    if (!value)
+      throw new TargetError(
+        `stack ${stackName} has no output ${key}: redeploy it with this version (\`npx cdk deploy\`)`,
+      );
+    return value;
+  };
+  const stateMachineArn = need('StateMachineArn');
+  const tableName = need('TableName');
+  const channelArn = need('ChannelArn');
+  // The stack's region is in its ARNs, so a default region elsewhere still reaches the right place.
+  const stackRegion = stateMachineArn.split(':')[3] || region;
+  const sfn = new SFNClient(stackRegion ? { region: stackRegion } : {});
+  const dynamo = new DynamoDBClient(stackRegion ? { region: stackRegion } : {});
+  return {
+    kind: 'aws',
+    description: `stack ${stackName}${stackRegion ? ` (${stackRegion})` : ''}`,
+    sfn,
+    db: DynamoDBDocumentClient.from(dynamo),
+    stateMachineArn,
+    tableName,
+    channelArn,
+    close() {
+      sfn.destroy();
+      dynamo.destroy();
+    },
+  };
+}

@@ -1,0 +1,186 @@
+// What happened in a run, read from its Step Functions execution history (the same events locally
+// and in AWS): when each question was scheduled, cued, asked and closed, its votes, and every cue
+// sent with PutMetadata. Pure: takes the events, returns plain data.
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { decodeCue, type Cue } from '../core/cues.ts';
+import type { PlannedPoll, ShowPlan } from '../core/plan.ts';
+
+export interface PollTimeline {
+  id: string;
+  pollId: string;
+  question: string;
+  answers: string[];
+  correct?: number;
+  manual: boolean;
+  /** Absolute ask time from the plan (epoch ms); undefined for manual polls. */
+  scheduledAt?: number;
+  /** Manual polls: when the producer's cue arrived. */
+  cuedAt?: number;
+  waitingForCue: boolean;
+  /** When IVS accepted the question cue. */
+  askedAt?: number;
+  /** askedAt − scheduledAt (timed polls). */
+  lateMs?: number;
+  closesAt?: number;
+  closedAt?: number;
+  resultsAt?: number;
+  counts?: number[];
+  total?: number;
+  /** PutMetadata calls IVS throttled (each was retried). */
+  throttled: number;
+}
+
+export interface SentCue {
+  eventId: number;
+  at: number;
+  cue: Cue | undefined;
+  metadata: string;
+  /** The show's own poll id (q1), when the cue names one of this run. */
+  localId?: string;
+}
+
+export interface RunTimeline {
+  plan?: Pick<ShowPlan, 'runId' | 'showId' | 'title' | 'startAt' | 'polls'>;
+  polls: PollTimeline[];
+  cues: SentCue[];
+  ended?: { type: string; at: number; error?: string; cause?: string };
+}
+
+const time = (e: HistoryEvent) => (e.timestamp ? new Date(e.timestamp).getTime() : 0);
+
+function parse(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function pollOf(value: Record<string, unknown> | undefined): PlannedPoll | undefined {
+  const poll = value?.poll as PlannedPoll | undefined;
+  return poll && typeof poll.pollId === 'string' ? poll : undefined;
+}
+
+function fromPlan(poll: PlannedPoll): PollTimeline {
+  const entry: PollTimeline = {
+    id: poll.id,
+    pollId: poll.pollId,
+    question: poll.question,
+    answers: poll.answers,
+    manual: poll.manual,
+    waitingForCue: false,
+    throttled: 0,
+  };
+  if (poll.correct !== undefined) entry.correct = poll.correct;
+  if (poll.askAt) entry.scheduledAt = Date.parse(poll.askAt);
+  return entry;
+}
+
+export function readTimeline(
+  events: readonly HistoryEvent[],
+  fallbackPlan?: RunTimeline['plan'],
+): RunTimeline {
+  const byId = new Map(events.map((e) => [e.id!, e]));
+  /** The StateEntered event a Task event belongs to, found through its previousEventId chain. */
+  const enteredOf = (event: HistoryEvent): HistoryEvent | undefined => {
+    let cursor: HistoryEvent | undefined = event;
+    for (let hops = 0; cursor && hops < 20; hops++) {
+      if (cursor.stateEnteredEventDetails) return cursor;
+      cursor = byId.get(cursor.previousEventId ?? -1);
+    }
+    return undefined;
+  };
+  const scheduledOf = (event: HistoryEvent): HistoryEvent | undefined => {
+    let cursor: HistoryEvent | undefined = event;
+    for (let hops = 0; cursor && hops < 5; hops++) {
+      if (cursor.type === 'TaskScheduled') return cursor;
+      cursor = byId.get(cursor.previousEventId ?? -1);
+    }
+    return undefined;
+  };
+
+  let plan = fallbackPlan;
+  const planExit = events.find((e) => e.stateExitedEventDetails?.name === 'Plan');
+  const planned = parse(planExit?.stateExitedEventDetails?.output)?.plan as RunTimeline['plan'] | undefined;
+  if (planned && Array.isArray(planned.polls)) plan = planned;
+
+  const polls = new Map<string, PollTimeline>();
+  for (const poll of plan?.polls ?? []) polls.set(poll.pollId, fromPlan(poll));
+  const entry = (poll: PlannedPoll) => {
+    let found = polls.get(poll.pollId);
+    if (!found) polls.set(poll.pollId, (found = fromPlan(poll)));
+    return found;
+  };
+
+  const cues: SentCue[] = [];
+  let ended: RunTimeline['ended'];
+  for (const e of events) {
+    const entered = e.stateEnteredEventDetails;
+    const exited = e.stateExitedEventDetails;
+    if (entered?.name === 'WaitForCue') {
+      const poll = pollOf(parse(entered.input));
+      if (poll) entry(poll).waitingForCue = true;
+    }
+    if (exited) {
+      const output = parse(exited.output);
+      const poll = pollOf(output);
+      if (poll) {
+        const p = entry(poll);
+        const opened = output?.opened as { closesAt?: string } | undefined;
+        const closed = output?.closed as { counts?: number[]; total?: number } | undefined;
+        switch (exited.name) {
+          case 'WaitForCue':
+            p.cuedAt = time(e);
+            p.waitingForCue = false;
+            break;
+          case 'AskCue':
+            p.askedAt = time(e);
+            if (p.scheduledAt !== undefined) p.lateMs = p.askedAt - p.scheduledAt;
+            if (opened?.closesAt) p.closesAt = Date.parse(opened.closesAt);
+            break;
+          case 'Close':
+            p.closedAt = time(e);
+            if (closed?.counts) p.counts = closed.counts;
+            if (closed?.total !== undefined) p.total = closed.total;
+            break;
+          case 'ResultsCue':
+            p.resultsAt = time(e);
+            break;
+        }
+      }
+    }
+    if (e.type === 'TaskFailed' && e.taskFailedEventDetails?.error === 'Ivs.ThrottlingException') {
+      const poll = pollOf(parse(enteredOf(e)?.stateEnteredEventDetails?.input));
+      if (poll) entry(poll).throttled += 1;
+    }
+    if (e.type === 'TaskSucceeded' && e.taskSucceededEventDetails?.resource === 'putMetadata') {
+      const params = parse(scheduledOf(e)?.taskScheduledEventDetails?.parameters);
+      const metadata = typeof params?.Metadata === 'string' ? params.Metadata : '';
+      const cue = decodeCue(metadata);
+      const sent: SentCue = { eventId: e.id!, at: time(e), cue, metadata };
+      const localId = cue ? polls.get(cue.poll_id)?.id : undefined;
+      if (localId) sent.localId = localId;
+      cues.push(sent);
+    }
+    if (e.type && /^Execution(Succeeded|Failed|Aborted|TimedOut)$/.test(e.type)) {
+      const details =
+        e.executionFailedEventDetails ?? e.executionAbortedEventDetails ?? e.executionTimedOutEventDetails;
+      ended = { type: e.type, at: time(e) };
+      if (details?.error) ended.error = details.error;
+      if (details?.cause) ended.cause = details.cause;
+    }
+  }
+  if (ended) for (const p of polls.values()) p.waitingForCue = false;
+  const timeline: RunTimeline = { polls: [...polls.values()], cues };
+  if (plan) timeline.plan = plan;
+  if (ended) timeline.ended = ended;
+  return timeline;
+}
+
+/** Indexes with the most votes (several on a tie; none without votes). */
+export function winners(counts: readonly number[]): number[] {
+  const top = Math.max(0, ...counts);
+  return top === 0 ? [] : counts.flatMap((c, i) => (c === top ? [i] : []));
+}

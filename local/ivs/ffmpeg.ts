@@ -1,0 +1,179 @@
+// Finding ffmpeg, the command lines of the two sources (test pattern, RTMP ingest) and spawning them so
+// they never outlive us. Argument building is pure; `spawnFfmpeg` is the only place that starts processes.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+
+export class FfmpegNotFoundError extends Error {
+  override readonly name = 'FfmpegNotFoundError';
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name: string, pathVariable = process.env.PATH ?? ''): string | undefined {
+  for (const dir of pathVariable.split(delimiter)) {
+    if (dir && isExecutable(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+/** The explicit option, else the system's `ffmpeg` on PATH, else FFMPEG_PATH, else a clear error. */
+export function resolveFfmpeg(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (explicit) {
+    if (!isExecutable(explicit)) throw new FfmpegNotFoundError(`ffmpeg not executable at ${explicit}`);
+    return explicit;
+  }
+  const found =
+    onPath('ffmpeg', env.PATH) ??
+    (env.FFMPEG_PATH && isExecutable(env.FFMPEG_PATH) ? env.FFMPEG_PATH : undefined);
+  if (found) return found;
+  throw new FfmpegNotFoundError(
+    'ffmpeg not found: the local IVS needs it to produce the live stream. Install it (Debian/Ubuntu: ' +
+      '`sudo apt-get install -y ffmpeg`, macOS: `brew install ffmpeg`) or set FFMPEG_PATH to an ffmpeg binary.',
+  );
+}
+
+const FONT_CANDIDATES = [
+  '/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf',
+  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+  '/usr/share/fonts/dejavu/DejaVuSansMono.ttf',
+  '/usr/share/fonts/TTF/DejaVuSansMono.ttf',
+  '/System/Library/Fonts/Menlo.ttc',
+  '/Library/Fonts/Arial.ttf',
+];
+
+export function findFont(candidates: readonly string[] = FONT_CANDIDATES): string | undefined {
+  return candidates.find((f) => existsSync(f));
+}
+
+export interface EncodingOptions {
+  width: number;
+  height: number;
+  fps: number;
+  /** Seconds between keyframes = the segment duration. */
+  keyframeInterval: number;
+  videoBitrate: string;
+  audioBitrate: string;
+}
+
+export const DEFAULT_ENCODING: EncodingOptions = {
+  width: 640,
+  height: 360,
+  fps: 30,
+  keyframeInterval: 1,
+  videoBitrate: '800k',
+  audioBitrate: '96k',
+};
+
+/**
+ * The output half both sources share, so the segmenter always sees the same program: H.264 without
+ * B-frames (PTS = DTS), a keyframe exactly every `keyframeInterval` s (no scene-cut keyframes), AAC 48 kHz
+ * stereo, MPEG-TS flushed packet by packet with no mux delay (low latency, timestamps from ~0).
+ */
+function outputArgs(e: EncodingOptions): string[] {
+  const gop = String(Math.round(e.fps * e.keyframeInterval));
+  return [
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'main', '-pix_fmt', 'yuv420p',
+    '-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-bf', '0',
+    '-b:v', e.videoBitrate, '-maxrate', e.videoBitrate, '-bufsize', e.videoBitrate,
+    '-c:a', 'aac', '-b:a', e.audioBitrate, '-ar', '48000', '-ac', '2',
+    '-f', 'mpegts', '-muxdelay', '0', '-muxpreload', '0', '-flush_packets', '1', 'pipe:1',
+  ]; // prettier-ignore
+}
+
+/** Escapes a value for a filtergraph option inside single quotes. */
+function quoteFilterValue(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "'\\''")}'`;
+}
+
+/** Burned-in frame number and UTC wall clock, so a frame (and a cue's sync) can be checked by eye. */
+export function overlayFilter(font: string | undefined, label: string): string {
+  if (!font) return 'null';
+  const common = `fontfile=${quoteFilterValue(font)}:fontsize=24:fontcolor=white:box=1:boxcolor=black@0.65:boxborderw=6`;
+  return [
+    // %{eif:n:d:6}: the frame number, zero-padded; %{gmtime:…}: wall clock when the frame was drawn.
+    `drawtext=${common}:x=12:y=h-96:text='${label.replace(/[^A-Za-z0-9 _.-]/g, '')}  frame %{eif\\:n\\:d\\:6}'`,
+    `drawtext=${common}:x=12:y=h-52:text='%{gmtime\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S} UTC'`,
+  ].join(',');
+}
+
+export function testPatternArgs(
+  e: EncodingOptions = DEFAULT_ENCODING,
+  font = findFont(),
+  label = 'showrunner',
+): string[] {
+  return [
+    '-hide_banner', '-nostats', '-loglevel', 'warning',
+    // -re: produce at the real-time rate, like a camera; lavfi would otherwise run as fast as the CPU allows.
+    '-re', '-f', 'lavfi', '-i', `testsrc2=size=${e.width}x${e.height}:rate=${e.fps}`,
+    '-re', '-f', 'lavfi', '-i', 'sine=frequency=880:beep_factor=4:sample_rate=48000',
+    '-vf', overlayFilter(font, label),
+    '-af', 'volume=0.3',
+    ...outputArgs(e),
+  ]; // prettier-ignore
+}
+
+/**
+ * ffmpeg as a one-shot RTMP server: waits for one publisher on `url`, transcodes to the same program as
+ * the test pattern (size, rate, GOP, audio format) so the output stays one homogeneous stream, and exits
+ * when the publisher leaves. The stream key in the URL is not enforced by ffmpeg (it only warns).
+ */
+export function rtmpIngestArgs(url: string, e: EncodingOptions = DEFAULT_ENCODING): string[] {
+  return [
+    '-hide_banner', '-nostats', '-loglevel', 'warning',
+    '-listen', '1', '-timeout', '-1', '-i', url,
+    '-map', '0:v:0', '-map', '0:a:0',
+    '-vf', `scale=${e.width}:${e.height}:force_original_aspect_ratio=decrease,pad=${e.width}:${e.height}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=${e.fps}`,
+    ...outputArgs(e),
+  ]; // prettier-ignore
+}
+
+export type FfmpegProcess = ChildProcessByStdio<Writable, Readable, Readable>;
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+const running = new Set<FfmpegProcess>();
+let exitHookInstalled = false;
+
+/**
+ * Spawns ffmpeg with stdout piped. Orphans are prevented three ways: on Linux through util-linux
+ * `setpriv --pdeathsig SIGKILL` (the kernel kills ffmpeg if this process dies, even by SIGKILL);
+ * by a process 'exit' hook that kills every child still running; and by ffmpeg itself dying of EPIPE
+ * once nobody reads its output.
+ */
+export function spawnFfmpeg(ffmpeg: string, args: readonly string[]): FfmpegProcess {
+  const [command, argv] = SETPRIV
+    ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', ffmpeg, ...args]]
+    : [ffmpeg, [...args]];
+  const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], detached: false });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  child.stdin.on('error', () => {}); // writing 'q' to an ffmpeg that already quit
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of running) c.kill('SIGKILL');
+    });
+  }
+  return child;
+}
+
+/** Asks ffmpeg to finish cleanly ('q' flushes its output, so the last PES packets are whole), then forces it. */
+export function stopFfmpeg(child: FfmpegProcess, graceMs = 2000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.stdin.end('q');
+  });
+}

@@ -1,0 +1,55 @@
+// The CDK app entry (cdk.json "app": node cdk/bin/showrunner.ts), run the way the cdk CLI runs
+// it: a child process with the context in CDK_CONTEXT_JSON and the assembly directory in CDK_OUTDIR.
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../../cdk/lib/showrunner-stack.ts';
+import { CDK_JSON, fakeSite, removeTempDirs, tempDir } from './support.ts';
+
+afterAll(removeTempDirs);
+
+function runApp(context: Record<string, unknown>) {
+  const outdir = tempDir('app');
+  const [command, ...args] = CDK_JSON.app.split(' ');
+  expect(command).toBe('node');
+  const run = spawnSync(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      CDK_OUTDIR: outdir,
+      CDK_CONTEXT_JSON: JSON.stringify({ ...CDK_JSON.context, 'aws:cdk:bundling-stacks': [], ...context }),
+    },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { ...run, outdir };
+}
+
+describe('cdk app (cdk/bin/showrunner.ts)', () => {
+  it('synthesizes the Showrunner stack offline, with cdk-nag passing', () => {
+    const run = runApp({ siteDir: fakeSite() });
+    expect(run.stderr).not.toMatch(/AwsSolutions-/);
+    expect(run.status).toBe(0);
+    const template = JSON.parse(readFileSync(join(run.outdir, 'Showrunner.template.json'), 'utf8'));
+    expect(template.Outputs).toHaveProperty('StateMachineArn');
+    expect(existsSync(join(run.outdir, 'manifest.json'))).toBe(true);
+  }, 60_000);
+
+  it('explains a missing site build instead of failing at deploy', () => {
+    const run = runApp({ siteDir: tempDir('nosite') });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('The viewer site is not built');
+    expect(run.stderr).toContain('npm run build');
+    expect(run.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+  }, 60_000);
+
+  it('rejects a malformed channel ARN and a bad flag with the context key', () => {
+    const bad = runApp({ siteDir: fakeSite(), channelArn: 'arn:aws:ivs:us-west-2:123:channel' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('is not an IVS channel ARN');
+    const flag = runApp({ siteDir: fakeSite(), tracing: 'yes' });
+    expect(flag.status).toBe(1);
+    expect(flag.stderr).toContain('-c tracing=yes: expected true or false');
+  }, 60_000);
+});

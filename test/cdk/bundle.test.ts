@@ -1,0 +1,97 @@
+// The real Lambda bundles, as `cdk synth` builds them with the local esbuild (no Docker): ESM
+// output with Middy 7, the AWS SDK bundled in. Each bundle is loaded by a separate Node process
+// from a directory with no node_modules, like the Lambda runtime, and invoked on paths that need
+// no database.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { REPO_ROOT } from '../../cdk/lib/showrunner-stack.ts';
+import { onlyResource, removeTempDirs, synth, tempDir, type Synth } from './support.ts';
+
+afterAll(removeTempDirs);
+
+let built: Synth;
+
+/** Copies a function's bundle out of the assembly (away from the repo's node_modules). */
+function bundleOf(description: RegExp): string {
+  const [, fn] = onlyResource(built.template, 'AWS::Lambda::Function', {
+    Description: Match.stringLikeRegexp(description.source),
+  });
+  const assetDir = join(built.app.outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`);
+  const isolated = tempDir('bundle');
+  cpSync(assetDir, isolated, { recursive: true });
+  return isolated;
+}
+
+/** Imports the bundle in a fresh Node (the one running these tests: Node 24) and calls its handler. */
+function invoke(dir: string, event: unknown, env: Record<string, string>): any {
+  const script = `
+    const { handler } = await import(${JSON.stringify(join(dir, 'index.mjs'))});
+    if (typeof handler !== 'function') throw new Error('handler is not exported');
+    const result = await handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 10000 });
+    process.stdout.write(JSON.stringify(result ?? null));`;
+  const out = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return JSON.parse(out);
+}
+
+beforeAll(() => {
+  built = synth({}, { bundle: true });
+}, 120_000);
+
+describe('Lambda bundles (local esbuild)', () => {
+  it('are single-file ESM bundles with a source map', () => {
+    for (const name of [/REST API/, /lifecycle/]) {
+      const dir = bundleOf(name);
+      expect(existsSync(join(dir, 'index.mjs'))).toBe(true);
+      expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+      expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).toMatch(
+        /^import\s*\{\s*createRequire as __showrunnerCreateRequire/,
+      );
+    }
+  });
+
+  it('the API bundle loads and answers a bad request with the contract error (Middy router + CORS)', () => {
+    const response = invoke(
+      bundleOf(/REST API/),
+      {
+        httpMethod: 'GET',
+        path: '/poll-get',
+        resource: '/{proxy+}',
+        headers: { Origin: 'https://d111111abcdef8.cloudfront.net' },
+        multiValueHeaders: {},
+        queryStringParameters: { poll_id: 'no spaces allowed' },
+        multiValueQueryStringParameters: null,
+        pathParameters: { proxy: 'poll-get' },
+        requestContext: { requestId: 'test', stage: 'prod', httpMethod: 'GET', path: '/prod/poll-get' },
+        body: null,
+        isBase64Encoded: false,
+      },
+      { TABLE_NAME: 'showrunner-test', CORS_ORIGINS: 'https://d111111abcdef8.cloudfront.net' },
+    );
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({ error: { code: expect.any(String) } });
+    const headers = Object.fromEntries(
+      Object.entries(response.headers).map(([k, v]) => [k.toLowerCase(), v]),
+    );
+    expect(headers['access-control-allow-origin']).toBe('https://d111111abcdef8.cloudfront.net');
+  });
+
+  it('the lifecycle bundle loads and plans the demo show', () => {
+    const show = JSON.parse(readFileSync(join(REPO_ROOT, 'shows', 'demo.json'), 'utf8'));
+    const plan = invoke(
+      bundleOf(/lifecycle/),
+      { action: 'plan', input: show, runId: 'bundle-test', now: '2030-01-01T00:00:00.000Z' },
+      { TABLE_NAME: 'showrunner-test' },
+    );
+    expect(plan.runId).toBe('bundle-test');
+    expect(Array.isArray(plan.polls)).toBe(true);
+    expect(plan.polls.length).toBeGreaterThan(0);
+  });
+});

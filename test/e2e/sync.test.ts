@@ -1,0 +1,111 @@
+// DESIGN.md target: every cue is shown on its stamped frame (|Δ| ≤ 1 frame at 30 fps) for
+// viewers at different latencies. Two viewers watch the local stream in Chromium, one held back
+// by a few seconds of buffering; a poll cue and its results cue go in through IVS PutMetadata.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, screenshot } from '../support/browser.ts';
+import { startStack, useStackFromThisProcess, type StackProcess } from '../support/stack.ts';
+
+const FRAME_S = 1 / 30;
+const CHANNEL = 'arn:aws:ivs:us-east-1:000000000000:channel/local';
+
+let stack: StackProcess;
+let browser: Browser;
+let ivs: IvsClient;
+let lifecycle: typeof import('../../lambdas/poll-lifecycle.ts');
+
+async function viewer(name: string, holdBackMs: number): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+  page.on('pageerror', (e) => console.error(`${name}: ${e.message}`));
+  await page.goto(stack.appUrl);
+  await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 1, undefined, {
+    timeout: 30_000,
+  });
+  if (holdBackMs > 0) {
+    // A viewer further behind live: pause, then play on from where they were.
+    await page.evaluate(() => document.querySelector('video')!.pause());
+    await new Promise((r) => setTimeout(r, holdBackMs));
+    await page.evaluate(() => document.querySelector('video')!.play());
+  }
+  return page;
+}
+
+async function shown(page: Page, pollId: string) {
+  const card = page.locator(`[data-testid="poll-card"][data-poll-id="${pollId}"]`);
+  await card.waitFor({ timeout: 30_000 });
+  const read = (name: string) => card.getAttribute(name).then(Number);
+  return {
+    cueTime: await read('data-cue-time'),
+    frameTime: await read('data-frame-time'),
+    programTime: await read('data-program-time'),
+    shownAt: await read('data-shown-at'),
+  };
+}
+
+beforeAll(async () => {
+  stack = await startStack();
+  useStackFromThisProcess(stack);
+  lifecycle = await import('../../lambdas/poll-lifecycle.ts');
+  ivs = new IvsClient({});
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe('frame-synced polls', () => {
+  it('two viewers at different latencies see the question on its stamped frame, answer, and see the reveal', async () => {
+    const near = await viewer('near', 0);
+    const far = await viewer('far', 3000);
+
+    const opened = await lifecycle.open(
+      {
+        id: 'sync',
+        runId: 'sync-test',
+        pollId: 'sync-test:sync',
+        question: 'Which frame is this?',
+        answers: ['This one', 'The next one'],
+        correct: 0,
+        duration: 20,
+        latencyGraceSeconds: 5,
+      },
+      new Date(),
+    );
+    await ivs.send(new PutMetadataCommand({ channelArn: CHANNEL, metadata: opened.cue }));
+
+    const a = await shown(near, opened.pollId);
+    const b = await shown(far, opened.pollId);
+    await screenshot(near, 'sync-near-question');
+    await screenshot(far, 'sync-far-question');
+
+    // Each viewer shows it on the frame the cue is stamped on…
+    expect(Math.abs(a.frameTime - a.cueTime)).toBeLessThanOrEqual(FRAME_S + 1e-3);
+    expect(Math.abs(b.frameTime - b.cueTime)).toBeLessThanOrEqual(FRAME_S + 1e-3);
+    // …which is the same frame of the stream for both (same program date-time)…
+    expect(Math.abs(a.programTime - b.programTime)).toBeLessThanOrEqual(FRAME_S * 1000 + 1);
+    // …although the far viewer saw it seconds later.
+    expect(b.shownAt - a.shownAt).toBeGreaterThan(1500);
+
+    await near.getByRole('button', { name: 'This one' }).click();
+    await far.getByRole('button', { name: 'The next one' }).click();
+    await near.getByTestId('my-answer').waitFor();
+    await far.getByTestId('my-answer').waitFor();
+
+    const closed = await lifecycle.close(opened.pollId);
+    expect(closed.counts).toEqual([1, 1]);
+    await ivs.send(new PutMetadataCommand({ channelArn: CHANNEL, metadata: closed.cue }));
+    for (const [page, name] of [
+      [near, 'near'],
+      [far, 'far'],
+    ] as const) {
+      await page.locator('[data-testid="poll-card"][data-phase="revealed"]').waitFor({ timeout: 30_000 });
+      const rows = await page.getByTestId('result-row').allTextContents();
+      expect(rows[0]).toMatch(/This one.*✓ correct/);
+      await page.locator(`[data-testid="history-item"][data-poll-id="${opened.pollId}"]`).waitFor();
+      await screenshot(page, `sync-${name}-revealed`);
+    }
+  }, 120_000);
+});

@@ -1,0 +1,99 @@
+// Shared setup of the stream tests: the local IVS behind its own edge and app servers on free ports,
+// an IVS SDK client pointed at it, and small waiting helpers (conditions with timeouts, never sleeps
+// asserted on: the CI machine has 2 loaded cores).
+import { IvsClient } from '@aws-sdk/client-ivs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closeServer, createAppServer, createEdgeServer, listen, type AppRoute } from '../../local/http.ts';
+import { createLocalIvs, type LocalIvs, type LocalIvsOptions } from '../../local/ivs/index.ts';
+
+export interface IvsHarness {
+  ivs: LocalIvs;
+  client: IvsClient;
+  appUrl: string;
+  edgeUrl: string;
+  dataDir: string;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function startIvs(
+  options: Partial<LocalIvsOptions> = {},
+  extraRoutes: AppRoute[] = [],
+): Promise<IvsHarness> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ivs-test-'));
+  const logs: string[] = [];
+  const log = (line: string) => logs.push(line);
+  // The app URL must be known before the channels are created (playback URLs are absolute): listen first.
+  const live: { route?: AppRoute } = {};
+  const app = createAppServer(
+    [{ prefix: '/live/', handle: (req, res) => live.route!.handle(req, res) }, ...extraRoutes],
+    log,
+  );
+  const appPort = await listen(app, 0);
+  const appUrl = `http://127.0.0.1:${appPort}`;
+  const ivs = await createLocalIvs({
+    dataDir,
+    appBaseUrl: appUrl,
+    log,
+    rtmpPort: await freePort(),
+    ...options,
+  });
+  live.route = ivs.route;
+  const edge = createEdgeServer([ivs.edge], log);
+  const edgeUrl = `http://127.0.0.1:${await listen(edge, 0)}`;
+  const client = new IvsClient({
+    endpoint: edgeUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1, // surface throttling instead of retrying it away
+  });
+  return {
+    ivs,
+    client,
+    appUrl,
+    edgeUrl,
+    dataDir,
+    logs,
+    async close() {
+      client.destroy();
+      await ivs.close();
+      await Promise.all([closeServer(app), closeServer(edge)]);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import {
+  DEFINITION_FILE,
+  SUBSTITUTION_NAMES,
+  substitute,
+  substitutionNames,
+} from '../../local/sfn/definition.ts';
+
+// asl-validator ships no type declarations.
+type AslValidator = (
+  definition: unknown,
+  options?: { checkArn?: boolean; checkPaths?: boolean },
+) => { isValid: boolean; errorsText: (separator?: string) => string };
+const aslValidator = createRequire(import.meta.url)('asl-validator') as AslValidator;
+
+const text = readFileSync(DEFINITION_FILE, 'utf8');
+const values = {
+  PollLifecycleFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:showrunner-poll-lifecycle',
+  ChannelArn: 'arn:aws:ivs:us-east-1:000000000000:channel/abcdEFGH1234',
+  TableName: 'showrunner-polls',
+};
+
+type State = Record<string, unknown>;
+function allStates(machine: { States: Record<string, State> }): Array<[string, State]> {
+  return Object.entries(machine.States).flatMap(([name, state]) => {
+    const inner = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, State> } | undefined;
+    return [[name, state] as [string, State], ...(inner ? allStates(inner) : [])];
+  });
+}
+
+describe('statemachine/show.asl.json', () => {
+  it('is valid Amazon States Language (asl-validator), before and after substitution', () => {
+    for (const definition of [JSON.parse(text), JSON.parse(substitute(text, values))]) {
+      const { isValid, errorsText } = aslValidator(definition, { checkArn: true, checkPaths: true });
+      expect(errorsText('\n')).toBe('');
+      expect(isValid).toBe(true);
+    }
+  });
+
+  it('uses exactly the documented DefinitionSubstitutions', () => {
+    expect(substitutionNames(text).sort()).toEqual([...SUBSTITUTION_NAMES].sort());
+    expect(() => substitute(text, { ChannelArn: 'x' })).toThrow(/PollLifecycleFunctionArn, TableName/);
+  });
+
+  it('is JSONPath only (JSONata states would silently do nothing locally) and state names are unique', () => {
+    const definition = JSON.parse(text);
+    expect(text).not.toMatch(/JSONata|QueryLanguage|"Arguments"|"Output"|\{%/);
+    const names = allStates(definition).map(([name]) => name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('waits on absolute timestamps, retries throttled cues with jitter and bounds the not-broadcasting retries', () => {
+    const states = Object.fromEntries(allStates(JSON.parse(text)));
+    expect(states.WaitUntilAsk).toMatchObject({ Type: 'Wait', TimestampPath: '$.poll.askAt' });
+    expect(states.WaitUntilClose).toMatchObject({ Type: 'Wait', TimestampPath: '$.opened.closesAt' });
+    expect(states.WaitForCue!.Resource).toMatch(/\.waitForTaskToken$/);
+    for (const name of ['AskCue', 'ResultsCue']) {
+      const state = states[name]!;
+      expect(state.Resource).toBe('arn:aws:states:::aws-sdk:ivs:putMetadata');
+      const retry = state.Retry as Array<{
+        ErrorEquals: string[];
+        MaxAttempts: number;
+        IntervalSeconds: number;
+        BackoffRate: number;
+        JitterStrategy?: string;
+      }>;
+      const throttling = retry.find((r) => r.ErrorEquals.includes('Ivs.ThrottlingException'))!;
+      expect(throttling.JitterStrategy).toBe('FULL');
+      const notLive = retry.find((r) => r.ErrorEquals.includes('Ivs.ChannelNotBroadcastingException'))!;
+      expect(notLive.MaxAttempts * notLive.IntervalSeconds).toBeLessThanOrEqual(60);
+      expect(notLive.BackoffRate).toBe(1);
+      expect(state.Catch).toEqual([
+        expect.objectContaining({ ErrorEquals: ['Ivs.ChannelNotBroadcastingException'] }),
+      ]);
+    }
+  });
+});

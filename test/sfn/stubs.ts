@@ -1,0 +1,189 @@
+// Stub Task integrations for testing the local Step Functions without the rest of the stack: the
+// lifecycle Lambda over the real core planner with polls in memory, an IVS that enforces the 5/s
+// PutMetadata limit, and a DynamoDB PutItem that keeps the manual-cue items.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { decodeCue, encodeCue, pollCue, resultsCue } from '../../core/cues.ts';
+import { planShow, type PlannedPoll } from '../../core/plan.ts';
+import { formatIssues, validateExecutionInput } from '../../core/show.ts';
+import { closeServer, createEdgeServer, listen } from '../../local/http.ts';
+import { TaskFailure } from '../../local/sfn/errors.ts';
+import {
+  createLocalStepFunctions,
+  type LocalStepFunctions,
+  type TaskIntegrations,
+} from '../../local/sfn/index.ts';
+
+export const CHANNEL_ARN = 'arn:aws:ivs:us-east-1:000000000000:channel/localchannel';
+
+export interface Cue {
+  at: number;
+  channelArn: string;
+  metadata: string;
+  type: string;
+  pollId: string;
+}
+
+export class StubAws implements TaskIntegrations {
+  cues: Cue[] = [];
+  throttled = 0;
+  /** '#cue' items by poll id: what `showrunner cue` reads. */
+  cueItems = new Map<string, Record<string, { S: string }>>();
+  votes = new Map<string, number[]>();
+  broadcasting = true;
+  /** How long a poll stays open, in place of duration + grace seconds (keeps tests short). */
+  openMs: number;
+  #calls: number[] = [];
+  #polls = new Map<string, PlannedPoll & { closesAt: string }>();
+
+  constructor(openMs = 300) {
+    this.openMs = openMs;
+  }
+
+  async invokeLambda(_functionName: string, payload: unknown): Promise<unknown> {
+    const event = payload as {
+      action: string;
+      input?: unknown;
+      runId?: string;
+      now?: string;
+      poll?: PlannedPoll;
+      pollId?: string;
+    };
+    if (event.action === 'plan') {
+      const checked = validateExecutionInput(event.input);
+      if (!checked.ok)
+        throw Object.assign(new Error(formatIssues(checked.issues)), { name: 'ShowValidationError' });
+      return planShow(checked.value, event.runId!, new Date(event.now ?? Date.now()));
+    }
+    if (event.action === 'open') {
+      const poll = event.poll!;
+      const openedAt = new Date();
+      const closesAt = new Date(openedAt.getTime() + this.openMs).toISOString();
+      if (!this.#polls.has(poll.pollId)) this.#polls.set(poll.pollId, { ...poll, closesAt });
+      const stored = this.#polls.get(poll.pollId)!;
+      return {
+        pollId: poll.pollId,
+        openedAt: openedAt.toISOString(),
+        closesAt: stored.closesAt,
+        cue: encodeCue(pollCue(poll.pollId, poll)),
+      };
+    }
+    const poll = this.#polls.get(event.pollId!)!;
+    const counts = this.votes.get(poll.pollId) ?? poll.answers.map(() => 0);
+    const cue = resultsCue(poll.pollId, counts, poll.correct);
+    return {
+      pollId: poll.pollId,
+      counts,
+      total: cue.total,
+      ...(poll.correct !== undefined ? { correct: poll.correct } : {}),
+      cue: encodeCue(cue),
+    };
+  }
+
+  async callAws(service: string, action: string, parameters: Record<string, unknown>): Promise<unknown> {
+    if (service === 'dynamodb' && action === 'putItem') {
+      const item = parameters.Item as Record<string, { S: string }>;
+      this.cueItems.set(item.poll_id!.S, item);
+      return {};
+    }
+    if (service === 'ivs' && action === 'putMetadata') {
+      const now = Date.now();
+      if (!this.broadcasting)
+        throw new TaskFailure('Ivs.ChannelNotBroadcastingException', 'Channel is not broadcasting');
+      this.#calls = this.#calls.filter((t) => now - t < 1000);
+      if (this.#calls.length >= 5) {
+        this.throttled += 1;
+        throw new TaskFailure(
+          'Ivs.ThrottlingException',
+          'Operation: ivs:PutMetadata exceeded call rate: 5 for resource',
+        );
+      }
+      this.#calls.push(now);
+      const metadata = String(parameters.Metadata);
+      const cue = decodeCue(metadata);
+      this.cues.push({
+        at: now,
+        channelArn: String(parameters.ChannelArn),
+        metadata,
+        type: cue?.type ?? '?',
+        pollId: cue?.poll_id ?? '?',
+      });
+      return {};
+    }
+    throw new TaskFailure('States.Runtime', `stub has no ${service}:${action}`);
+  }
+}
+
+export interface Harness {
+  sfn: LocalStepFunctions;
+  client: SFNClient;
+  aws: StubAws;
+  dataDir: string;
+  edgeUrl: string;
+  /** Stops the emulator (as a stack shutdown would) but keeps the data directory. */
+  stop(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  options: {
+    aws?: StubAws;
+    dataDir?: string;
+    retryIntervalOverrides?: Record<string, number | number[]>;
+  } = {},
+): Promise<Harness> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'showrunner-sfn-')));
+  const aws = options.aws ?? new StubAws();
+  const sfn = await createLocalStepFunctions({
+    dataDir,
+    env: { tableName: 'showrunner-polls', channelArn: CHANNEL_ARN, edgeUrl: 'http://127.0.0.1:9' },
+    integrations: aws,
+    ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+  });
+  const server = createEdgeServer([sfn.edge], () => {});
+  const port = await listen(server, 0);
+  const edgeUrl = `http://127.0.0.1:${port}`;
+  const client = new SFNClient({
+    endpoint: edgeUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    client.destroy();
+    await closeServer(server);
+    await sfn.close();
+  };
+  return {
+    sfn,
+    client,
+    aws,
+    dataDir,
+    edgeUrl,
+    stop,
+    async close() {
+      await stop();
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
