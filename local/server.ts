@@ -157,7 +157,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log(
       `  AWS edge    ${edgeUrl}  DynamoDB (table ${tableName}, ${table}), Step Functions${ivs ? ', IVS' : ''}`,
     );
-    log(`  producer    AWS_ENDPOINT_URL=${edgeUrl} npx showrunner --help`);
+    const edgeEnv = edgePort === 4566 ? '' : `EDGE_URL=${edgeUrl} `;
+    log(`  producer    ${edgeEnv}npx showrunner list   (or validate, start, cue, stop, history, results)`);
 
     if (options.demo && ivs) {
       // Closers run in reverse: the demo stops before Step Functions does.
