@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { apiRoute, type ProxyHandler } from './api/index.ts';
+import { apiRoute } from './api/index.ts';
+import { LambdaWorker } from './api/worker.ts';
 import { ensureTable, startLocalDynamoDb } from './dynamodb/index.ts';
 import {
   closeServer,
@@ -131,10 +132,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => sfn.close());
     services.push(sfn.edge);
 
-    // Imported only now: Lambda modules read their configuration once, at load, like a cold start.
-    const api = (await import('../lambdas/api.ts')) as { handler: ProxyHandler };
+    // The API Lambda runs in its own thread (its cold start happens now, after the SDK environment
+    // is set), so HTTP requests and the emulators it calls use both cores.
+    const api = new LambdaWorker(new URL('../lambdas/api.ts', import.meta.url).href, 'showrunner-api', log);
+    await api.start();
+    closers.push(() => api.close());
     routes.push(
-      apiRoute('/api/', api.handler),
+      apiRoute('/api/', (event) => api.invoke(event)),
       configRoute(() => ({ apiUrl, playbackUrl: ivs?.playbackUrl() ?? null, player: 'hls.js' })),
       staticSiteRoute(
         SITE_DIR,

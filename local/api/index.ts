@@ -2,7 +2,8 @@
 // event API Gateway would send, and goes to the same handler module that deploys to Lambda.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, Handler } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Handler } from 'aws-lambda';
+import { lambdaContext } from './context.ts';
 import { BodyTooLargeError, readBody, sendJson, type AppRoute } from '../http.ts';
 
 /** API Gateway's own payload limit; the Lambda applies its smaller one and answers 413 itself. */
@@ -69,25 +70,15 @@ export function toProxyEvent(
   };
 }
 
-function lambdaContext(functionName: string): Context {
-  const deadline = Date.now() + 29_000; // API Gateway's integration timeout
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+/** How the route reaches the Lambda: in this thread, or a LambdaWorker's thread. */
+export type Invoke = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult | undefined>;
+
+export function inProcess(handler: ProxyHandler, functionName = 'showrunner-api'): Invoke {
+  return async (event) =>
+    (await handler(event, lambdaContext(functionName), () => undefined)) as APIGatewayProxyResult | undefined;
 }
 
-export function apiRoute(prefix: string, handler: ProxyHandler, functionName = 'showrunner-api'): AppRoute {
+export function apiRoute(prefix: string, invoke: Invoke): AppRoute {
   return {
     prefix,
     async handle(req: IncomingMessage, res: ServerResponse) {
@@ -106,11 +97,7 @@ export function apiRoute(prefix: string, handler: ProxyHandler, functionName = '
         }
         throw error;
       }
-      const result = (await handler(
-        toProxyEvent(req, prefix, body),
-        lambdaContext(functionName),
-        () => undefined,
-      )) as APIGatewayProxyResult | undefined;
+      const result = await invoke(toProxyEvent(req, prefix, body));
       if (!result) throw new Error('the API handler returned nothing');
       const headers: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
