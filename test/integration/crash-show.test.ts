@@ -1,0 +1,81 @@
+// Crash mid-show and mid-voting: kill -9 the local stack (as `npm start` runs it) while a run is
+// waiting on an open poll and votes are coming in; after a restart every acknowledged vote is
+// there, the run is listed as cut off (never RUNNING forever), and its history is intact.
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { RESTART_CAUSE } from '../../local/sfn/engine.ts';
+import { api, ROOT, startStack, type StackProcess } from '../support/stack.ts';
+
+const run = promisify(execFile);
+const stacks: StackProcess[] = [];
+afterAll(async () => {
+  for (const s of stacks) await s.kill9();
+});
+
+async function showrunner(stack: StackProcess, ...args: string[]) {
+  const { stdout } = await run(process.execPath, ['cli/showrunner.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, EDGE_URL: stack.edgeUrl, AWS_ENDPOINT_URL: '' },
+  });
+  return stdout;
+}
+
+describe('crash mid-show', () => {
+  it('keeps acknowledged votes and the run history across kill -9, and marks the run as cut off', async () => {
+    const first = await startStack();
+    stacks.push(first);
+    const started = JSON.parse(await showrunner(first, 'start', 'shows/test-short.json', '--json')) as {
+      runId: string;
+      executionArn: string;
+    };
+    const pollId = `${started.runId}:q1`;
+
+    // q1 is asked 2 s after the start and stays open 5 s + 1 s grace: vote while it is open.
+    let open = false;
+    for (let i = 0; i < 100 && !open; i++) {
+      open = (await api(first, 'GET', `/poll-get?poll_id=${pollId}`)).status === 200;
+      if (!open) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(open).toBe(true);
+    const acknowledged: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await api(first, 'POST', '/requestor-put', {
+        poll_id: pollId,
+        requestor_id: `v${i}`,
+        answer: i % 3,
+      });
+      if (r.status === 201) acknowledged.push(`v${i}`);
+    }
+    expect(acknowledged.length).toBe(20);
+    await first.kill9();
+
+    const second = await startStack({ dataDir: first.dataDir });
+    stacks.push(second);
+    const poll = await api(second, 'GET', `/poll-get?poll_id=${pollId}`);
+    expect(poll.json.total).toBe(acknowledged.length);
+
+    const sfn = new SFNClient({
+      endpoint: second.edgeUrl,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause: RESTART_CAUSE });
+    const { events } = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: started.executionArn, maxResults: 1000 }),
+    );
+    const types = (events ?? []).map((e) => e.type);
+    expect(types[0]).toBe('ExecutionStarted');
+    expect(types).toContain('TaskSucceeded'); // the plan and the opened poll, from before the crash
+    expect(types.at(-1)).toBe('ExecutionFailed');
+    expect(await showrunner(second, 'list')).toContain(started.runId);
+    const history = JSON.parse(await showrunner(second, 'history', started.runId, '--json')) as {
+      polls: Array<{ poll: string; askedAt: string | null }>;
+    };
+    expect(history.polls.find((p) => p.poll === 'q1')?.askedAt).not.toBeNull();
+    sfn.destroy();
+    expect(await second.stop()).toBe(0);
+  }, 120_000);
+});
