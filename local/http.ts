@@ -119,7 +119,15 @@ export function createAppServer(routes: readonly AppRoute[], log: (m: string) =>
   );
 }
 
+/**
+ * Keeps idle keep-alive connections longer than SDK clients reuse them: with Node's 5 s default,
+ * a client could send on a socket the server was closing that instant and get ECONNRESET.
+ */
+const KEEP_ALIVE_MS = 65_000;
+
 export function listen(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.headersTimeout = KEEP_ALIVE_MS + 1000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

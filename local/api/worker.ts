@@ -41,9 +41,11 @@ export class LambdaWorker {
   }
 
   #spawn(): void {
-    // The worker copies process.env now: the SDK endpoint variables must already be set.
+    // The worker gets this environment as it is now (the SDK endpoint variables must be set),
+    // passed explicitly so a sandboxed process.env (jest's) is the one it sees.
     const worker = new Worker(new URL('./worker-runtime.ts', import.meta.url), {
       workerData: { modulePath: this.#modulePath, functionName: this.#functionName },
+      env: { ...process.env },
     });
     worker.on('message', (reply: Reply & { ready?: boolean }) => {
       if (reply.ready !== undefined) return;

@@ -2,6 +2,7 @@
 // handler modules the cloud runs) and AWS SDK integrations (SDK clients pointed at the local edge).
 // Errors come out named the way Step Functions names them, so the definition's Retry/Catch work.
 import { randomUUID } from 'node:crypto';
+import { Agent } from 'node:http';
 import {
   DynamoDBClient,
   DeleteItemCommand,
@@ -61,6 +62,7 @@ interface SdkService {
     region: string;
     credentials: { accessKeyId: string; secretAccessKey: string };
     maxAttempts: number;
+    requestHandler: { httpAgent: Agent };
   }): SdkClientLike;
   actions: Record<string, CommandClass>;
 }
@@ -127,6 +129,9 @@ export function createLocalIntegrations(
         credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
         // The definition's Retry is the one retry policy: every throttled call shows in the history.
         maxAttempts: 1,
+        // Task calls come seconds to minutes apart: a fresh connection each time, so a call never
+        // lands on a kept-alive socket the server is closing (ECONNRESET, which no retry would catch).
+        requestHandler: { httpAgent: new Agent({ keepAlive: false }) },
       });
       clients.set(service, client);
     }

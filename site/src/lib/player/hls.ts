@@ -2,6 +2,7 @@
 // track, with cue.startTime already mapped to the media time of the frame whose PTS it carries;
 // cues arrive before the playhead reaches them, which is what frame-exact display needs.
 import Hls, { type ErrorData, type Events } from 'hls.js/light';
+import { privFrames } from './id3.ts';
 import { IVS_METADATA_OWNER, type Player, type PlayerEvents } from './types.ts';
 
 interface Id3CueValue {
@@ -32,6 +33,26 @@ export async function createHlsPlayer(
     return frag?.programDateTime ? frag.programDateTime + (mediaTime - frag.start) * 1000 : null;
   };
 
+  // Each payload once, whichever way it arrives (and again after a reload of the same fragment).
+  const delivered = new Set<string>();
+  const deliver = (mediaTime: number, payload: string) => {
+    const key = `${mediaTime.toFixed(3)}|${payload}`;
+    if (delivered.has(key)) return;
+    delivered.add(key);
+    if (delivered.size > 500) delivered.delete(delivered.values().next().value!);
+    events.cue({ mediaTime, payload, programTime: programTimeAt(mediaTime) });
+  };
+
+  /** The demuxer's ID3 samples: `pts` is already the media time of the frame they are stamped on. */
+  const fromSamples = (samples: Array<{ pts: number; data: Uint8Array }>) => {
+    for (const sample of samples) {
+      for (const frame of privFrames(sample.data)) {
+        if (frame.owner === IVS_METADATA_OWNER) deliver(sample.pts, decoder.decode(frame.data));
+      }
+    }
+  };
+
+  /** The metadata text track, as a second source (the IVS player path has only this kind). */
   const collectCues = () => {
     for (const track of Array.from(video.textTracks)) {
       if (track.kind !== 'metadata') continue;
@@ -46,11 +67,7 @@ export async function createHlsPlayer(
           !(value.data instanceof ArrayBuffer)
         )
           continue;
-        events.cue({
-          mediaTime: cue.startTime,
-          payload: decoder.decode(value.data),
-          programTime: programTimeAt(cue.startTime),
-        });
+        deliver(cue.startTime, decoder.decode(value.data));
       }
     }
   };
@@ -67,7 +84,7 @@ export async function createHlsPlayer(
       liveMaxLatencyDuration: 12,
       maxLiveSyncPlaybackRate: 1,
     });
-    hls.on(Hls.Events.FRAG_PARSING_METADATA, () => queueMicrotask(collectCues));
+    hls.on(Hls.Events.FRAG_PARSING_METADATA, (_event, data) => fromSamples(data.samples));
     hls.on(Hls.Events.BUFFER_APPENDED, collectCues);
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
       events.status({ kind: 'playing' });
