@@ -89,3 +89,20 @@ export function viewPoll(poll: PollRecord, liveCounts: readonly number[], now: D
   if (revealed && poll.correct !== undefined) view.correct = poll.correct;
   return view;
 }
+
+/** One answer in a viewer's history (GET /requestor-get), with the question it answered. */
+export interface HistoryEntry {
+  poll_id: string;
+  answer: number;
+  answered_at: string;
+  question?: string;
+  answers?: string[];
+  state?: 'open' | 'closed';
+  correct?: number;
+}
+
+/** A page of history, newest first; `next_cursor` is null on the last page. */
+export interface HistoryPage {
+  items: HistoryEntry[];
+  next_cursor: string | null;
+}

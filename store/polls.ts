@@ -12,7 +12,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BadRequestError, ConflictError, NotFoundError } from '../core/errors.ts';
-import { assertVoteAllowed, countAnswers, emptyCounts, type PollRecord } from '../core/poll.ts';
+import {
+  assertVoteAllowed,
+  countAnswers,
+  emptyCounts,
+  type HistoryEntry,
+  type HistoryPage,
+  type PollRecord,
+} from '../core/poll.ts';
 import {
   ANSWER_TTL_SECONDS,
   CURRENT_POLL_PARTITION,
@@ -27,21 +34,6 @@ export interface StoredAnswer {
   answer: number;
   timestamp_created: number;
   timestamp_ttl: number;
-}
-
-export interface HistoryEntry {
-  poll_id: string;
-  answer: number;
-  answered_at: string;
-  question?: string;
-  answers?: string[];
-  state?: 'open' | 'closed';
-  correct?: number;
-}
-
-export interface HistoryPage {
-  items: HistoryEntry[];
-  next_cursor: string | null;
 }
 
 interface PollItem {

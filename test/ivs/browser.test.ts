@@ -6,13 +6,13 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser.ts';
 import type { AppRoute } from '../../local/http.ts';
 import { DEFAULT_CHANNEL_ARN } from '../../local/ivs/index.ts';
 import { ChannelRecorder, run } from './recorder.ts';
 import { startIvs, waitFor, type IvsHarness } from './support.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HLS_JS = readFileSync(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'));
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>ivs test player</title>
@@ -102,19 +102,7 @@ describe('hls.js in Chromium', () => {
   beforeAll(async () => {
     h = await startIvs({}, [testRoute]);
     recorder = new ChannelRecorder(h.ivs.channel());
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    browser = await launchChromium();
     await h.ivs.ready;
   }, 60_000);
 

@@ -1,30 +1,9 @@
 // The REST API client. Failures become an ApiFailure whose `words` a viewer can read.
 
-export interface PollView {
-  poll_id: string;
-  question: string;
-  answers: string[];
-  state: 'open' | 'closed';
-  counts: number[];
-  total: number;
-  correct?: number;
-  closes_at: string;
-}
+// The response shapes are core's, shared with the API that sends them.
+import type { HistoryPage, PollView } from '../../../core/poll.ts';
 
-export interface HistoryItem {
-  poll_id: string;
-  answer: number;
-  answered_at: string;
-  question?: string;
-  answers?: string[];
-  state?: 'open' | 'closed';
-  correct?: number;
-}
-
-export interface HistoryPage {
-  items: HistoryItem[];
-  next_cursor: string | null;
-}
+export type { HistoryEntry as HistoryItem, HistoryPage, PollView } from '../../../core/poll.ts';
 
 export class ApiFailure extends Error {
   override readonly name = 'ApiFailure';
