@@ -1,5 +1,6 @@
 // The showrunner CLI against the local stack (DynamoDB, IVS, Step Functions, API): what a producer
 // sees, checked through @aws-sdk/client-sfn, the local IVS channel and the REST API.
+import type { InjectedMetadata } from '../../local/ivs/segmenter.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,14 +18,16 @@ let env: Record<string, string>;
 let dir: string;
 /** Every PutMetadata the local IVS accepted: {at, payload}. */
 const accepted: Array<{ at: number; payload: string }> = [];
+/** Every payload the segmenter wrote into the stream (ID3 PES on a video frame's PTS). */
+const inStream: string[] = [];
 
 beforeAll(async () => {
   stack = await composeStack();
   env = { EDGE_URL: stack.edgeUrl };
   dir = await mkdtemp(join(tmpdir(), 'showrunner-shows-'));
-  stack.ivs
-    .channel()
-    .on('accepted', ({ payload }: { payload: string }) => accepted.push({ at: Date.now(), payload }));
+  const channel = stack.ivs.channel();
+  channel.on('accepted', ({ payload }: { payload: string }) => accepted.push({ at: Date.now(), payload }));
+  channel.on('metadata', ({ payload }: InjectedMetadata) => inStream.push(payload.toString('utf8')));
 }, 60_000);
 afterAll(async () => {
   await stack?.close();
@@ -141,6 +144,11 @@ describe('showrunner CLI on the local stack', () => {
       .map((a) => JSON.parse(a.payload))
       .filter((c) => c.poll_id.startsWith(`${runId}:`));
     expect(cuesOfRun.map((c) => `${c.poll_id.split(':')[1]}:${c.type}`).sort()).toEqual(
+      ['q1:poll', 'q1:results', 'q2:poll', 'q2:results', 'q3:poll', 'q3:results'].sort(),
+    );
+    // …and each is in the HLS stream, stamped on a video frame.
+    const streamed = inStream.map((p) => JSON.parse(p)).filter((c) => c.poll_id.startsWith(`${runId}:`));
+    expect(streamed.map((c) => `${c.poll_id.split(':')[1]}:${c.type}`).sort()).toEqual(
       ['q1:poll', 'q1:results', 'q2:poll', 'q2:results', 'q3:poll', 'q3:results'].sort(),
     );
     expect(cuesOfRun.find((c) => c.type === 'poll' && c.poll_id.endsWith(':q1'))).not.toHaveProperty(
