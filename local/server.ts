@@ -119,7 +119,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         log,
         rtmpPort,
         segmentDuration: 0.5,
-        windowSize: 20, // 10 s: viewers held back several seconds stay inside the window
+        windowSize: 30, // 15 s: hls.js keeps viewers several seconds behind where they are
       });
       closers.push(() => ivs!.close());
       services.push(ivs.edge);
