@@ -26,6 +26,13 @@ export interface ActivePoll {
 }
 
 const LIVE_RESULTS_MS = 2000;
+
+/** `?latency=N` (1–20 s): play further behind live, for a bigger buffer. Anything else is ignored. */
+function latencyParam(): number | undefined {
+  const raw = new URLSearchParams(location.search).get('latency');
+  const value = raw === null ? NaN : Number(raw);
+  return Number.isFinite(value) && value >= 1 && value <= 20 ? value : undefined;
+}
 const API_RETRY_MS = 3000;
 
 export class ShowState {
@@ -84,7 +91,9 @@ export class ShowState {
         config.player === 'ivs'
           ? (await import('./player/ivs.ts')).createIvsPlayer
           : (await import('./player/hls.ts')).createHlsPlayer;
-      this.#player = await create(video, config.playbackUrl, events);
+      this.#player = await create(video, config.playbackUrl, events, {
+        targetLatencySeconds: latencyParam(),
+      });
     } catch (error) {
       this.stream = { kind: 'error', message: (error as Error).message };
     }

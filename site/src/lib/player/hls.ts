@@ -3,7 +3,7 @@
 // cues arrive before the playhead reaches them, which is what frame-exact display needs.
 import Hls, { type ErrorData, type Events } from 'hls.js/light';
 import { privFrames } from './id3.ts';
-import { IVS_METADATA_OWNER, type Player, type PlayerEvents } from './types.ts';
+import { IVS_METADATA_OWNER, type Player, type PlayerEvents, type PlayerOptions } from './types.ts';
 
 interface Id3CueValue {
   key: string;
@@ -18,6 +18,7 @@ export async function createHlsPlayer(
   video: HTMLVideoElement,
   url: string,
   events: PlayerEvents,
+  options: PlayerOptions = {},
 ): Promise<Player> {
   if (!Hls.isSupported())
     throw new Error('This browser cannot play the stream (no Media Source Extensions).');
@@ -80,7 +81,7 @@ export async function createHlsPlayer(
       enableID3MetadataCues: true,
       // 1 s segments: play 1 s behind the live edge (cue latency target ≤ 3 s), and let viewers
       // who fall behind stay behind up to 12 s — each still sees every cue on its own frame.
-      liveSyncDuration: 1,
+      liveSyncDuration: options.targetLatencySeconds ?? 1,
       liveMaxLatencyDuration: 12,
       maxLiveSyncPlaybackRate: 1,
     });

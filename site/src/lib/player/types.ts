@@ -30,4 +30,17 @@ export interface Player {
   destroy(): void;
 }
 
-export type PlayerFactory = (video: HTMLVideoElement, url: string, events: PlayerEvents) => Promise<Player>;
+export interface PlayerOptions {
+  /**
+   * How far behind live to play (seconds), for viewers who want a bigger buffer on a poor
+   * connection: the page's `?latency=` parameter. Cues still show on their own frames.
+   */
+  targetLatencySeconds?: number;
+}
+
+export type PlayerFactory = (
+  video: HTMLVideoElement,
+  url: string,
+  events: PlayerEvents,
+  options?: PlayerOptions,
+) => Promise<Player>;
