@@ -21,7 +21,7 @@ import {
 } from './http.ts';
 import { TABLE } from '../core/table.ts';
 import { staticSiteRoute } from './static.ts';
-import { createLocalIvs, DEFAULT_CHANNEL_ARN, FfmpegNotFoundError, type LocalIvs } from './ivs/index.ts';
+import { createLocalIvs, DEFAULT_CHANNEL_ARN, BinaryNotFoundError, type LocalIvs } from './ivs/index.ts';
 import { createLocalStepFunctions, type LocalStepFunctions } from './sfn/index.ts';
 import { runDemoLoop } from '../cli/demo.ts';
 
@@ -125,7 +125,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       services.push(ivs.edge);
       routes.push(ivs.route);
     } catch (error) {
-      if (!(error instanceof FfmpegNotFoundError)) throw error;
+      if (!(error instanceof BinaryNotFoundError)) throw error;
       // Everything else still works without video: say what is missing and how to get it.
       log(`no local stream: ${error.message}`);
     }

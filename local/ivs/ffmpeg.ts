@@ -1,58 +1,10 @@
-// Finding ffmpeg, the command lines of the two sources (test pattern, RTMP ingest) and spawning them so
-// they never outlive us. Argument building is pure; `spawnFfmpeg` is the only place that starts processes.
+// The command lines of the two sources (test pattern, RTMP ingest) and spawning them so they never
+// outlive us (../binaries.ts finds ffmpeg). Argument building is pure; `spawnFfmpeg` is the only place
+// that starts processes.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-
-export class FfmpegNotFoundError extends Error {
-  override readonly name = 'FfmpegNotFoundError';
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string, pathVariable = process.env.PATH ?? ''): string | undefined {
-  for (const dir of pathVariable.split(delimiter)) {
-    if (dir && isExecutable(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
-
-/** The explicit option, else the system's `ffmpeg` on PATH, else FFMPEG_PATH, else a clear error. */
-export function resolveFfmpeg(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (explicit) {
-    if (!isExecutable(explicit)) throw new FfmpegNotFoundError(`ffmpeg not executable at ${explicit}`);
-    return explicit;
-  }
-  const found =
-    onPath('ffmpeg', env.PATH) ??
-    (env.FFMPEG_PATH && isExecutable(env.FFMPEG_PATH) ? env.FFMPEG_PATH : undefined);
-  if (found) return found;
-  throw new FfmpegNotFoundError(
-    'ffmpeg not found: the local IVS needs it to produce the live stream. Install it (Debian/Ubuntu: ' +
-      '`sudo apt-get install -y ffmpeg`, macOS: `brew install ffmpeg`) or set FFMPEG_PATH to an ffmpeg binary.',
-  );
-}
-
-const FONT_CANDIDATES = [
-  '/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf',
-  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
-  '/usr/share/fonts/dejavu/DejaVuSansMono.ttf',
-  '/usr/share/fonts/TTF/DejaVuSansMono.ttf',
-  '/System/Library/Fonts/Menlo.ttc',
-  '/Library/Fonts/Arial.ttf',
-];
-
-export function findFont(candidates: readonly string[] = FONT_CANDIDATES): string | undefined {
-  return candidates.find((f) => existsSync(f));
-}
+import { resolveFont } from '../binaries.ts';
 
 export interface EncodingOptions {
   width: number;
@@ -107,7 +59,7 @@ export function overlayFilter(font: string | undefined, label: string): string {
 
 export function testPatternArgs(
   e: EncodingOptions = DEFAULT_ENCODING,
-  font = findFont(),
+  font = resolveFont()?.path,
   label = 'showrunner',
 ): string[] {
   return [

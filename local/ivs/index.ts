@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import type { AppRoute, EdgeService } from '../http.ts';
 import { createIvsService, type ChannelDirectory } from './api.ts';
 import { LocalChannel, type ChannelConfig } from './channel.ts';
-import { resolveFfmpeg, type EncodingOptions } from './ffmpeg.ts';
+import { describeBinary, resolveFfmpeg, resolveFont } from '../binaries.ts';
+import type { EncodingOptions } from './ffmpeg.ts';
 import { createLiveRoute } from './routes.ts';
 
 export { LocalChannel } from './channel.ts';
 export type { ChannelConfig, StoredSegment } from './channel.ts';
-export { FfmpegNotFoundError } from './ffmpeg.ts';
+export { BinaryNotFoundError } from '../binaries.ts';
 
 export const DEFAULT_CHANNEL_ARN = 'arn:aws:ivs:us-east-1:000000000000:channel/local';
 export const DEFAULT_RTMP_PORT = 1935;
@@ -40,7 +41,6 @@ export interface LocalIvsOptions {
   channels?: ChannelSpec[];
   /** First RTMP port (default 1935); null disables ingest everywhere. */
   rtmpPort?: number | null;
-  ffmpegPath?: string;
   /** Seconds per segment (and between keyframes); default 1. */
   segmentDuration?: number;
   /** Segments listed in the live playlist; default 6. */
@@ -63,7 +63,11 @@ export interface LocalIvs {
 }
 
 export async function createLocalIvs(options: LocalIvsOptions): Promise<LocalIvs> {
-  const ffmpeg = resolveFfmpeg(options.ffmpegPath);
+  const ffmpeg = await resolveFfmpeg();
+  const font = resolveFont();
+  options.log(
+    `local IVS uses ${describeBinary(ffmpeg)}, ${font ? `font ${font.path} (${font.source})` : 'no font: the clock overlay is off'}`,
+  );
   const specs = options.channels ?? [{ name: 'local' }];
   const baseRtmpPort = options.rtmpPort === undefined ? DEFAULT_RTMP_PORT : options.rtmpPort;
   const base = options.appBaseUrl.replace(/\/+$/, '');
@@ -83,7 +87,7 @@ export async function createLocalIvs(options: LocalIvsOptions): Promise<LocalIvs
     return new LocalChannel({
       config,
       dir: join(options.dataDir, 'ivs', spec.name),
-      ffmpeg,
+      ffmpeg: ffmpeg.path,
       log: options.log,
       targetDuration: options.segmentDuration ?? 1,
       windowSize: options.windowSize ?? 6,

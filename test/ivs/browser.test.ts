@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser.ts';
 import type { AppRoute } from '../../local/http.ts';
+import { resolveFfmpeg } from '../../local/binaries.ts';
 import { DEFAULT_CHANNEL_ARN } from '../../local/ivs/index.ts';
 import { ChannelRecorder, run } from './recorder.ts';
 import { startIvs, waitFor, type IvsHarness } from './support.ts';
@@ -201,12 +202,13 @@ describe('hls.js in Chromium', () => {
   it('keeps playing through a switch to an RTMP publisher and back (one timeline, no fatal error)', async () => {
     const channel = h.ivs.channel();
     const clip = join(h.dataDir, 'switch.flv');
-    await run('ffmpeg', [
+    const ffmpeg = (await resolveFfmpeg()).path;
+    await run(ffmpeg, [
       '-v', 'error', '-f', 'lavfi', '-i', 'color=c=blue:size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=44100',
       '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'flv', clip,
     ]); // prettier-ignore
     const publisher = spawn(
-      'ffmpeg',
+      ffmpeg,
       ['-v', 'error', '-re', '-i', clip, '-c', 'copy', '-f', 'flv', h.ivs.ingestUrl()!],
       {
         stdio: 'ignore',

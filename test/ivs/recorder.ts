@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { resolveFfprobe } from '../../local/binaries.ts';
 import type { LocalChannel, StoredSegment } from '../../local/ivs/index.ts';
 import type { InjectedMetadata, VideoFrame } from '../../local/ivs/segmenter.ts';
 import { demux, readPrivFrames } from './ts-reader.ts';
@@ -84,10 +85,17 @@ export async function ffprobe(file: string): Promise<{
   packets: ProbePacket[];
   text: string;
 }> {
-  const json = await run('ffprobe', ['-v', 'error', '-show_streams', '-show_packets', '-of', 'json', file], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const text = await run('ffprobe', ['-hide_banner', file]).then(
+  const ffprobe = await resolveFfprobe();
+  const env = { ...process.env, ...ffprobe.env };
+  const json = await run(
+    ffprobe.path,
+    ['-v', 'error', '-show_streams', '-show_packets', '-of', 'json', file],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+      env,
+    },
+  );
+  const text = await run(ffprobe.path, ['-hide_banner', file], { env }).then(
     (r) => r.stderr,
     (e: { stderr?: string }) => e.stderr ?? '',
   );

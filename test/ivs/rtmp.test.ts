@@ -5,6 +5,7 @@ import { PutMetadataCommand } from '@aws-sdk/client-ivs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { resolveFfmpeg } from '../../local/binaries.ts';
 import { DEFAULT_CHANNEL_ARN } from '../../local/ivs/index.ts';
 import { ChannelRecorder, run } from './recorder.ts';
 import { startIvs, waitFor, type IvsHarness } from './support.ts';
@@ -13,8 +14,9 @@ import { demux } from './ts-reader.ts';
 /** Mean colour of a segment's first frame (decoded by ffmpeg, scaled to one pixel). */
 async function meanColour(data: Buffer, file: string): Promise<[number, number, number]> {
   await writeFile(file, data);
+  const ffmpeg = await resolveFfmpeg();
   const { stdout } = await run(
-    'ffmpeg',
+    ffmpeg.path,
     [
       '-v',
       'error',
@@ -30,7 +32,7 @@ async function meanColour(data: Buffer, file: string): Promise<[number, number, 
       'rgb24',
       'pipe:1',
     ],
-    { encoding: 'buffer' },
+    { encoding: 'buffer', env: { ...process.env, ...ffmpeg.env } },
   );
   return [stdout[0]!, stdout[1]!, stdout[2]!];
 }
@@ -46,7 +48,7 @@ describe('RTMP ingest', () => {
     recorder = new ChannelRecorder(h.ivs.channel());
     // A 6 s red clip with a 300 Hz tone, H.264/AAC in FLV, like a streaming app would send (other size and rate).
     file = join(h.dataDir, 'publisher.flv');
-    await run('ffmpeg', [
+    await run((await resolveFfmpeg()).path, [
       '-v', 'error', '-f', 'lavfi', '-i', 'color=c=red:size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=44100',
       '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'flv', file,
     ]); // prettier-ignore
@@ -62,9 +64,13 @@ describe('RTMP ingest', () => {
     const channel = h.ivs.channel();
     const ingest = h.ivs.ingestUrl()!;
     expect(ingest).toMatch(/^rtmp:\/\/127\.0\.0\.1:\d+\/live\/local$/);
-    publisher = spawn('ffmpeg', ['-v', 'error', '-re', '-i', file, '-c', 'copy', '-f', 'flv', ingest], {
-      stdio: 'ignore',
-    });
+    publisher = spawn(
+      (await resolveFfmpeg()).path,
+      ['-v', 'error', '-re', '-i', file, '-c', 'copy', '-f', 'flv', ingest],
+      {
+        stdio: 'ignore',
+      },
+    );
     const publisherExit = new Promise<number | null>((resolve) => publisher!.once('exit', resolve));
 
     await waitFor('the publisher to go live', () => channel.sourceKind === 'rtmp', 20_000);
