@@ -1,6 +1,5 @@
 // The showrunner CLI against the local stack (DynamoDB, IVS, Step Functions, API): what a producer
 // sees, checked through @aws-sdk/client-sfn, the local IVS channel and the REST API.
-import type { InjectedMetadata } from '../../local/ivs/segmenter.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import {
   ListExecutionsCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
+import { ChannelRecorder } from '../ivs/recorder.ts';
 import { cli, composeStack, type TestStack } from './local-stack.ts';
 
 let stack: TestStack;
@@ -18,8 +18,8 @@ let env: Record<string, string>;
 let dir: string;
 /** Every PutMetadata the local IVS accepted: {at, payload}. */
 const accepted: Array<{ at: number; payload: string }> = [];
-/** Every payload the segmenter wrote into the stream (ID3 PES on a video frame's PTS). */
-const inStream: string[] = [];
+/** Every segment the channel published (with its bytes) and the frame each accepted payload is due on. */
+let recorder: ChannelRecorder;
 
 beforeAll(async () => {
   stack = await composeStack();
@@ -27,7 +27,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'showrunner-shows-'));
   const channel = stack.ivs.channel();
   channel.on('accepted', ({ payload }: { payload: string }) => accepted.push({ at: Date.now(), payload }));
-  channel.on('metadata', ({ payload }: InjectedMetadata) => inStream.push(payload.toString('utf8')));
+  recorder = new ChannelRecorder(channel);
 }, 60_000);
 afterAll(async () => {
   await stack?.close();
@@ -146,8 +146,30 @@ describe('showrunner CLI on the local stack', () => {
     expect(cuesOfRun.map((c) => `${c.poll_id.split(':')[1]}:${c.type}`).sort()).toEqual(
       ['q1:poll', 'q1:results', 'q2:poll', 'q2:results', 'q3:poll', 'q3:results'].sort(),
     );
-    // …and each is in the HLS stream, stamped on a video frame.
-    const streamed = inStream.map((p) => JSON.parse(p)).filter((c) => c.poll_id.startsWith(`${runId}:`));
+    // …and each is in the HLS stream, stamped on the next video frame, in that frame's segment. The run
+    // ends as soon as its last PutMetadata is accepted, but that cue goes on air only with the next frame,
+    // and its segment is published only when the following keyframe cuts it (~0.5 s, longer on a loaded
+    // machine): wait for the published segments, not for the run.
+    const ofRun = recorder.accepted.filter((a) => a.payload.toString('utf8').includes(`"${runId}:`));
+    expect(ofRun).toHaveLength(6);
+    await until(
+      'the segments carrying every cue of the run to be published',
+      async () => {
+        const published = new Set(recorder.segments.flatMap((s) => s.segment.metadata.map((m) => m.id)));
+        return ofRun.every((a) => published.has(a.id)) ? true : undefined;
+      },
+      10_000,
+    );
+    const inStream = recorder.privFrames();
+    for (const cue of ofRun) {
+      const found = inStream.filter((f) => f.data.equals(cue.payload));
+      expect(found).toHaveLength(1);
+      expect(found[0]!.pts).toBe(recorder.expectedPts(cue));
+      expect(found[0]!.sameSegmentVideo).toBe(true);
+    }
+    const streamed = inStream
+      .map((f) => JSON.parse(f.data.toString('utf8')))
+      .filter((c) => c.poll_id.startsWith(`${runId}:`));
     expect(streamed.map((c) => `${c.poll_id.split(':')[1]}:${c.type}`).sort()).toEqual(
       ['q1:poll', 'q1:results', 'q2:poll', 'q2:results', 'q3:poll', 'q3:results'].sort(),
     );
