@@ -83,23 +83,37 @@ export function readTimeline(
   fallbackPlan?: RunTimeline['plan'],
 ): RunTimeline {
   const byId = new Map(events.map((e) => [e.id!, e]));
-  /** The StateEntered event a Task event belongs to, found through its previousEventId chain. */
-  const enteredOf = (event: HistoryEvent): HistoryEvent | undefined => {
-    let cursor: HistoryEvent | undefined = event;
-    for (let hops = 0; cursor && hops < 20; hops++) {
-      if (cursor.stateEnteredEventDetails) return cursor;
-      cursor = byId.get(cursor.previousEventId ?? -1);
-    }
-    return undefined;
+  /**
+   * The nearest event up an event's previousEventId chain that matches: a state's retries chain
+   * Scheduled → Started → Failed → Scheduled… however many there are, so the walk is bounded only by
+   * the history (and remembers what it found, so long histories stay linear).
+   */
+  const ancestor = (match: (e: HistoryEvent) => boolean) => {
+    const found = new Map<number, HistoryEvent | undefined>();
+    return (event: HistoryEvent): HistoryEvent | undefined => {
+      const walked: number[] = [];
+      let cursor: HistoryEvent | undefined = event;
+      let result: HistoryEvent | undefined;
+      while (cursor && walked.length <= events.length) {
+        if (found.has(cursor.id!)) {
+          result = found.get(cursor.id!);
+          break;
+        }
+        walked.push(cursor.id!);
+        if (match(cursor)) {
+          result = cursor;
+          break;
+        }
+        cursor = byId.get(cursor.previousEventId ?? -1);
+      }
+      for (const id of walked) found.set(id, result);
+      return result;
+    };
   };
-  const scheduledOf = (event: HistoryEvent): HistoryEvent | undefined => {
-    let cursor: HistoryEvent | undefined = event;
-    for (let hops = 0; cursor && hops < 5; hops++) {
-      if (cursor.type === 'TaskScheduled') return cursor;
-      cursor = byId.get(cursor.previousEventId ?? -1);
-    }
-    return undefined;
-  };
+  /** The StateEntered event a Task event belongs to. */
+  const enteredOf = ancestor((e) => e.stateEnteredEventDetails !== undefined);
+  /** The TaskScheduled event (with the call's parameters) a task result belongs to. */
+  const scheduledOf = ancestor((e) => e.type === 'TaskScheduled');
 
   let plan = fallbackPlan;
   const planExit = events.find((e) => e.stateExitedEventDetails?.name === 'Plan');

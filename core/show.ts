@@ -5,12 +5,22 @@ import { z } from 'zod';
 import { encodeCue, pollCue, utf8Bytes, CueTooLargeError, MAX_CUE_BYTES } from './cues.ts';
 import { formatPath } from './errors.ts';
 import { LOCAL_ID, makePollId } from './ids.ts';
-import { formatOffset, parseAt, type AskAt } from './timeline.ts';
+import { MAX_AT_SECONDS, formatOffset, parseAt, tooLateMessage, type AskAt } from './timeline.ts';
 
 export const MIN_ANSWERS = 2;
 export const MAX_ANSWERS = 6;
 export const DEFAULT_DURATION_SECONDS = 30;
 export const DEFAULT_LATENCY_GRACE_SECONDS = 10;
+/**
+ * The most polls a show may have. The state machine runs every poll as one iteration of an inline
+ * Map, which runs at most 40 iterations at once, and each waiting poll holds one: a 41st poll would
+ * start only when an earlier one ends, possibly after its own time. Longer shows: split them into runs.
+ */
+export const MAX_POLLS = 40;
+/** Step Functions keeps at most 32,768 characters of a failure's Cause: a validation error reports this many issues. */
+export const MAX_REPORTED_ISSUES = 20;
+/** Each reported issue is cut to this many characters once JSON-escaped (it may echo the producer's text). */
+const MAX_REPORTED_ISSUE_CHARS = 400;
 /** The longest run id (Step Functions execution name), used to size-check cues for any run. */
 const LONGEST_RUN_ID = 'x'.repeat(80);
 
@@ -34,10 +44,13 @@ export const PollSchema = z
     {
       id: localId('poll'),
       at: z
-        .union([z.number(), z.string()], {
-          error: 'expected seconds, "m:ss", "h:mm:ss" or "manual"',
-        })
-        .describe('When the poll is asked: seconds from show start ("90", "1:30", "1:02:03") or "manual"'),
+        .union(
+          [z.number().max(MAX_AT_SECONDS, { error: (iss) => tooLateMessage(String(iss.input)) }), z.string()],
+          { error: 'expected seconds, "m:ss", "h:mm:ss" or "manual"' },
+        )
+        .describe(
+          `When the poll is asked: seconds from show start ("90", "1:30", "1:02:03", at most ${MAX_AT_SECONDS}) or "manual"`,
+        ),
       question: text('a question', 300),
       answers: z
         .array(text('an answer', 80), { error: 'expected an array of answers' })
@@ -83,7 +96,14 @@ export const ShowSchema = z
       polls: z
         .array(PollSchema, { error: 'expected an array of polls' })
         .min(1, { error: 'expected at least one poll' })
-        .max(100, { error: (iss) => `expected at most 100 polls, got ${lengthOf(iss.input)}` }),
+        .max(MAX_POLLS, {
+          error: (iss) =>
+            `expected at most ${MAX_POLLS} polls, got ${lengthOf(iss.input)} ` +
+            `(Step Functions runs at most ${MAX_POLLS} at once): split the show into several runs`,
+        })
+        .describe(
+          `The questions, in the order they are asked; at most ${MAX_POLLS} (Step Functions runs at most ${MAX_POLLS} at once)`,
+        ),
     },
     { error: 'expected a show object' },
   )
@@ -118,6 +138,32 @@ export function formatIssues(issues: readonly ShowIssue[]): string {
   return issues.map((i) => `${i.path}: ${i.message}`).join('\n');
 }
 
+/**
+ * The issues as a failure message that fits a Step Functions Cause (≤ 32,768 characters, which must
+ * also hold the Lambda's error JSON and its stack trace, which repeats the message): the first
+ * MAX_REPORTED_ISSUES issues, each cut to MAX_REPORTED_ISSUE_CHARS characters once JSON-escaped,
+ * then "… and N more issues".
+ */
+export function summarizeIssues(issues: readonly ShowIssue[]): string {
+  const lines = issues.slice(0, MAX_REPORTED_ISSUES).map((i) => cutEscaped(`${i.path}: ${i.message}`));
+  const more = issues.length - lines.length;
+  if (more > 0) lines.push(`… and ${more} more issue${more === 1 ? '' : 's'}`);
+  return lines.join('\n');
+}
+
+/** Cuts text so that its JSON-escaped form (quotes, backslashes, control characters) stays within the limit. */
+function cutEscaped(text: string, limit = MAX_REPORTED_ISSUE_CHARS): string {
+  let used = 0;
+  let end = 0;
+  for (const char of text) {
+    const cost = JSON.stringify(char).length - 2;
+    if (used + cost > limit - 1) return `${text.slice(0, end)}…`;
+    used += cost;
+    end += char.length;
+  }
+  return text;
+}
+
 function fromZod(error: z.ZodError): ShowIssue[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
@@ -142,6 +188,17 @@ function checkShowRules(show: Show): ShowIssue[] {
     if (first !== undefined)
       issues.push({ path: `${at}.id`, message: `duplicate id "${poll.id}" (also polls[${first}])` });
     else seen.set(poll.id, i);
+
+    const firstAnswer = new Map<string, number>();
+    poll.answers.forEach((answer, j) => {
+      const same = firstAnswer.get(answer);
+      if (same === undefined) firstAnswer.set(answer, j);
+      else
+        issues.push({
+          path: `${at}.answers[${j}]`,
+          message: `duplicate of answers[${same}] ${JSON.stringify(answer)}`,
+        });
+    });
 
     if (poll.correct !== undefined && poll.correct >= poll.answers.length) {
       issues.push({
@@ -184,20 +241,72 @@ function checkShowRules(show: Show): ShowIssue[] {
 function validateWith<S extends typeof ShowSchema | typeof ExecutionInputSchema>(
   schema: S,
   input: unknown,
+  rules: (value: z.output<S>) => ShowIssue[] = () => [],
 ): ShowValidation<z.output<S>> {
   const parsed = schema.safeParse(input);
   if (!parsed.success) return { ok: false, issues: fromZod(parsed.error) };
-  const issues = checkShowRules(parsed.data);
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, value: parsed.data as z.output<S> };
+  const value = parsed.data as z.output<S>;
+  const issues = [...checkShowRules(value), ...rules(value)];
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, value };
 }
 
 export function validateShow(input: unknown): ShowValidation<Show> {
   return validateWith(ShowSchema, input);
 }
 
-export function validateExecutionInput(input: unknown): ShowValidation<ExecutionInput> {
-  return validateWith(ExecutionInputSchema, input);
+/** What the run's Plan step knows beyond the input itself. */
+export interface RunContext {
+  /** The execution's start: `startAt` plus the last question must stay within the year a run may last. */
+  now?: Date;
+  /**
+   * The channels the stack may send cues to (the state machine is granted ivs:PutMetadata on these
+   * only). An input `channelArn` outside them would fail at the first question with AccessDenied.
+   */
+  channelArns?: readonly string[];
 }
+
+export function validateExecutionInput(
+  input: unknown,
+  context: RunContext = {},
+): ShowValidation<ExecutionInput> {
+  return validateWith(ExecutionInputSchema, input, (value) => checkRunContext(value, context));
+}
+
+function checkRunContext(input: ExecutionInput, context: RunContext): ShowIssue[] {
+  const issues: ShowIssue[] = [];
+  const allowed = context.channelArns?.filter(Boolean) ?? [];
+  if (input.channelArn !== undefined && allowed.length > 0 && !allowed.includes(input.channelArn)) {
+    issues.push({
+      path: 'channelArn',
+      message:
+        `${input.channelArn} is not a channel this stack may send cues to (${allowed.join(', ')}): ` +
+        "deploy the stack with it in -c extraChannelArns=…, or leave channelArn out to use the stack's channel",
+    });
+  }
+  if (input.startAt !== undefined && context.now !== undefined) {
+    let last: { index: number; seconds: number } | undefined;
+    input.polls.forEach((poll, index) => {
+      const at = parseAt(poll.at);
+      if (typeof at !== 'string' && at.kind === 'offset' && (!last || at.seconds >= last.seconds))
+        last = { index, seconds: at.seconds };
+    });
+    const delay = (Date.parse(input.startAt) - context.now.getTime()) / 1000;
+    const latest = delay + (last?.seconds ?? 0);
+    if (latest > MAX_AT_SECONDS) {
+      issues.push({
+        path: 'startAt',
+        message:
+          `${input.startAt} is ${formatDays(delay)} days away` +
+          (last ? ` and polls[${last.index}] is asked ${formatDays(last.seconds)} days after it` : '') +
+          `: a run must ask its last question within ${MAX_AT_SECONDS / 86_400} days of being started ` +
+          '(a Step Functions execution lasts at most a year)',
+      });
+    }
+  }
+  return issues;
+}
+
+const formatDays = (seconds: number) => (seconds / 86_400).toFixed(1);
 
 /** Parses show file text; JSON syntax errors are reported like schema errors. */
 export function parseShowText(text: string): ShowValidation<Show> {

@@ -3,17 +3,31 @@
 
 export type AskAt = { kind: 'offset'; seconds: number } | { kind: 'manual' };
 
+/** A Step Functions Standard execution runs at most one year: every Wait of a run must end within it. */
+export const MAX_RUN_SECONDS = 365 * 86_400;
+/**
+ * The latest a question may be asked, in seconds from the run's start (and from the moment the run
+ * is started, counting a later `startAt`): a day short of the year, so the last poll can still close
+ * (≤ 1800 s duration + 60 s grace) and send its results inside the execution.
+ */
+export const MAX_AT_SECONDS = MAX_RUN_SECONDS - 86_400;
+
+export const tooLateMessage = (value: number | string) =>
+  `expected at most ${MAX_AT_SECONDS} seconds (364 days) from show start, got ${value}: ` +
+  'a run must ask its last question within the year a Step Functions execution may last';
+
 const CLOCK = /^(?:(\d+):)?(\d+):(\d{2})$/;
 
 /** Parses an `at` value; returns an error message (no path) when it is not one of the forms above. */
 export function parseAt(value: number | string): AskAt | string {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) return `expected a number of seconds ≥ 0, got ${value}`;
+    if (value > MAX_AT_SECONDS) return tooLateMessage(value);
     return { kind: 'offset', seconds: value };
   }
   const text = value.trim();
   if (text === 'manual') return { kind: 'manual' };
-  if (/^\d+(\.\d+)?$/.test(text)) return { kind: 'offset', seconds: Number(text) };
+  if (/^\d+(\.\d+)?$/.test(text)) return checked(Number(text), value);
   const match = CLOCK.exec(text);
   if (!match) return `expected seconds, "m:ss", "h:mm:ss" or "manual", got "${value}"`;
   const [, h, m, s] = match;
@@ -22,7 +36,11 @@ export function parseAt(value: number | string): AskAt | string {
   const seconds = Number(s);
   if (seconds > 59) return `seconds must be 00–59 in "${value}"`;
   if (h !== undefined && minutes > 59) return `minutes must be 00–59 in "${value}"`;
-  return { kind: 'offset', seconds: hours * 3600 + minutes * 60 + seconds };
+  return checked(hours * 3600 + minutes * 60 + seconds, value);
+}
+
+function checked(seconds: number, value: string): AskAt | string {
+  return seconds > MAX_AT_SECONDS ? tooLateMessage(`"${value}"`) : { kind: 'offset', seconds };
 }
 
 /** Formats seconds as m:ss or h:mm:ss, the way producers write them. */

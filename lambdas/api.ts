@@ -13,6 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
+import { CORS_MAX_AGE_SECONDS } from '../core/cors.ts';
 import { BadRequestError, NotFoundError, PayloadTooLargeError, formatPath } from '../core/errors.ts';
 import { POLL_ID, REQUESTOR_ID } from '../core/ids.ts';
 import { viewPoll } from '../core/poll.ts';
@@ -147,7 +148,7 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
       origins: config.corsOrigins,
       methods: 'GET,POST,OPTIONS',
       headers: 'Content-Type',
-      maxAge: 600,
+      maxAge: CORS_MAX_AGE_SECONDS,
       // API Gateway answers preflights in the cloud; the local adapter relies on this.
       disableBeforePreflightResponse: false,
     }),

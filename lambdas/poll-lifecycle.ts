@@ -1,5 +1,5 @@
 // The state machine's Lambda: plans a show run, opens a poll and closes it.
-//   {action:"plan",  input, runId, now?} → ShowPlan (absolute ask times)
+//   {action:"plan",  input, runId, now?, stackChannelArn?} → ShowPlan (absolute ask times)
 //   {action:"open",  poll: PlannedPoll}  → {pollId, openedAt, closesAt, cue}
 //   {action:"close", pollId}             → {pollId, counts, total, correct?, cue}
 // The cue strings are ready for IVS PutMetadata's `Metadata`.
@@ -11,7 +11,7 @@ import { encodeCue, pollCue, resultsCue } from '../core/cues.ts';
 import { POLL_ID, RUN_ID } from '../core/ids.ts';
 import { planShow, type PlannedPoll, type ShowPlan } from '../core/plan.ts';
 import { closingTime, type PollRecord } from '../core/poll.ts';
-import { formatIssues, validateExecutionInput } from '../core/show.ts';
+import { summarizeIssues, validateExecutionInput } from '../core/show.ts';
 import { PollStore } from '../store/polls.ts';
 import { getIntFromEnv, getStringFromEnv } from './config.ts';
 
@@ -27,6 +27,15 @@ const config = {
   tableName: getStringFromEnv(process.env, 'TABLE_NAME'),
   /** How long after closesAt the recount waits for votes that were accepted just before it. */
   voteSettleMs: getIntFromEnv(process.env, 'VOTE_SETTLE_MS', 1000, 0, 10_000),
+  /**
+   * CUE_CHANNEL_ARNS: comma-separated IVS channels the state machine may send cues to (the stack
+   * grants ivs:PutMetadata on these). Plan refuses an input channelArn outside them and the stack's
+   * default channel, instead of failing with AccessDenied at the first question.
+   */
+  cueChannelArns: getStringFromEnv(process.env, 'CUE_CHANNEL_ARNS', '')
+    .split(',')
+    .map((arn) => arn.trim())
+    .filter(Boolean),
 };
 
 const store = new PollStore(
@@ -51,6 +60,8 @@ const LifecycleEvent = z.discriminatedUnion('action', [
     input: z.unknown(),
     runId: z.string().regex(RUN_ID, { error: 'expected a Step Functions execution name' }),
     now: z.iso.datetime({ offset: true }).optional(),
+    /** The definition's default channel (${ChannelArn}), always one the stack may send cues to. */
+    stackChannelArn: z.string().optional(),
   }),
   z.object({ action: z.literal('open'), poll: PlannedPollSchema }),
   z.object({ action: z.literal('close'), pollId: z.string().regex(POLL_ID) }),
@@ -72,9 +83,15 @@ export interface CloseResult {
   cue: string;
 }
 
-export function plan(input: unknown, runId: string, now: Date): ShowPlan {
-  const checked = validateExecutionInput(input);
-  if (!checked.ok) throw new ShowValidationError(formatIssues(checked.issues));
+/** Validates the execution input against the run's context and plans it; the error message fits a Step Functions Cause. */
+export function plan(
+  input: unknown,
+  runId: string,
+  now: Date,
+  channelArns: readonly string[] = [],
+): ShowPlan {
+  const checked = validateExecutionInput(input, { now, channelArns });
+  if (!checked.ok) throw new ShowValidationError(summarizeIssues(checked.issues));
   return planShow(checked.value, runId, now);
 }
 
@@ -123,7 +140,10 @@ export async function lifecycle(event: unknown): Promise<ShowPlan | OpenResult |
   const e = parsed.data;
   switch (e.action) {
     case 'plan':
-      return plan(e.input, e.runId, e.now ? new Date(e.now) : new Date());
+      return plan(e.input, e.runId, e.now ? new Date(e.now) : new Date(), [
+        ...(e.stackChannelArn ? [e.stackChannelArn] : []),
+        ...config.cueChannelArns,
+      ]);
     case 'open':
       return open(e.poll, new Date());
     case 'close':

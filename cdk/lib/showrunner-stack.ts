@@ -2,7 +2,7 @@
 // Middy Lambda), the show state machine (statemachine/show.asl.json) with its lifecycle Lambda,
 // and the viewer site on S3 + CloudFront with its deploy-time config.json.
 // Env-agnostic: `cdk synth` runs offline with no credentials (local esbuild, no Docker).
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
@@ -27,16 +27,23 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws-cdk-lib/aws-s3';
-import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
+import { CORS_MAX_AGE_SECONDS } from '../../core/cors.ts';
 import { TABLE, createTableInput } from '../../core/table.ts';
 import { DefinitionError, readAslDefinition, selectSubstitutions, type AslDefinition } from './asl.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_DEFINITION_PATH = join(REPO_ROOT, 'statemachine', 'show.asl.json');
 export const DEFAULT_SITE_DIR = join(REPO_ROOT, 'site', 'dist');
+/** Where Vite writes content-hashed files (its build.assetsDir): a new build never reuses a name. */
+export const SITE_HASHED_ASSETS_DIR = 'assets';
+/** index.html, config.json and other unhashed files: revalidated on every load, so a redeploy shows at once. */
+export const SITE_PAGE_CACHE_CONTROL = 'no-cache';
+/** Hashed assets never change under their name. */
+export const SITE_ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
 /** A deployment input is wrong (context value, missing build): synth stops with this message. */
 export class ConfigurationError extends Error {
@@ -243,7 +250,8 @@ export class ShowrunnerStack extends Stack {
       memorySize: 512,
       // The state machine gives Close 60 s (a recount of every answer); the Lambda must not outlive it.
       timeout: Duration.seconds(55),
-      environment: { TABLE_NAME: this.table.tableName },
+      // Plan refuses an execution input's channelArn outside these (the state machine's PutMetadata grant).
+      environment: { TABLE_NAME: this.table.tableName, CUE_CHANNEL_ARNS: cueChannelArns.join(',') },
       tableActions: tableDataActions,
       tableResources,
     });
@@ -272,7 +280,7 @@ export class ShowrunnerStack extends Stack {
         allowOrigins: [siteUrl],
         allowMethods: ['GET', 'POST', 'OPTIONS'],
         allowHeaders: ['Content-Type'],
-        maxAge: Duration.hours(1),
+        maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
       },
     });
     // ANY /{proxy+} → the router (API Gateway mounts the same ANY on `/` too, where the router answers 404).
@@ -323,17 +331,39 @@ export class ShowrunnerStack extends Stack {
     }
 
     // ---- Site content and its deploy-time config ---------------------------------------------
-    new BucketDeployment(this, 'SiteDeployment', {
+    // Two deployments, because Cache-Control is set per deployment: hashed assets are immutable;
+    // index.html and config.json are revalidated on every load, so after a redeploy no browser keeps
+    // an index.html that names assets of the previous build.
+    const hashedDir = join(siteDir, SITE_HASHED_ASSETS_DIR);
+    const assetsDeployment =
+      existsSync(hashedDir) && statSync(hashedDir).isDirectory()
+        ? new BucketDeployment(this, 'SiteAssetsDeployment', {
+            sources: [Source.asset(hashedDir)],
+            destinationBucket: siteBucket,
+            destinationKeyPrefix: `${SITE_HASHED_ASSETS_DIR}/`,
+            cacheControl: [CacheControl.fromString(SITE_ASSET_CACHE_CONTROL)],
+            // Earlier builds' assets stay: a page opened before the redeploy still loads its lazy chunks.
+            prune: false,
+            retainOnDelete: false,
+            memoryLimit: 256,
+          })
+        : undefined;
+    const pageDeployment = new BucketDeployment(this, 'SiteDeployment', {
       sources: [
-        Source.asset(siteDir, { exclude: ['config.json'] }),
+        Source.asset(siteDir, { exclude: ['config.json', SITE_HASHED_ASSETS_DIR] }),
         Source.jsonData('config.json', { apiUrl, playbackUrl, player: 'ivs' }),
       ],
       destinationBucket: siteBucket,
+      // Its sync (and prune) leaves the hashed assets to the other deployment.
+      exclude: [`${SITE_HASHED_ASSETS_DIR}/*`],
+      cacheControl: [CacheControl.fromString(SITE_PAGE_CACHE_CONTROL)],
       distribution: this.distribution,
       distributionPaths: ['/*'],
       retainOnDelete: false,
       memoryLimit: 256,
     });
+    // The new index.html goes up (and the cache is invalidated) only once the assets it names are there.
+    if (assetsDeployment) pageDeployment.node.addDependency(assetsDeployment);
 
     // ---- Outputs (the CLI's `--target aws` reads these keys from DescribeStacks) --------------
     const output = (key: string, value: string, description: string) =>

@@ -4,10 +4,11 @@
 // no database.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { REPO_ROOT } from '../../cdk/lib/showrunner-stack.ts';
+import { CORS_MAX_AGE_SECONDS } from '../../core/cors.ts';
 import { onlyResource, removeTempDirs, synth, tempDir, type Synth } from './support.ts';
 
 afterAll(removeTempDirs);
@@ -32,6 +33,32 @@ function invoke(dir: string, event: unknown, env: Record<string, string>): any {
     if (typeof handler !== 'function') throw new Error('handler is not exported');
     const result = await handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 10000 });
     process.stdout.write(JSON.stringify(result ?? null));`;
+  const out = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return JSON.parse(out);
+}
+
+/**
+ * Like invoke(), for a handler that throws: the error as the Lambda runtime reports it to Step
+ * Functions (errorType, errorMessage, and the stack as trace), which becomes the Cause.
+ */
+function invokeFailing(dir: string, event: unknown, env: Record<string, string>): any {
+  // The event goes through a file: a large one exceeds what a command-line argument may hold.
+  const eventFile = join(dir, 'event.json');
+  writeFileSync(eventFile, JSON.stringify(event));
+  const script = `
+    const { handler } = await import(${JSON.stringify(join(dir, 'index.mjs'))});
+    const { readFileSync } = await import('node:fs');
+    try {
+      await handler(JSON.parse(readFileSync(${JSON.stringify(eventFile)}, 'utf8')), { getRemainingTimeInMillis: () => 10000 });
+      process.stdout.write('null');
+    } catch (error) {
+      process.stdout.write(JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: String(error.stack).split('\\n') }));
+    }`;
   const out = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
@@ -81,6 +108,87 @@ describe('Lambda bundles (local esbuild)', () => {
       Object.entries(response.headers).map(([k, v]) => [k.toLowerCase(), v]),
     );
     expect(headers['access-control-allow-origin']).toBe('https://d111111abcdef8.cloudfront.net');
+  });
+
+  it('"The CORS max-age is one constant": the API bundle answers a preflight with API Gateway\'s Access-Control-Max-Age', () => {
+    const origin = 'https://d111111abcdef8.cloudfront.net';
+    const response = invoke(
+      bundleOf(/REST API/),
+      {
+        httpMethod: 'OPTIONS',
+        path: '/requestor-put',
+        resource: '/{proxy+}',
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST' },
+        multiValueHeaders: {},
+        queryStringParameters: null,
+        multiValueQueryStringParameters: null,
+        pathParameters: { proxy: 'requestor-put' },
+        requestContext: {
+          requestId: 'test',
+          stage: 'prod',
+          httpMethod: 'OPTIONS',
+          path: '/prod/requestor-put',
+        },
+        body: null,
+        isBase64Encoded: false,
+      },
+      { TABLE_NAME: 'showrunner-test', CORS_ORIGINS: origin },
+    );
+    const headers = Object.fromEntries(
+      Object.entries(response.headers).map(([k, v]) => [k.toLowerCase(), v]),
+    );
+    const [proxy] = onlyResource(built.template, 'AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+    const [, options] = onlyResource(built.template, 'AWS::ApiGateway::Method', {
+      HttpMethod: 'OPTIONS',
+      ResourceId: { Ref: proxy },
+    });
+    const gateway = options.Properties.Integration.IntegrationResponses[0].ResponseParameters[
+      'method.response.header.Access-Control-Max-Age'
+    ] as string;
+    expect(headers['access-control-max-age']).toBe(String(CORS_MAX_AGE_SECONDS));
+    expect(`'${headers['access-control-max-age']}'`).toBe(gateway);
+  });
+
+  it('"A channel outside the stack\'s grant fails at Plan": the lifecycle bundle refuses it with ShowValidationError', () => {
+    const show = JSON.parse(readFileSync(join(REPO_ROOT, 'shows', 'demo.json'), 'utf8'));
+    const stackChannel = 'arn:aws:ivs:us-east-1:123456789012:channel/Stack1234';
+    const extra = 'arn:aws:ivs:us-east-1:123456789012:channel/Extra1234';
+    const event = (channelArn: string) => ({
+      action: 'plan',
+      input: { ...show, channelArn },
+      runId: 'bundle-test',
+      now: '2030-01-01T00:00:00.000Z',
+      stackChannelArn: stackChannel,
+    });
+    const env = { TABLE_NAME: 'showrunner-test', CUE_CHANNEL_ARNS: `${stackChannel},${extra}` };
+    const dir = bundleOf(/lifecycle/);
+    expect(invoke(dir, event(extra), env).runId).toBe('bundle-test');
+    expect(invoke(dir, event(stackChannel), env).runId).toBe('bundle-test');
+    const refused = invokeFailing(dir, event('arn:aws:ivs:us-east-1:123456789012:channel/Other1234'), env);
+    expect(refused.errorType).toBe('ShowValidationError');
+    expect(refused.errorMessage).toMatch(
+      /^channelArn: arn:aws:ivs:\S+\/Other1234 is not a channel this stack may send cues to/,
+    );
+  });
+
+  it('"A validation failure\'s Cause is capped at 32,768 characters": the lifecycle bundle\'s error fits, first 20 issues then "and N more"', () => {
+    const polls = Array.from({ length: 40 }, (_, i) => ({
+      id: `q${i}`,
+      at: `"${'\\'.repeat(3000)}`,
+      question: '',
+      answers: ['only'],
+      [`x${'"'.repeat(3000)}`]: 1,
+    }));
+    const error = invokeFailing(
+      bundleOf(/lifecycle/),
+      { action: 'plan', input: { id: 'big', title: 'Big', polls }, runId: 'bundle-test' },
+      { TABLE_NAME: 'showrunner-test' },
+    );
+    expect(error.errorType).toBe('ShowValidationError');
+    const lines = (error.errorMessage as string).split('\n');
+    expect(lines).toHaveLength(21);
+    expect(lines[20]).toMatch(/^… and \d+ more issues$/);
+    expect(JSON.stringify(error).length).toBeLessThanOrEqual(32_768);
   });
 
   it('the lifecycle bundle loads and plans the demo show', () => {

@@ -1,17 +1,24 @@
 // The Showrunner stack's template: what the cloud gets, checked without AWS (bundling skipped;
 // bundle.test.ts builds and loads the real Lambda bundles).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import nag from 'cdk-nag';
+import { CORS_MAX_AGE_SECONDS } from '../../core/cors.ts';
 import { TABLE, createTableInput } from '../../core/table.ts';
 import { applySubstitutions, readAslDefinition } from '../../cdk/lib/asl.ts';
-import { DEFAULT_DEFINITION_PATH } from '../../cdk/lib/showrunner-stack.ts';
+import {
+  DEFAULT_DEFINITION_PATH,
+  REPO_ROOT,
+  SITE_HASHED_ASSETS_DIR,
+  SITE_PAGE_CACHE_CONTROL,
+} from '../../cdk/lib/showrunner-stack.ts';
 import {
   asArray,
+  fakeSite,
   onlyResource,
   removeTempDirs,
   render,
@@ -118,6 +125,26 @@ describe('Lambdas', () => {
     );
   });
 
+  it('"A channel outside the stack\'s grant fails at Plan": the lifecycle Lambda\'s CUE_CHANNEL_ARNS are the channels the state machine may PutMetadata on', () => {
+    for (const s of [created, existing]) {
+      const [, lifecycle] = onlyResource(s.template, 'AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('lifecycle'),
+      });
+      const listed = render(lifecycle.Properties.Environment.Variables.CUE_CHANNEL_ARNS).split(',');
+      const granted = statements(s.template)
+        .filter((x) => asArray(x.statement.Action).includes('ivs:PutMetadata'))
+        .flatMap((x) => asArray(x.statement.Resource).map(render));
+      expect(listed.sort()).toEqual(granted.sort());
+    }
+    expect(
+      render(
+        onlyResource(existing.template, 'AWS::Lambda::Function', {
+          Description: Match.stringLikeRegexp('lifecycle'),
+        })[1].Properties.Environment.Variables.CUE_CHANNEL_ARNS,
+      ),
+    ).toBe(`${EXISTING_CHANNEL},${OTHER_CHANNEL}`);
+  });
+
   it('each have their own log group and a role without managed policies', () => {
     for (const fn of Object.values(
       created.template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs24.x' } }),
@@ -165,6 +192,20 @@ describe('REST API', () => {
         render(response.Properties.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin']),
       ).toBe(`'https://<${distribution}.DomainName>'`);
     }
+  });
+
+  it('"The CORS max-age is one constant": API Gateway\'s preflight answers Access-Control-Max-Age CORS_MAX_AGE_SECONDS, like the Lambda\'s httpCors', () => {
+    const proxy = logicalId(created, 'AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+    const [, options] = onlyResource(created.template, 'AWS::ApiGateway::Method', {
+      HttpMethod: 'OPTIONS',
+      ResourceId: { Ref: proxy },
+    });
+    const headers = options.Properties.Integration.IntegrationResponses[0].ResponseParameters;
+    expect(headers['method.response.header.Access-Control-Max-Age']).toBe(`'${CORS_MAX_AGE_SECONDS}'`);
+    // The Lambda takes the same constant (bundle.test.ts checks its preflight answer).
+    expect(readFileSync(join(REPO_ROOT, 'lambdas', 'api.ts'), 'utf8')).toMatch(
+      /maxAge: CORS_MAX_AGE_SECONDS,/,
+    );
   });
 
   it('has stage throttling and JSON access logs, and no account-wide CloudWatch role', () => {
@@ -245,6 +286,40 @@ describe('viewer site', () => {
       playbackUrl: '<Channel.PlaybackUrl>',
       player: 'ivs',
     });
+  });
+
+  it('"After a redeploy, cached index.html must not name deleted assets": index.html and config.json are deployed no-cache, hashed assets immutable', () => {
+    const site = fakeSite();
+    mkdirSync(join(site, SITE_HASHED_ASSETS_DIR));
+    writeFileSync(join(site, SITE_HASHED_ASSETS_DIR, 'index-AbC123.js'), 'export {};');
+    const withAssets = synth({ siteDir: site });
+    const [pagesId, pages] = onlyResource(withAssets.template, 'Custom::CDKBucketDeployment', {
+      DistributionPaths: ['/*'],
+    });
+    const [assetsId, assets] = onlyResource(withAssets.template, 'Custom::CDKBucketDeployment', {
+      DestinationBucketKeyPrefix: `${SITE_HASHED_ASSETS_DIR}/`,
+    });
+    expect(Object.keys(withAssets.template.findResources('Custom::CDKBucketDeployment')).sort()).toEqual(
+      [pagesId, assetsId].sort(),
+    );
+    // Pages: revalidated on every load; their sync (and prune) leaves the hashed assets alone.
+    expect(pages.Properties.SystemMetadata).toEqual({ 'cache-control': 'no-cache' });
+    expect(SITE_PAGE_CACHE_CONTROL).toBe('no-cache');
+    expect(pages.Properties.Exclude).toEqual([`${SITE_HASHED_ASSETS_DIR}/*`]);
+    const assetDir = (key: string) => join(outdir(withAssets), `asset.${key.replace(/\.zip$/, '')}`);
+    const [siteKey, configKey] = pages.Properties.SourceObjectKeys as string[];
+    expect(readdirSync(assetDir(siteKey!)).sort()).toEqual(['index.html']);
+    expect(readdirSync(assetDir(configKey!))).toEqual(['config.json']);
+    // Hashed assets: cached for a year, never revalidated; earlier builds' assets are kept.
+    expect(assets.Properties.SystemMetadata).toEqual({
+      'cache-control': 'public, max-age=31536000, immutable',
+    });
+    expect(assets.Properties.Prune).toBe(false);
+    expect(readdirSync(assetDir(assets.Properties.SourceObjectKeys[0]))).toEqual(['index-AbC123.js']);
+    // The new index.html goes up (and CloudFront is invalidated) only after the assets it names.
+    expect(pages.DependsOn).toContain(assetsId);
+    expect(assets.Properties.DistributionPaths).toBeUndefined();
+    expect(new nag.AwsSolutionsChecks().validateScope(withAssets.stack).violations).toEqual([]);
   });
 
   it('refuses to synth without a built site, saying how to build it', () => {

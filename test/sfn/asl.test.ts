@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { MAX_POLLS } from '../../core/show.ts';
 import {
   DEFINITION_FILE,
   SUBSTITUTION_NAMES,
@@ -75,5 +76,52 @@ describe('statemachine/show.asl.json', () => {
         expect.objectContaining({ ErrorEquals: ['Ivs.ChannelNotBroadcastingException'] }),
       ]);
     }
+  });
+});
+
+describe('statemachine/show.asl.json against the Step Functions contract (issue 11)', () => {
+  const definition = JSON.parse(text) as { States: Record<string, State> };
+  const states = Object.fromEntries(allStates(definition));
+  const errorNames = allStates(definition).flatMap(([name, state]) =>
+    [
+      ...((state.Retry as { ErrorEquals: string[] }[] | undefined) ?? []),
+      ...((state.Catch as { ErrorEquals: string[] }[] | undefined) ?? []),
+    ].flatMap((r) => r.ErrorEquals.map((error) => [name, error] as const)),
+  );
+
+  it('"Step Functions names every AWS SDK integration error <Service>.<Name>Exception": DynamoDb.RequestLimitExceededException, not DynamoDb.RequestLimitExceeded', () => {
+    const sdkErrors = errorNames.filter(([, error]) => /^(DynamoDb|Ivs)\./.test(error));
+    expect(sdkErrors.length).toBeGreaterThan(0);
+    for (const [state, error] of sdkErrors) expect(`${state}: ${error}`).toMatch(/Exception$/);
+    const cueRetry = (states.WaitForCue!.Retry as { ErrorEquals: string[] }[])[0]!.ErrorEquals;
+    expect(cueRetry).toContain('DynamoDb.RequestLimitExceededException');
+    expect(cueRetry).not.toContain('DynamoDb.RequestLimitExceeded');
+  });
+
+  it(`"An inline Map runs at most 40 iterations at once, and each waiting poll holds one": RunPolls is inline with no lower MaxConcurrency, and a show has at most MAX_POLLS (${MAX_POLLS})`, () => {
+    const map = states.RunPolls!;
+    expect(map.Type).toBe('Map');
+    expect((map.ItemProcessor as { ProcessorConfig: { Mode: string } }).ProcessorConfig.Mode).toBe('INLINE');
+    const maxConcurrency = (map.MaxConcurrency as number | undefined) ?? 0; // 0: as many as allowed
+    expect(maxConcurrency === 0 || maxConcurrency >= MAX_POLLS).toBe(true);
+    expect(MAX_POLLS).toBeLessThanOrEqual(40);
+  });
+
+  it('"A channel outside the stack\'s grant fails at Plan": Plan gets the stack\'s channel (${ChannelArn}) to check channelArn against', () => {
+    const payload = (states.Plan!.Parameters as { Payload: Record<string, unknown> }).Payload;
+    expect(payload.stackChannelArn).toBe('${ChannelArn}');
+  });
+
+  it('"IVS AccessDenied is caught with a clear cause": RunPolls catches Ivs.AccessDeniedException and fails as ChannelAccessDenied, naming the channel', () => {
+    expect(states.RunPolls!.Catch).toEqual([
+      { ErrorEquals: ['Ivs.AccessDeniedException'], ResultPath: '$.error', Next: 'DescribeAccessDenied' },
+    ]);
+    expect(states.DescribeAccessDenied).toMatchObject({ Type: 'Pass', Next: 'ChannelAccessDenied' });
+    expect(JSON.stringify(states.DescribeAccessDenied!.Parameters)).toContain('$.channelArn');
+    expect(states.ChannelAccessDenied).toEqual({
+      Type: 'Fail',
+      Error: 'ChannelAccessDenied',
+      CausePath: '$.cause',
+    });
   });
 });

@@ -20,7 +20,15 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { RESTART_CAUSE } from '../../local/sfn/index.ts';
-import { CHANNEL_ARN, sleep, startHarness, StubAws, waitFor, type Harness } from './stubs.ts';
+import {
+  CHANNEL_ARN,
+  EXTRA_CHANNEL_ARN,
+  sleep,
+  startHarness,
+  StubAws,
+  waitFor,
+  type Harness,
+} from './stubs.ts';
 
 const harnesses: Harness[] = [];
 afterEach(async () => {
@@ -278,6 +286,54 @@ describe('local Step Functions (stub integrations)', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(JSON.parse(done.output!).channelArn).toBe(other);
     expect(new Set(h.aws.cues.map((c) => c.channelArn))).toEqual(new Set([other]));
+  });
+
+  it('"A channel outside the stack\'s grant fails at Plan", not at the first question: ShowValidationError naming channelArn, nothing asked', async () => {
+    const h = await harness();
+    const foreign = 'arn:aws:ivs:us-east-1:000000000000:channel/foreign';
+    const arn = await start(h, show([poll('q1', 3600)], { channelArn: foreign }));
+    const done = await finished(h.client, arn);
+    expect(done).toMatchObject({ status: 'FAILED', error: 'ShowValidationError' });
+    expect(done.cause).toBe(
+      `channelArn: ${foreign} is not a channel this stack may send cues to (${CHANNEL_ARN}, ${EXTRA_CHANNEL_ARN}): ` +
+        "deploy the stack with it in -c extraChannelArns=…, or leave channelArn out to use the stack's channel",
+    );
+    const events = await history(h.client, arn);
+    expect(events.some((e) => e.type === 'MapStateEntered')).toBe(false);
+    expect(h.aws.cues).toEqual([]);
+    // The stack's own channel, named explicitly, is accepted (Plan gets it from ${ChannelArn}).
+    const own = await start(h, show([poll('q1', 0)], { channelArn: CHANNEL_ARN }), 'own-channel');
+    expect((await finished(h.client, own)).status).toBe('SUCCEEDED');
+  });
+
+  it('"IVS AccessDenied is caught with a clear cause": a denied PutMetadata ends the show as ChannelAccessDenied, naming the channel', async () => {
+    const aws = new StubAws();
+    aws.deniedChannels.add(EXTRA_CHANNEL_ARN);
+    const h = await harness({ aws });
+    const arn = await start(h, show([poll('q1', 0), poll('q2', 3600)], { channelArn: EXTRA_CHANNEL_ARN }));
+    const done = await finished(h.client, arn);
+    expect(done).toMatchObject({ status: 'FAILED', error: 'ChannelAccessDenied' });
+    expect(done.cause).toContain(`may not send cues to the IVS channel ${EXTRA_CHANNEL_ARN}`);
+    expect(done.cause).toContain('-c extraChannelArns');
+    expect(done.cause).toContain('not authorized to perform: ivs:PutMetadata');
+    const failures = (await history(h.client, arn)).filter((e) => e.type === 'TaskFailed');
+    expect(failures.map((e) => e.taskFailedEventDetails!.error)).toEqual(['Ivs.AccessDeniedException']);
+  });
+
+  it('"A validation failure\'s Cause is capped": a show with many issues fails with the first 20 and "and N more"', async () => {
+    const h = await harness();
+    const polls = Array.from({ length: 40 }, (_, i) => ({
+      ...poll(`q${i}`, i * 60),
+      answers: ['only'],
+      question: '',
+    }));
+    const arn = await start(h, show(polls));
+    const done = await finished(h.client, arn);
+    expect(done).toMatchObject({ status: 'FAILED', error: 'ShowValidationError' });
+    const lines = done.cause!.split('\n');
+    expect(lines).toHaveLength(21);
+    expect(lines[0]).toBe('polls[0].question: a question must not be empty');
+    expect(lines[20]).toBe('… and 60 more issues');
   });
 
   it('answers API errors the way @aws-sdk/client-sfn expects', async () => {

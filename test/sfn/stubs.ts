@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { decodeCue, encodeCue, pollCue, resultsCue } from '../../core/cues.ts';
 import { planShow, type PlannedPoll } from '../../core/plan.ts';
-import { formatIssues, validateExecutionInput } from '../../core/show.ts';
+import { summarizeIssues, validateExecutionInput } from '../../core/show.ts';
 import { closeServer, createEdgeServer, listen } from '../../local/http.ts';
 import { TaskFailure } from '../../local/sfn/errors.ts';
 import {
@@ -17,6 +17,8 @@ import {
 } from '../../local/sfn/index.ts';
 
 export const CHANNEL_ARN = 'arn:aws:ivs:us-east-1:000000000000:channel/localchannel';
+/** A further channel the stub stack may send cues to (the cloud's CUE_CHANNEL_ARNS / extraChannelArns). */
+export const EXTRA_CHANNEL_ARN = 'arn:aws:ivs:us-east-1:000000000000:channel/other';
 
 export interface Cue {
   at: number;
@@ -33,6 +35,10 @@ export class StubAws implements TaskIntegrations {
   cueItems = new Map<string, Record<string, { S: string }>>();
   votes = new Map<string, number[]>();
   broadcasting = true;
+  /** Like the lifecycle Lambda's CUE_CHANNEL_ARNS: channels besides the stack's own that Plan accepts. */
+  cueChannelArns: string[] = [EXTRA_CHANNEL_ARN];
+  /** Channels whose PutMetadata IVS denies (the state machine's role has no grant on them). */
+  deniedChannels = new Set<string>();
   /** How long a poll stays open, in place of duration + grace seconds (keeps tests short). */
   openMs: number;
   #calls: number[] = [];
@@ -48,14 +54,18 @@ export class StubAws implements TaskIntegrations {
       input?: unknown;
       runId?: string;
       now?: string;
+      stackChannelArn?: string;
       poll?: PlannedPoll;
       pollId?: string;
     };
     if (event.action === 'plan') {
-      const checked = validateExecutionInput(event.input);
+      // As lambdas/poll-lifecycle.ts plans: the run's context, and a message that fits a Cause.
+      const now = new Date(event.now ?? Date.now());
+      const channelArns = [...(event.stackChannelArn ? [event.stackChannelArn] : []), ...this.cueChannelArns];
+      const checked = validateExecutionInput(event.input, { now, channelArns });
       if (!checked.ok)
-        throw Object.assign(new Error(formatIssues(checked.issues)), { name: 'ShowValidationError' });
-      return planShow(checked.value, event.runId!, new Date(event.now ?? Date.now()));
+        throw Object.assign(new Error(summarizeIssues(checked.issues)), { name: 'ShowValidationError' });
+      return planShow(checked.value, event.runId!, now);
     }
     if (event.action === 'open') {
       const poll = event.poll!;
@@ -90,6 +100,11 @@ export class StubAws implements TaskIntegrations {
     }
     if (service === 'ivs' && action === 'putMetadata') {
       const now = Date.now();
+      if (this.deniedChannels.has(String(parameters.ChannelArn)))
+        throw new TaskFailure(
+          'Ivs.AccessDeniedException',
+          `User is not authorized to perform: ivs:PutMetadata on resource: ${String(parameters.ChannelArn)}`,
+        );
       if (!this.broadcasting)
         throw new TaskFailure('Ivs.ChannelNotBroadcastingException', 'Channel is not broadcasting');
       this.#calls = this.#calls.filter((t) => now - t < 1000);

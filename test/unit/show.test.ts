@@ -1,12 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
+import { MAX_CUE_BYTES } from '../../core/cues.ts';
+import { planShow } from '../../core/plan.ts';
 import {
+  MAX_POLLS,
+  MAX_REPORTED_ISSUES,
   formatIssues,
   parseShowText,
   pollCueBytes,
+  showJsonSchema,
+  summarizeIssues,
   validateExecutionInput,
   validateShow,
 } from '../../core/show.ts';
+import { MAX_AT_SECONDS, MAX_RUN_SECONDS } from '../../core/timeline.ts';
 
 const poll = (over: Record<string, unknown> = {}) => ({
   id: 'q1',
@@ -102,12 +109,13 @@ describe('show files (DESIGN.md: "Errors name the path")', () => {
   });
 
   it('rejects a poll whose cue would exceed 1 KB, counting UTF-8 bytes, not characters', () => {
-    // 6 answers × 80 chars of a 3-byte character is 1,440 bytes but only 480 characters.
-    const heavy = poll({ answers: Array.from({ length: 6 }, () => '猫'.repeat(80)) });
+    // 6 answers × 80 chars, 79 of them a 3-byte character, is 1,428 bytes but only 480 characters.
+    // (Each answer starts with its index: answers must differ.)
+    const heavy = poll({ answers: Array.from({ length: 6 }, (_, i) => `${i}${'猫'.repeat(79)}`) });
     expect(messages(show({ polls: [heavy] }))).toMatch(
       /^polls\[0\]: its poll cue would be \d+ bytes, over the 1024-byte IVS limit/,
     );
-    const light = poll({ answers: Array.from({ length: 6 }, () => 'x'.repeat(80)) });
+    const light = poll({ answers: Array.from({ length: 6 }, (_, i) => `${i}${'x'.repeat(79)}`) });
     const ok = validateShow(show({ polls: [light] }));
     expect(ok.ok).toBe(true);
     expect(ok.ok && pollCueBytes(ok.value.polls[0]!)).toBeLessThanOrEqual(1024);
@@ -126,5 +134,141 @@ describe('show files (DESIGN.md: "Errors name the path")', () => {
     expect(badChannel.ok ? '' : formatIssues(badChannel.issues)).toMatch(
       /^channelArn: expected an IVS channel ARN/,
     );
+  });
+});
+
+describe('show limits that keep a run inside Step Functions (issue 11)', () => {
+  const timed = (i: number, over: Record<string, unknown> = {}) =>
+    poll({ id: `q${i}`, at: i * 60, duration: 5, ...over });
+
+  it('"Duplicate answers are rejected with an error naming the path": polls[0].answers[1]: duplicate of answers[0] "Yes"', () => {
+    expect(messages(show({ polls: [poll({ answers: ['Yes', 'Yes'] })] }))).toBe(
+      'polls[0].answers[1]: duplicate of answers[0] "Yes"',
+    );
+    // Compared as viewers see them: after trimming.
+    expect(messages(show({ polls: [poll({ answers: ['No', 'Yes', ' Yes '] })] }))).toBe(
+      'polls[0].answers[2]: duplicate of answers[1] "Yes"',
+    );
+    expect(validateShow(show({ polls: [poll({ answers: ['Yes', 'yes'] })] })).ok).toBe(true);
+  });
+
+  it(`"An inline Map runs at most 40 iterations at once": a show has at most MAX_POLLS (${MAX_POLLS}) polls`, () => {
+    expect(MAX_POLLS).toBeLessThanOrEqual(40);
+    const polls = (n: number) => Array.from({ length: n }, (_, i) => timed(i));
+    expect(validateShow(show({ polls: polls(MAX_POLLS) })).ok).toBe(true);
+    expect(messages(show({ polls: polls(MAX_POLLS + 1) }))).toMatch(
+      new RegExp(`^polls: expected at most ${MAX_POLLS} polls, got ${MAX_POLLS + 1}`),
+    );
+    // The editor schema and its description come from the same constant.
+    const schema = showJsonSchema() as { properties: { polls: { maxItems: number; description: string } } };
+    expect(schema.properties.polls.maxItems).toBe(MAX_POLLS);
+    expect(schema.properties.polls.description).toContain(`at most ${MAX_POLLS}`);
+  });
+
+  it('docs/show-limits.md states the limits from the same constants', () => {
+    const doc = readFileSync(new URL('../../docs/show-limits.md', import.meta.url), 'utf8');
+    expect(doc).toContain(`at most ${MAX_POLLS} polls (\`MAX_POLLS\``);
+    expect(doc).toContain(`at most ${MAX_AT_SECONDS} seconds (364 days, \`MAX_AT_SECONDS\``);
+    expect(doc).toContain(`the first ${MAX_REPORTED_ISSUES} issues (\`MAX_REPORTED_ISSUES\``);
+    expect(doc).toContain(`${MAX_CUE_BYTES.toLocaleString('en-US')} bytes of UTF-8 (\`MAX_CUE_BYTES\``);
+  });
+
+  it(`"at" is bounded: at most MAX_AT_SECONDS (${MAX_AT_SECONDS} s, 364 days), so 1e13 is rejected instead of Plan throwing RangeError`, () => {
+    expect(MAX_AT_SECONDS).toBeLessThan(MAX_RUN_SECONDS);
+    expect(MAX_RUN_SECONDS).toBe(365 * 86_400);
+    for (const at of [1e13, MAX_AT_SECONDS + 1, String(MAX_AT_SECONDS + 1), '8736:00:01', '1e13']) {
+      expect(messages(show({ polls: [poll({ at })] }))).toMatch(/^polls\[0\]\.at: expected /);
+    }
+    expect(messages(show({ polls: [poll({ at: 1e13 })] }))).toBe(
+      `polls[0].at: expected at most ${MAX_AT_SECONDS} seconds (364 days) from show start, got 10000000000000: ` +
+        'a run must ask its last question within the year a Step Functions execution may last',
+    );
+    // The largest allowed offset plans to a valid absolute time.
+    const latest = validateExecutionInput(show({ polls: [poll({ at: '8736:00:00' })] }));
+    expect(latest.ok).toBe(true);
+    if (latest.ok) {
+      const plan = planShow(latest.value, 'run', new Date('2030-01-01T00:00:00Z'));
+      expect(plan.polls[0]!.askAt).toBe('2030-12-31T00:00:00.000Z');
+    }
+    const schema = JSON.stringify(showJsonSchema());
+    expect(schema).toContain(`"maximum":${MAX_AT_SECONDS}`);
+  });
+
+  it('"A start plus last offset beyond 365 days exceeds a Standard execution": startAt is bounded against the run\'s start', () => {
+    const now = new Date('2030-01-01T00:00:00Z');
+    const input = (startAt: string, lastAt: number) => ({
+      ...show({ polls: [timed(0), poll({ id: 'last', at: lastAt, duration: 5 })] }),
+      startAt,
+    });
+    // 200 days ahead, last question 100 days in: 300 days from now, fine.
+    expect(validateExecutionInput(input('2030-07-20T00:00:00Z', 100 * 86_400), { now }).ok).toBe(true);
+    // 200 days ahead, last question 200 days in: 400 days from now.
+    const late = validateExecutionInput(input('2030-07-20T00:00:00Z', 200 * 86_400), { now });
+    expect(late.ok ? '' : formatIssues(late.issues)).toBe(
+      'startAt: 2030-07-20T00:00:00Z is 200.0 days away and polls[1] is asked 200.0 days after it: ' +
+        'a run must ask its last question within 364 days of being started (a Step Functions execution lasts at most a year)',
+    );
+    const farAway = validateExecutionInput(input('9999-12-31T00:00:00Z', 60), { now });
+    expect(farAway.ok ? '' : formatIssues(farAway.issues)).toMatch(
+      /^startAt: 9999-12-31T00:00:00Z is \d+\.\d days away/,
+    );
+    // Without the run's start (showrunner validate), only the file's own bounds apply.
+    expect(validateExecutionInput(input('9999-12-31T00:00:00Z', 60)).ok).toBe(true);
+  });
+
+  it('"A channel outside the stack\'s grant fails at Plan": channelArn must be one the stack may send cues to', () => {
+    const stack = 'arn:aws:ivs:us-east-1:123456789012:channel/Stack1234';
+    const extra = 'arn:aws:ivs:us-east-1:123456789012:channel/Extra1234';
+    const foreign = 'arn:aws:ivs:us-east-1:123456789012:channel/Other1234';
+    const channelArns = [stack, extra];
+    expect(validateExecutionInput(show(), { channelArns }).ok).toBe(true);
+    expect(validateExecutionInput({ ...show(), channelArn: extra }, { channelArns }).ok).toBe(true);
+    const refused = validateExecutionInput({ ...show(), channelArn: foreign }, { channelArns });
+    expect(refused.ok ? '' : formatIssues(refused.issues)).toBe(
+      `channelArn: ${foreign} is not a channel this stack may send cues to (${stack}, ${extra}): ` +
+        "deploy the stack with it in -c extraChannelArns=…, or leave channelArn out to use the stack's channel",
+    );
+  });
+
+  it('"A failure\'s Cause is capped at 32,768 characters": the message lists the first 20 issues, then "and N more"', () => {
+    // 40 polls, each with several issues, echoing long producer text full of characters JSON escapes.
+    const nasty = `"\\\u0001`.repeat(5000);
+    const input = show({
+      polls: Array.from({ length: MAX_POLLS }, (_, i) => ({
+        id: `q${i}`,
+        at: nasty,
+        question: '',
+        answers: ['only'],
+        [nasty]: true,
+      })),
+    });
+    const result = validateExecutionInput(input);
+    expect(result.ok).toBe(false);
+    const issues = result.ok ? [] : result.issues;
+    expect(issues.length).toBeGreaterThan(MAX_REPORTED_ISSUES);
+    const message = summarizeIssues(issues);
+    const lines = message.split('\n');
+    expect(MAX_REPORTED_ISSUES).toBe(20);
+    expect(lines).toHaveLength(MAX_REPORTED_ISSUES + 1);
+    // Each is the issue as formatIssues writes it, or its start and "…" when the echoed text is long.
+    lines.slice(0, MAX_REPORTED_ISSUES).forEach((line, i) => {
+      const full = `${issues[i]!.path}: ${issues[i]!.message}`;
+      if (line !== full) {
+        expect(line.endsWith('…')).toBe(true);
+        expect(full.startsWith(line.slice(0, -1))).toBe(true);
+      }
+    });
+    expect(lines[0]).toMatch(/^polls\[0\]/);
+    expect(lines.at(-1)).toBe(`… and ${issues.length - MAX_REPORTED_ISSUES} more issues`);
+    // The Cause Step Functions records for a Lambda error: its JSON, with the stack (which repeats the message).
+    const error = Object.assign(new Error(message), { name: 'ShowValidationError' });
+    const cause = JSON.stringify({
+      errorType: error.name,
+      errorMessage: error.message,
+      trace: error.stack!.split('\n'),
+    });
+    expect(cause.length).toBeLessThanOrEqual(32_768);
+    // Few issues: the message is exactly formatIssues.
+    expect(summarizeIssues([{ path: 'id', message: 'x' }])).toBe('id: x');
   });
 });
