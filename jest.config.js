@@ -3,6 +3,8 @@ export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
+    // Svelte 5 modules first: the first matching pattern wins.
+    '\\.svelte\\.ts$': '<rootDir>/test/support/svelte-module-transform.js',
     '^.+\\.ts$': [
       '@swc/jest',
       { jsc: { target: 'es2024', parser: { syntax: 'typescript' } }, module: { type: 'es6' } },

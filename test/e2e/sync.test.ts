@@ -71,7 +71,8 @@ describe('frame-synced polls', () => {
         answers: ['This one', 'The next one'],
         correct: 0,
         duration: 20,
-        latencyGraceSeconds: 5,
+        // The default grace: it lets a viewer 5 s behind answer, so the site keeps them there.
+        latencyGraceSeconds: 10,
       },
       new Date(),
     );

@@ -1,102 +1,255 @@
 // The viewer's state: the stream, the current question and its results, the viewer's history.
-// Components read it; only the methods here change it.
+// Each part is one `$state.raw` value that only the methods here write, always replacing it whole
+// (so a new question can never inherit a field of the last one); components read it through
+// getters. What follows from it — phase, countdown, announcement, latency — is `$derived`.
 import { decodeCue, type PollCue, type ResultsCue } from '../../../core/cues.ts';
 import { ApiClient, ApiFailure, type HistoryItem, type PollView } from './api.ts';
 import type { SiteConfig } from './config.ts';
 import { CueClock, type DueCue } from './cue-clock.ts';
-import type { Player, PlayerStatus } from './player/types.ts';
+import { latencyNotice, planLatency, widerWindow, type LatencyPlan, type StreamWindow } from './latency.ts';
+import type { Player, PlayerFactory, PlayerStatus } from './player/types.ts';
 
 export type Phase = 'answering' | 'answered' | 'timeup' | 'revealed';
 
 export interface ActivePoll {
-  pollId: string;
-  question: string;
-  answers: string[];
-  duration: number;
+  readonly pollId: string;
+  readonly question: string;
+  readonly answers: readonly string[];
+  /** Seconds to answer: of video time from `cueTime`, or of wall time up to `closesAt`. */
+  readonly duration: number;
   /** Media time of the frame carrying the cue; null when the poll came from the API (late join). */
-  cueTime: number | null;
+  readonly cueTime: number | null;
   /** Media time of the frame on which it was shown. */
-  frameTime: number | null;
+  readonly frameTime: number | null;
   /** Wall-clock end for API-sourced polls. */
-  closesAt: number | null;
+  readonly closesAt: number | null;
   /** Program date-time of the stamped frame (same for every viewer), when known. */
-  programTime: number | null;
+  readonly programTime: number | null;
   /** Wall-clock time (ms) the question appeared on this page. */
-  shownAt: number;
+  readonly shownAt: number;
+}
+
+export interface Tally {
+  readonly counts: readonly number[];
+  readonly total: number;
+  /** Quiz questions, with the results only. */
+  readonly correct?: number;
+}
+
+/** Everything about the question on screen. */
+interface Question {
+  readonly poll: ActivePoll;
+  /** The answer this page sent, once the API took it. */
+  readonly myAnswer: number | null;
+  /** The API has an answer from this viewer (this one, or one sent earlier). */
+  readonly answered: boolean;
+  /** The API said the poll is closed or gone. */
+  readonly closed: boolean;
+  readonly sending: boolean;
+  /** Live counts after answering; the final ones once revealed. */
+  readonly tally: Tally | null;
+  /** The results cue has been shown. */
+  readonly revealed: boolean;
+  readonly notice: string | null;
+}
+
+interface HistoryList {
+  readonly items: readonly HistoryItem[];
+  readonly cursor: string | null;
+  readonly loading: boolean;
+  readonly error: string | null;
+}
+
+/** The API calls the page makes. */
+export type ShowApi = Pick<ApiClient, 'answer' | 'poll' | 'current' | 'history'>;
+
+export interface ShowOptions {
+  /** The player adapter for config.player (player/load.ts; tests pass a fake). */
+  player: (kind: SiteConfig['player']) => Promise<PlayerFactory>;
+  /** The page's `?latency=` in seconds (see latency.ts), or null. */
+  latency?: number | null;
+  /** The API client for config.apiUrl (tests pass a fake). */
+  api?: (apiUrl: string) => ShowApi;
 }
 
 const LIVE_RESULTS_MS = 2000;
-
-/** `?latency=N` (1–20 s): play further behind live, for a bigger buffer. Anything else is ignored. */
-function latencyParam(): number | undefined {
-  const raw = new URLSearchParams(location.search).get('latency');
-  const value = raw === null ? NaN : Number(raw);
-  return Number.isFinite(value) && value >= 1 && value <= 20 ? value : undefined;
-}
 const API_RETRY_MS = 3000;
+/** How often the wall clock ticks: it only times polls that came from the API. */
+const WALL_TICK_MS = 250;
+
+const question = (poll: ActivePoll): Question => ({
+  poll,
+  myAnswer: null,
+  answered: false,
+  closed: false,
+  sending: false,
+  tally: null,
+  revealed: false,
+  notice: null,
+});
 
 export class ShowState {
-  config = $state<SiteConfig | null>(null);
-  fatal = $state<string | null>(null);
-  stream = $state<PlayerStatus>({ kind: 'loading' });
-  apiDown = $state(false);
-
-  poll = $state<ActivePoll | null>(null);
-  phase = $state<Phase>('answering');
-  myAnswer = $state<number | null>(null);
-  sending = $state(false);
-  counts = $state<number[] | null>(null);
-  total = $state(0);
-  correct = $state<number | undefined>(undefined);
-  notice = $state<string | null>(null);
-  remaining = $state<number | null>(null);
-  announcement = $state('');
-
-  history = $state<HistoryItem[]>([]);
-  historyCursor = $state<string | null>(null);
-  historyLoading = $state(false);
-  historyError = $state<string | null>(null);
-
   readonly requestorId: string;
-  #api: ApiClient | null = null;
-  #video: HTMLVideoElement | null = null;
+  readonly #makeApi: (apiUrl: string) => ShowApi;
+  readonly #loadPlayer: (kind: SiteConfig['player']) => Promise<PlayerFactory>;
+
+  #fatal = $state.raw<string | null>(null);
+  #stream = $state.raw<PlayerStatus>({ kind: 'loading' });
+  #apiDown = $state.raw(false);
+  #question = $state.raw<Question | null>(null);
+  #history = $state.raw<HistoryList>({ items: [], cursor: null, loading: false, error: null });
+
+  // Two clocks, each the single source of its kind of time. Video time is the media time of the
+  // last presented frame, set by the CueClock's frame callback: the frame a question appears on
+  // is the countdown's first reading (a separate timer would read `currentTime` up to a tick
+  // apart from it), and the countdown stops with the picture when the video stalls. Polls that
+  // came from the API run on wall time, and there may be no video at all: a timer ticks for them.
+  #videoNow = $state.raw<number | null>(null);
+  #wallNow = $state.raw(Date.now());
+
+  #requestedLatency = $state.raw<number | null>(null);
+  #window = $state.raw<StreamWindow | null>(null);
+  #graceSeconds = $state.raw<number | null>(null);
+
+  /** Whole seconds left to answer; null when there is nothing to count down. */
+  readonly remaining: number | null = $derived.by(() => {
+    const q = this.#question;
+    if (!q || q.revealed) return null;
+    const { poll } = q;
+    let left: number;
+    if (poll.cueTime !== null) {
+      // Video time, so a viewer further behind gets the same time to answer.
+      if (this.#videoNow === null) return null;
+      left = poll.duration - (this.#videoNow - poll.cueTime);
+    } else if (poll.closesAt !== null) {
+      left = (poll.closesAt - this.#wallNow) / 1000;
+    } else return null;
+    // The cue's frame may be half a frame before its time: never more than the duration.
+    return Math.max(0, Math.ceil(Math.min(poll.duration, left)));
+  });
+
+  readonly phase: Phase = $derived.by(() => {
+    const q = this.#question;
+    if (q?.revealed) return 'revealed';
+    if (q?.answered) return 'answered';
+    if (q?.closed || this.remaining === 0) return 'timeup';
+    return 'answering';
+  });
+
+  /** What a screen reader says (an aria-live region): each change of phase, or a notice. */
+  readonly announcement: string = $derived.by(() => {
+    const q = this.#question;
+    if (!q) return '';
+    if (this.phase === 'revealed') return resultsWords(q);
+    if (q.notice) return q.notice;
+    if (this.phase === 'answering') return `New question: ${q.poll.question}`;
+    if (this.phase === 'timeup') return "Time's up. Results are coming.";
+    return q.myAnswer === null ? '' : `Your answer: ${q.poll.answers[q.myAnswer]}`;
+  });
+
+  /** How far behind live the stream plays: `?latency`, capped to what the stream and the show allow. */
+  readonly latency: LatencyPlan = $derived(
+    planLatency(this.#requestedLatency, this.#window, this.#graceSeconds),
+  );
+  readonly latencyNotice: string | null = $derived(latencyNotice(this.latency));
+
+  #api: ShowApi | null = null;
   #clock: CueClock | null = null;
   #player: Player | null = null;
+  #appliedLatency: LatencyPlan | null = null;
   #timers: ReturnType<typeof setInterval>[] = [];
   #apiRetry: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(requestorId: string) {
+  constructor(requestorId: string, options: ShowOptions) {
     this.requestorId = requestorId;
+    this.#requestedLatency = options.latency ?? null;
+    this.#makeApi = options.api ?? ((apiUrl) => new ApiClient(apiUrl));
+    this.#loadPlayer = options.player;
+  }
+
+  get fatal(): string | null {
+    return this.#fatal;
+  }
+  get stream(): PlayerStatus {
+    return this.#stream;
+  }
+  get apiDown(): boolean {
+    return this.#apiDown;
+  }
+  get poll(): ActivePoll | null {
+    return this.#question?.poll ?? null;
+  }
+  get myAnswer(): number | null {
+    return this.#question?.myAnswer ?? null;
+  }
+  get sending(): boolean {
+    return this.#question?.sending ?? false;
+  }
+  get counts(): readonly number[] | null {
+    return this.#question?.tally?.counts ?? null;
+  }
+  get total(): number {
+    return this.#question?.tally?.total ?? 0;
+  }
+  get correct(): number | undefined {
+    return this.#question?.tally?.correct;
+  }
+  get notice(): string | null {
+    return this.#question?.notice ?? null;
+  }
+  get history(): readonly HistoryItem[] {
+    return this.#history.items;
+  }
+  get historyCursor(): string | null {
+    return this.#history.cursor;
+  }
+  get historyLoading(): boolean {
+    return this.#history.loading;
+  }
+  get historyError(): string | null {
+    return this.#history.error;
   }
 
   async start(config: SiteConfig, video: HTMLVideoElement): Promise<void> {
-    this.config = config;
-    this.#api = new ApiClient(config.apiUrl);
-    this.#video = video;
-    this.#clock = new CueClock(video, (cue) => this.#onDueCue(cue));
-    this.#timers.push(setInterval(() => this.#tick(), 250));
+    this.#api = this.#makeApi(config.apiUrl);
+    this.#clock = new CueClock(
+      video,
+      (cue) => this.#onDueCue(cue),
+      (mediaTime) => (this.#videoNow = mediaTime),
+    );
+    this.#timers.push(setInterval(() => (this.#wallNow = Date.now()), WALL_TICK_MS));
     this.#timers.push(setInterval(() => void this.#refreshLiveResults(), LIVE_RESULTS_MS));
     void this.loadHistory(true);
     void this.#joinOpenPoll();
     if (!config.playbackUrl) {
-      this.stream = { kind: 'offline', message: 'No stream is configured for this show.' };
+      this.#stream = { kind: 'offline', message: 'No stream is configured for this show.' };
       return;
     }
-    const events = {
-      cue: (cue: { mediaTime: number; payload: string }) => this.#clock?.add(cue),
-      status: (status: PlayerStatus) => (this.stream = status),
-    };
     try {
-      const create =
-        config.player === 'ivs'
-          ? (await import('./player/ivs.ts')).createIvsPlayer
-          : (await import('./player/hls.ts')).createHlsPlayer;
-      this.#player = await create(video, config.playbackUrl, events, {
-        targetLatencySeconds: latencyParam(),
-      });
+      const create = await this.#loadPlayer(config.player);
+      const latency = this.latency;
+      this.#player = await create(
+        video,
+        config.playbackUrl,
+        {
+          cue: (cue) => this.#clock?.add(cue),
+          status: (status) => (this.#stream = status),
+          window: (window) => this.#noteWindow(window),
+        },
+        { latency },
+      );
+      this.#appliedLatency = latency;
+      // The IVS player picks its own latency: nothing to plan (or to tell the viewer).
+      if (!this.#player.setLatency) this.#requestedLatency = null;
+      this.#applyLatency(); // a window may have come while the player was being made
     } catch (error) {
-      this.stream = { kind: 'error', message: (error as Error).message };
+      this.#stream = { kind: 'error', message: (error as Error).message };
     }
+  }
+
+  /** The page could not load its configuration: nothing else can work. */
+  configFailed(error: Error): void {
+    this.#fatal = `This page is not set up correctly (${error.message}). Try again later.`;
   }
 
   destroy(): void {
@@ -104,6 +257,12 @@ export class ShowState {
     clearTimeout(this.#apiRetry);
     this.#clock?.destroy();
     this.#player?.destroy();
+  }
+
+  /** Replaces the question on screen, if it is still this poll (an answer may return late). */
+  #update(pollId: string, change: (q: Question) => Question): void {
+    const q = this.#question;
+    if (q?.poll.pollId === pollId) this.#question = change(q);
   }
 
   #onDueCue(due: DueCue): void {
@@ -115,67 +274,55 @@ export class ShowState {
 
   #ask(cue: PollCue, due: DueCue): void {
     // Seeking back into an old poll, or a stale cue from before a reload: nothing to answer.
-    if (this.#video && this.#video.currentTime - due.mediaTime > cue.duration) return;
-    if (this.poll?.pollId === cue.poll_id) {
-      this.poll.cueTime = due.mediaTime;
-      this.poll.frameTime = due.frameMediaTime;
-      this.poll.closesAt = null;
-      this.poll.programTime = due.programTime ?? null;
-      return;
-    }
-    this.#show({
-      pollId: cue.poll_id,
-      question: cue.question,
-      answers: cue.answers,
+    if (due.frameMediaTime - due.mediaTime > cue.duration) return;
+    const timing = {
       duration: cue.duration,
       cueTime: due.mediaTime,
       frameTime: due.frameMediaTime,
       closesAt: null,
       programTime: due.programTime ?? null,
+    };
+    if (this.#question?.poll.pollId === cue.poll_id) {
+      // Already on screen (from the API, or a replay of the cue): from now on timed by the video.
+      this.#update(cue.poll_id, (q) => ({ ...q, poll: { ...q.poll, ...timing } }));
+      return;
+    }
+    const poll: ActivePoll = {
+      pollId: cue.poll_id,
+      question: cue.question,
+      answers: cue.answers,
+      ...timing,
       shownAt: Date.now(),
-    });
-  }
-
-  #show(poll: ActivePoll): void {
-    this.poll = poll;
-    this.phase = 'answering';
-    this.myAnswer = null;
-    this.counts = null;
-    this.total = 0;
-    this.correct = undefined;
-    this.notice = null;
-    this.announcement = `New question: ${poll.question}`;
-    this.#tick();
+    };
+    this.#question = question(poll);
+    if (this.#requestedLatency !== null) void this.#learnGrace(poll);
   }
 
   async #reveal(cue: ResultsCue): Promise<void> {
-    if (this.poll?.pollId !== cue.poll_id) {
+    if (this.#question?.poll.pollId !== cue.poll_id) {
       // Joined after the question: show its result with the question from the API.
       const view = await this.#call((api) => api.poll(cue.poll_id)).catch(() => null);
       if (!view) return;
-      this.#show(this.#fromView(view));
+      this.#question = question(this.#fromView(view));
     }
-    this.phase = 'revealed';
-    this.counts = cue.counts;
-    this.total = cue.total;
-    this.correct = cue.correct;
-    this.remaining = null;
-    const winner =
-      cue.total === 0 ? 'no votes' : `${Math.round((100 * Math.max(...cue.counts)) / cue.total)}% top answer`;
-    const right = cue.correct === undefined ? '' : ` The answer: ${this.poll?.answers[cue.correct] ?? ''}.`;
-    this.announcement = `Results: ${cue.total} votes, ${winner}.${right}`;
+    this.#update(cue.poll_id, (q) => ({
+      ...q,
+      revealed: true,
+      tally: { counts: cue.counts, total: cue.total, correct: cue.correct },
+    }));
     void this.loadHistory(true);
   }
 
   #fromView(view: PollView): ActivePoll {
+    const closesAt = Date.parse(view.closes_at);
     return {
       pollId: view.poll_id,
       question: view.question,
       answers: view.answers,
-      duration: Math.max(0, (Date.parse(view.closes_at) - Date.now()) / 1000),
+      duration: Math.max(0, (closesAt - Date.now()) / 1000),
       cueTime: null,
       frameTime: null,
-      closesAt: Date.parse(view.closes_at),
+      closesAt,
       programTime: null,
       shownAt: Date.now(),
     };
@@ -184,91 +331,114 @@ export class ShowState {
   /** A viewer joining mid-poll gets no earlier cue: ask the API for the open poll. */
   async #joinOpenPoll(): Promise<void> {
     const view = await this.#call((api) => api.current()).catch(() => null);
-    if (!view || view.state !== 'open' || this.poll) return;
-    this.#show(this.#fromView(view));
-    this.counts = null;
-  }
-
-  #tick(): void {
-    const poll = this.poll;
-    if (!poll || this.phase === 'revealed') return;
-    let remaining: number;
-    if (poll.cueTime !== null && this.#video) {
-      // Countdown in video time, so a viewer further behind gets the same time to answer.
-      remaining = poll.duration - (this.#video.currentTime - poll.cueTime);
-    } else if (poll.closesAt !== null) {
-      remaining = (poll.closesAt - Date.now()) / 1000;
-    } else return;
-    this.remaining = Math.max(0, Math.ceil(remaining));
-    if (remaining <= 0 && this.phase === 'answering') {
-      this.phase = 'timeup';
-      this.announcement = "Time's up. Results are coming.";
-    }
+    if (!view || view.state !== 'open' || this.#question) return;
+    this.#question = question(this.#fromView(view));
   }
 
   async answer(index: number): Promise<void> {
-    const poll = this.poll;
-    if (!poll || this.phase !== 'answering' || this.sending) return;
-    this.sending = true;
-    this.notice = null;
+    const q = this.#question;
+    if (!q || this.phase !== 'answering' || q.sending) return;
+    const { pollId } = q.poll;
+    this.#question = { ...q, sending: true, notice: null };
     try {
-      await this.#call((api) => api.answer(poll.pollId, this.requestorId, index));
-      this.myAnswer = index;
-      this.phase = 'answered';
-      this.announcement = `Your answer: ${poll.answers[index]}`;
+      await this.#call((api) => api.answer(pollId, this.requestorId, index));
+      this.#update(pollId, (q) => ({ ...q, sending: false, myAnswer: index, answered: true }));
       void this.#refreshLiveResults();
       void this.loadHistory(true);
     } catch (error) {
-      const failure = error instanceof ApiFailure ? error : null;
-      this.notice = failure?.words ?? 'Your answer could not be sent. Please try again.';
-      if (failure?.code === 'already_answered') this.phase = 'answered';
-      if (failure?.code === 'poll_closed' || failure?.code === 'unknown_poll') this.phase = 'timeup';
-      this.announcement = this.notice;
-    } finally {
-      this.sending = false;
+      const code = error instanceof ApiFailure ? error.code : null;
+      const words =
+        error instanceof ApiFailure ? error.words : 'Your answer could not be sent. Please try again.';
+      this.#update(pollId, (q) => ({
+        ...q,
+        sending: false,
+        notice: words,
+        answered: q.answered || code === 'already_answered',
+        closed: q.closed || code === 'poll_closed' || code === 'unknown_poll',
+      }));
     }
   }
 
   async #refreshLiveResults(): Promise<void> {
-    const poll = this.poll;
-    if (!poll || this.phase !== 'answered') return;
-    const view = await this.#call((api) => api.poll(poll.pollId)).catch(() => null);
-    if (view && this.poll?.pollId === view.poll_id && this.phase === 'answered') {
-      this.counts = view.counts;
-      this.total = view.total;
-    }
+    const q = this.#question;
+    if (!q || this.phase !== 'answered') return;
+    const view = await this.#call((api) => api.poll(q.poll.pollId)).catch(() => null);
+    if (!view) return;
+    this.#update(view.poll_id, (q) =>
+      q.revealed ? q : { ...q, tally: { counts: view.counts, total: view.total } },
+    );
   }
 
   async loadHistory(reset: boolean): Promise<void> {
-    if (this.historyLoading) return;
-    this.historyLoading = true;
+    if (this.#history.loading) return;
+    this.#history = { ...this.#history, loading: true };
     try {
-      const page = await this.#call((api) =>
-        api.history(this.requestorId, reset ? null : this.historyCursor),
-      );
-      this.history = reset ? page.items : [...this.history, ...page.items];
-      this.historyCursor = page.next_cursor;
-      this.historyError = null;
+      const cursor = reset ? null : this.#history.cursor;
+      const page = await this.#call((api) => api.history(this.requestorId, cursor));
+      this.#history = {
+        items: reset ? page.items : [...this.#history.items, ...page.items],
+        cursor: page.next_cursor,
+        loading: false,
+        error: null,
+      };
     } catch (error) {
-      this.historyError = error instanceof ApiFailure ? error.words : 'Your history could not be loaded.';
-    } finally {
-      this.historyLoading = false;
+      this.#history = {
+        ...this.#history,
+        loading: false,
+        error: error instanceof ApiFailure ? error.words : 'Your history could not be loaded.',
+      };
     }
   }
 
+  /** The playlist's window, each time the player loads it: plan with the widest seen. */
+  #noteWindow(loaded: StreamWindow): void {
+    const window = widerWindow(this.#window, loaded);
+    if (window === this.#window) return;
+    this.#window = window;
+    this.#applyLatency();
+  }
+
+  /**
+   * The show's grace, for a viewer who asked to play further behind (the only one it limits):
+   * the poll closes `duration + grace` after it was asked, and the frame its cue is stamped on
+   * carries the wall-clock time it was asked.
+   */
+  async #learnGrace(poll: ActivePoll): Promise<void> {
+    if (poll.programTime === null) return;
+    const view = await this.#call((api) => api.poll(poll.pollId)).catch(() => null);
+    if (!view) return;
+    const grace = Math.max(
+      0,
+      Math.round((Date.parse(view.closes_at) - poll.programTime) / 1000 - poll.duration),
+    );
+    if (grace === this.#graceSeconds) return;
+    this.#graceSeconds = grace;
+    this.#applyLatency();
+  }
+
+  /** Hands a changed plan to the player (hls.js pulls a viewer beyond the new limit forward). */
+  #applyLatency(): void {
+    const plan = this.latency;
+    const applied = this.#appliedLatency;
+    if (!this.#player?.setLatency) return;
+    if (applied && applied.seconds === plan.seconds && applied.maxSeconds === plan.maxSeconds) return;
+    this.#appliedLatency = plan;
+    this.#player.setLatency(plan);
+  }
+
   /** Every API call goes through here, so an unreachable server shows one banner and is retried. */
-  async #call<T>(fn: (api: ApiClient) => Promise<T>): Promise<T> {
+  async #call<T>(fn: (api: ShowApi) => Promise<T>): Promise<T> {
     if (!this.#api) throw new Error('not started');
     try {
       const result = await fn(this.#api);
-      this.apiDown = false;
+      this.#apiDown = false;
       return result;
     } catch (error) {
       if (error instanceof ApiFailure && error.unreachable) {
-        this.apiDown = true;
+        this.#apiDown = true;
         this.#scheduleApiRetry();
       } else if (error instanceof ApiFailure) {
-        this.apiDown = false;
+        this.#apiDown = false;
       }
       throw error;
     }
@@ -280,11 +450,18 @@ export class ShowState {
       this.#apiRetry = undefined;
       try {
         await this.#call((api) => api.current());
-        if (this.historyError) void this.loadHistory(true);
-        if (!this.poll) void this.#joinOpenPoll();
+        if (this.#history.error) void this.loadHistory(true);
+        if (!this.#question) void this.#joinOpenPoll();
       } catch {
         // #call scheduled the next try
       }
     }, API_RETRY_MS);
   }
+}
+
+function resultsWords(q: Question): string {
+  const { counts = [], total = 0, correct } = q.tally ?? {};
+  const winner = total === 0 ? 'no votes' : `${Math.round((100 * Math.max(...counts)) / total)}% top answer`;
+  const right = correct === undefined ? '' : ` The answer: ${q.poll.answers[correct] ?? ''}.`;
+  return `Results: ${total} votes, ${winner}.${right}`;
 }

@@ -1,7 +1,8 @@
 // hls.js adapter (local streams). hls.js turns each ID3 tag into a VTTCue on a hidden metadata
 // track, with cue.startTime already mapped to the media time of the frame whose PTS it carries;
 // cues arrive before the playhead reaches them, which is what frame-exact display needs.
-import Hls, { type ErrorData, type Events } from 'hls.js/light';
+import Hls, { type ErrorData, type Events, type LevelDetails } from 'hls.js/light';
+import { planLatency, type LatencyPlan } from '../latency.ts';
 import { privFrames } from './id3.ts';
 import { IVS_METADATA_OWNER, type Player, type PlayerEvents, type PlayerOptions } from './types.ts';
 
@@ -26,6 +27,7 @@ export async function createHlsPlayer(
   let hls: Hls | undefined;
   let retry: ReturnType<typeof setTimeout> | undefined;
   let destroyed = false;
+  let latency: LatencyPlan = options.latency ?? planLatency(null, null, null);
 
   /** Maps a media time to the program date-time of the fragment that holds it. */
   const programTimeAt = (mediaTime: number): number | null => {
@@ -74,17 +76,30 @@ export async function createHlsPlayer(
   };
   const poll = setInterval(collectCues, 250);
 
+  const reportWindow = (details: LevelDetails | undefined) => {
+    if (!details?.live || !events.window) return;
+    events.window({
+      seconds: details.totalduration,
+      targetDuration: details.targetduration,
+      sliding: details.startSN > 0,
+    });
+  };
+
   const start = () => {
     if (destroyed) return;
     hls?.destroy();
     hls = new Hls({
       enableID3MetadataCues: true,
-      // 1 s segments: play 1 s behind the live edge (cue latency target ≤ 3 s), and let viewers
-      // who fall behind stay behind up to 12 s — each still sees every cue on its own frame.
-      liveSyncDuration: options.targetLatencySeconds ?? 1,
-      liveMaxLatencyDuration: 12,
+      // Both from one plan, so always legal (hls.js requires max > sync); the page replans (and
+      // calls setLatency) once the playlist tells the window, before hls.js picks where to start.
+      liveSyncDuration: latency.seconds,
+      liveMaxLatencyDuration: latency.maxSeconds,
       maxLiveSyncPlaybackRate: 1,
     });
+    // A media playlist comes with the manifest (before LEVEL_LOADED, where hls.js picks its start
+    // position); a multivariant one with each level.
+    hls.on(Hls.Events.MANIFEST_LOADED, (_event, data) => reportWindow(data.levels[0]?.details));
+    hls.on(Hls.Events.LEVEL_LOADED, (_event, data) => reportWindow(data.details));
     hls.on(Hls.Events.FRAG_PARSING_METADATA, (_event, data) => fromSamples(data.samples));
     hls.on(Hls.Events.BUFFER_APPENDED, collectCues);
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
@@ -117,6 +132,12 @@ export async function createHlsPlayer(
 
   return {
     video,
+    setLatency(plan) {
+      latency = plan;
+      if (!hls) return;
+      hls.config.liveMaxLatencyDuration = plan.maxSeconds;
+      hls.targetLatency = plan.seconds; // sets liveSyncDuration (and clears the stall allowance)
+    },
     destroy() {
       destroyed = true;
       clearInterval(poll);

@@ -1,0 +1,424 @@
+// The viewer's state (site/src/lib/show.svelte.ts), compiled by Svelte as the site is, driven
+// through its methods with a fake video, player and API: questions from the stream on their
+// frame, the countdown in video time, answers, live and final results, the next question, and
+// how far behind live the stream plays.
+// The root tsconfig does not load Svelte's ambient rune declarations ($state, $derived) that the
+// imported module uses; svelte-check does, for the site.
+/// <reference types="svelte" />
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { encodeCue, pollCue, resultsCue } from '../../core/cues.ts';
+import type { PollView } from '../../core/poll.ts';
+import { ApiFailure } from '../../site/src/lib/api.ts';
+import type { SiteConfig } from '../../site/src/lib/config.ts';
+import type { LatencyPlan } from '../../site/src/lib/latency.ts';
+import type { PlayerEvents, PlayerFactory, PlayerOptions } from '../../site/src/lib/player/types.ts';
+import { ShowState, type ShowApi } from '../../site/src/lib/show.svelte.ts';
+
+const NOW = Date.parse('2030-01-01T12:00:00Z');
+const STREAM: SiteConfig = {
+  apiUrl: 'http://api.test',
+  playbackUrl: 'http://live.test/index.m3u8',
+  player: 'hls.js',
+};
+
+/** A <video> whose frames the test presents. */
+class FakeVideo {
+  paused = false;
+  currentTime = 0;
+  #callbacks: VideoFrameRequestCallback[] = [];
+  requestVideoFrameCallback(callback: VideoFrameRequestCallback): number {
+    this.#callbacks.push(callback);
+    return this.#callbacks.length;
+  }
+  cancelVideoFrameCallback(): void {
+    this.#callbacks = [];
+  }
+  present(mediaTime: number): void {
+    this.currentTime = mediaTime;
+    const due = this.#callbacks;
+    this.#callbacks = [];
+    for (const callback of due) callback(0, { mediaTime } as VideoFrameCallbackMetadata);
+  }
+}
+
+function view(pollId: string, fields: Partial<PollView> = {}): PollView {
+  return {
+    poll_id: pollId,
+    question: `Question ${pollId}`,
+    answers: ['A', 'B', 'C'],
+    state: 'open',
+    counts: [0, 0, 0],
+    total: 0,
+    closes_at: new Date(Date.now() + 60_000).toISOString(),
+    ...fields,
+  };
+}
+
+/** Lets pending promise callbacks run (timers are fake; setImmediate is not). */
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+let show: ShowState | undefined;
+
+async function setup(options: { latency?: number | null; ivs?: boolean } = {}) {
+  const api = {
+    answer: jest.fn<ShowApi['answer']>(async () => ({})),
+    poll: jest.fn<ShowApi['poll']>(async (pollId) => view(pollId)),
+    current: jest.fn<ShowApi['current']>(async () => null),
+    history: jest.fn<ShowApi['history']>(async () => ({ items: [], next_cursor: null })),
+  };
+  const video = new FakeVideo();
+  const player = {
+    events: null as PlayerEvents | null,
+    options: null as PlayerOptions | null,
+    setLatency: jest.fn<(plan: LatencyPlan) => void>(),
+  };
+  const factory: PlayerFactory = async (_video, _url, events, playerOptions) => {
+    player.events = events;
+    player.options = playerOptions ?? null;
+    return {
+      video: _video,
+      destroy: () => undefined,
+      ...(options.ivs ? {} : { setLatency: player.setLatency }),
+    };
+  };
+  show = new ShowState('viewer-1', {
+    latency: options.latency ?? null,
+    api: () => api,
+    player: async () => factory,
+  });
+  await show.start(STREAM, video as unknown as HTMLVideoElement);
+  await settle();
+  /** A cue in the stream, stamped on the frame at `mediaTime`. */
+  const cue = (mediaTime: number, payload: string, programTime: number | null = null) =>
+    player.events!.cue({ mediaTime, payload, programTime });
+  return { show, api, video, player, cue };
+}
+
+const ask = (pollId: string, duration = 20, answers = ['A', 'B', 'C']) =>
+  encodeCue(pollCue(pollId, { question: `Question ${pollId}`, answers, duration }));
+
+beforeEach(() => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+  jest.setSystemTime(NOW);
+});
+
+afterEach(() => {
+  show?.destroy();
+  show = undefined;
+  jest.useRealTimers();
+});
+
+describe('ShowState: questions from the stream', () => {
+  it('shows a question on the frame its cue is stamped on, with the whole countdown', async () => {
+    const { show, video, cue } = await setup();
+    cue(10, ask('run:q1'), NOW - 1000);
+    video.present(9.9);
+    expect(show.poll).toBeNull();
+    video.present(10);
+    expect(show.poll).toMatchObject({
+      pollId: 'run:q1',
+      question: 'Question run:q1',
+      answers: ['A', 'B', 'C'],
+      cueTime: 10,
+      frameTime: 10,
+      programTime: NOW - 1000,
+      shownAt: NOW,
+    });
+    expect(show.phase).toBe('answering');
+    expect(show.remaining).toBe(20);
+    expect(show.announcement).toBe('New question: Question run:q1');
+  });
+
+  it('counts down in video time: not while the video stalls, and time is up after the duration of video', async () => {
+    const { show, video, cue } = await setup();
+    cue(10, ask('run:q1', 20));
+    video.present(10);
+    video.present(15.2);
+    expect(show.remaining).toBe(15);
+    jest.advanceTimersByTime(30_000); // wall time passes, no frame: the viewer's show is stalled
+    expect(show.remaining).toBe(15);
+    expect(show.phase).toBe('answering');
+    video.present(29.99);
+    expect(show.remaining).toBe(1);
+    video.present(30);
+    expect(show.remaining).toBe(0);
+    expect(show.phase).toBe('timeup');
+    expect(show.announcement).toBe("Time's up. Results are coming.");
+  });
+
+  it('ignores a poll cue older than its own duration (seeking back into an old poll)', async () => {
+    const { show, video, cue } = await setup();
+    video.present(100);
+    cue(50, ask('run:old', 20));
+    video.present(100.04);
+    expect(show.poll).toBeNull();
+  });
+
+  it('replaces the question whole: a replayed cue re-times a new poll, the old one is untouched', async () => {
+    const { show, video, cue } = await setup();
+    cue(10, ask('run:q1'));
+    video.present(10);
+    const before = show.poll!;
+    cue(12, ask('run:q1'));
+    video.present(12);
+    expect(show.poll).not.toBe(before);
+    expect(show.poll).toMatchObject({ pollId: 'run:q1', cueTime: 12 });
+    expect(before.cueTime).toBe(10);
+  });
+});
+
+describe('ShowState: answers and results', () => {
+  it('sends an answer, shows it with the live tally, then the final results from the stream', async () => {
+    const { show, api, video, cue } = await setup();
+    api.poll.mockImplementation(async (pollId) => view(pollId, { counts: [1, 4, 0], total: 5 }));
+    cue(10, ask('run:q1'));
+    video.present(10);
+
+    const sent = show.answer(1);
+    expect(show.sending).toBe(true);
+    await sent;
+    expect(api.answer).toHaveBeenCalledWith('run:q1', 'viewer-1', 1);
+    expect(show.sending).toBe(false);
+    expect(show.phase).toBe('answered');
+    expect(show.myAnswer).toBe(1);
+    expect(show.announcement).toBe('Your answer: B');
+    await settle();
+    expect(show.counts).toEqual([1, 4, 0]);
+    expect(show.total).toBe(5);
+    expect(api.history).toHaveBeenCalledTimes(2); // on start, and with the new answer
+
+    api.poll.mockImplementation(async (pollId) => view(pollId, { counts: [2, 6, 1], total: 9 }));
+    jest.advanceTimersByTime(2000);
+    await settle();
+    expect(show.counts).toEqual([2, 6, 1]);
+
+    cue(40, encodeCue(resultsCue('run:q1', [3, 6, 1], 0)));
+    video.present(40);
+    expect(show.phase).toBe('revealed');
+    expect(show.counts).toEqual([3, 6, 1]);
+    expect(show.total).toBe(10);
+    expect(show.correct).toBe(0);
+    expect(show.remaining).toBeNull();
+    expect(show.myAnswer).toBe(1);
+    expect(show.announcement).toBe('Results: 10 votes, 60% top answer. The answer: A.');
+
+    // The live tally no longer overwrites the final one.
+    jest.advanceTimersByTime(2000);
+    await settle();
+    expect(show.counts).toEqual([3, 6, 1]);
+  });
+
+  it('answers only while answering, once', async () => {
+    const { show, api, video, cue } = await setup();
+    cue(10, ask('run:q1', 20));
+    video.present(10);
+    await Promise.all([show.answer(0), show.answer(2)]);
+    expect(api.answer).toHaveBeenCalledTimes(1);
+    cue(60, ask('run:q2', 20));
+    video.present(60);
+    video.present(80);
+    await show.answer(0);
+    expect(api.answer).toHaveBeenCalledTimes(1);
+  });
+
+  it('says in words when the API refuses an answer as too late, and ends the question', async () => {
+    const { show, api, video, cue } = await setup();
+    api.answer.mockRejectedValue(new ApiFailure(409, 'poll_closed', 'poll run:q1 is closed'));
+    cue(10, ask('run:q1'));
+    video.present(10);
+    await show.answer(0);
+    expect(show.phase).toBe('timeup');
+    expect(show.notice).toBe('Too late — this question is closed.');
+    expect(show.announcement).toBe('Too late — this question is closed.');
+    expect(show.myAnswer).toBeNull();
+  });
+
+  it('the next question replaces everything about the last one', async () => {
+    const { show, api, video, cue } = await setup();
+    api.answer.mockRejectedValueOnce(new ApiFailure(409, 'already_answered', 'dup'));
+    cue(10, ask('run:q1'));
+    video.present(10);
+    await show.answer(2);
+    expect(show.notice).toBe('You already answered this question.');
+    cue(40, encodeCue(resultsCue('run:q1', [1, 0, 5], 2)));
+    video.present(40);
+    expect(show.phase).toBe('revealed');
+
+    cue(50, ask('run:q2', 30, ['Yes', 'No']));
+    video.present(50);
+    expect(show.poll).toMatchObject({ pollId: 'run:q2', answers: ['Yes', 'No'], cueTime: 50 });
+    expect(show.phase).toBe('answering');
+    expect(show.myAnswer).toBeNull();
+    expect(show.counts).toBeNull();
+    expect(show.total).toBe(0);
+    expect(show.correct).toBeUndefined();
+    expect(show.notice).toBeNull();
+    expect(show.sending).toBe(false);
+    expect(show.remaining).toBe(30);
+  });
+
+  it('an answer that comes back after the next question started leaves the new one alone', async () => {
+    const { show, api, video, cue } = await setup();
+    let accept: (value: unknown) => void = () => undefined;
+    api.answer.mockImplementationOnce(() => new Promise((resolve) => (accept = resolve)));
+    cue(10, ask('run:q1'));
+    video.present(10);
+    const sent = show.answer(0);
+    cue(50, ask('run:q2'));
+    video.present(50);
+    accept({});
+    await sent;
+    expect(show.poll?.pollId).toBe('run:q2');
+    expect(show.phase).toBe('answering');
+    expect(show.myAnswer).toBeNull();
+    expect(show.sending).toBe(false);
+  });
+
+  it('shows the results of a question asked before the viewer joined, with its text from the API', async () => {
+    const { show, api, video, cue } = await setup();
+    cue(5, encodeCue(resultsCue('run:q0', [2, 1, 1])));
+    video.present(5);
+    await settle();
+    expect(api.poll).toHaveBeenCalledWith('run:q0');
+    expect(show.poll?.question).toBe('Question run:q0');
+    expect(show.phase).toBe('revealed');
+    expect(show.announcement).toBe('Results: 4 votes, 50% top answer.');
+  });
+});
+
+describe('ShowState: joining mid-poll, history, errors', () => {
+  it('a viewer who joins mid-poll gets it from the API, counted down in wall time', async () => {
+    const { show, api } = await setupJoining(new Date(NOW + 30_000).toISOString());
+    expect(api.current).toHaveBeenCalled();
+    expect(show.stream).toEqual({ kind: 'offline', message: 'No stream is configured for this show.' });
+    expect(show.poll).toMatchObject({ pollId: 'run:q1', cueTime: null, closesAt: NOW + 30_000 });
+    expect(show.remaining).toBe(30);
+    jest.advanceTimersByTime(10_000);
+    expect(show.remaining).toBe(20);
+    jest.advanceTimersByTime(20_000);
+    expect(show.phase).toBe('timeup');
+  });
+
+  it('loads the history: a reset replaces it, "more" appends the next page', async () => {
+    const { show, api } = await setup();
+    const item = (n: number) => ({
+      poll_id: `run:q${n}`,
+      answer: 0,
+      answered_at: new Date(NOW).toISOString(),
+    });
+    api.history.mockResolvedValueOnce({ items: [item(3), item(2)], next_cursor: 'c1' });
+    await show.loadHistory(true);
+    expect(show.history.map((i) => i.poll_id)).toEqual(['run:q3', 'run:q2']);
+    expect(show.historyCursor).toBe('c1');
+    api.history.mockResolvedValueOnce({ items: [item(1)], next_cursor: null });
+    await show.loadHistory(false);
+    expect(api.history).toHaveBeenLastCalledWith('viewer-1', 'c1');
+    expect(show.history.map((i) => i.poll_id)).toEqual(['run:q3', 'run:q2', 'run:q1']);
+    expect(show.historyCursor).toBeNull();
+    api.history.mockRejectedValueOnce(new Error('boom'));
+    await show.loadHistory(true);
+    expect(show.historyError).toBe('Your history could not be loaded.');
+    expect(show.history).toHaveLength(3);
+  });
+
+  it('shows one banner while the API is unreachable, and clears it once a retry gets through', async () => {
+    const { show, api } = await setup();
+    api.history.mockRejectedValueOnce(new ApiFailure(0, 'unreachable', 'network error', true));
+    await show.loadHistory(true);
+    expect(show.apiDown).toBe(true);
+    expect(show.historyError).toBe("Can't reach the show server. Check your connection — we keep trying.");
+    jest.advanceTimersByTime(3000);
+    await settle();
+    expect(show.apiDown).toBe(false);
+    expect(show.historyError).toBeNull();
+  });
+
+  it('says the page is not set up when its config cannot be read', () => {
+    const state = new ShowState('viewer-1', { player: async () => Promise.reject(new Error('unused')) });
+    expect(state.fatal).toBeNull();
+    state.configFailed(new Error('config.json: HTTP 404'));
+    expect(state.fatal).toBe('This page is not set up correctly (config.json: HTTP 404). Try again later.');
+  });
+});
+
+async function setupJoining(closesAt: string) {
+  const api = {
+    answer: jest.fn<ShowApi['answer']>(async () => ({})),
+    poll: jest.fn<ShowApi['poll']>(async (pollId) => view(pollId)),
+    current: jest.fn<ShowApi['current']>(async () => view('run:q1', { closes_at: closesAt })),
+    history: jest.fn<ShowApi['history']>(async () => ({ items: [], next_cursor: null })),
+  };
+  show = new ShowState('viewer-1', {
+    api: () => api,
+    player: async () => Promise.reject(new Error('no player')),
+  });
+  await show.start({ ...STREAM, playbackUrl: null }, new FakeVideo() as unknown as HTMLVideoElement);
+  await settle();
+  return { show, api };
+}
+
+describe('ShowState: how far behind live', () => {
+  it('hands the player a legal plan for ?latency, then caps it to the stream window and says so', async () => {
+    const { show, player } = await setup({ latency: 20 });
+    expect(player.options?.latency).toMatchObject({ seconds: 20, cappedBy: null });
+    expect(player.options!.latency!.maxSeconds).toBeGreaterThan(20);
+    expect(show.latencyNotice).toBeNull();
+
+    player.events!.window!({ seconds: 15, targetDuration: 1, sliding: true });
+    expect(player.setLatency).toHaveBeenCalledTimes(1);
+    expect(player.setLatency).toHaveBeenLastCalledWith({
+      requested: 20,
+      seconds: 10,
+      maxSeconds: 12,
+      cappedBy: 'stream',
+    });
+    expect(show.latencyNotice).toBe('Playing 10 s behind live (the most this stream allows).');
+
+    // Playlist refreshes that change nothing are not handed on again.
+    player.events!.window!({ seconds: 14.5, targetDuration: 1, sliding: true });
+    player.events!.window!({ seconds: 15, targetDuration: 1, sliding: true });
+    expect(player.setLatency).toHaveBeenCalledTimes(1);
+  });
+
+  it('caps ?latency to the show’s grace, learnt from the first poll’s closing time', async () => {
+    const { show, api, player, video, cue } = await setup({ latency: 9 });
+    player.events!.window!({ seconds: 15, targetDuration: 1, sliding: true });
+    expect(show.latencyNotice).toBeNull();
+    const askedAt = NOW - 9000;
+    api.poll.mockImplementation(async (pollId) =>
+      view(pollId, { closes_at: new Date(askedAt + (20 + 10) * 1000).toISOString() }),
+    );
+    cue(10, ask('run:q1', 20), askedAt);
+    video.present(10);
+    await settle();
+    expect(api.poll).toHaveBeenCalledWith('run:q1');
+    expect(show.latency).toEqual({ requested: 9, seconds: 6, maxSeconds: 8, cappedBy: 'grace' });
+    expect(player.setLatency).toHaveBeenLastCalledWith(show.latency);
+    expect(show.latencyNotice).toBe('Playing 6 s behind live (the most that still lets your answers count).');
+  });
+
+  it('asks the API nothing extra for a viewer at the default latency, and never tells them anything', async () => {
+    const { show, api, player, video, cue } = await setup();
+    player.events!.window!({ seconds: 15, targetDuration: 1, sliding: true });
+    expect(player.setLatency).toHaveBeenLastCalledWith({
+      requested: null,
+      seconds: 1,
+      maxSeconds: 12,
+      cappedBy: null,
+    });
+    cue(10, ask('run:q1'), NOW);
+    video.present(10);
+    await settle();
+    expect(api.poll).not.toHaveBeenCalled();
+    expect(show.latencyNotice).toBeNull();
+  });
+
+  it('plans nothing for a player that picks its own latency (IVS)', async () => {
+    const { show, player } = await setup({ latency: 20, ivs: true });
+    player.events!.window?.({ seconds: 15, targetDuration: 1, sliding: true });
+    expect(show.latency.requested).toBeNull();
+    expect(show.latencyNotice).toBeNull();
+  });
+});
