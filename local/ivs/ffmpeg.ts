@@ -104,7 +104,9 @@ export function spawnFfmpeg(ffmpeg: string, args: readonly string[]): FfmpegProc
   const [command, argv] = SETPRIV
     ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', ffmpeg, ...args]]
     : [ffmpeg, [...args]];
-  const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], detached: false });
+  // Where the kernel guarantees the kill (setpriv), ffmpeg gets its own process group: Ctrl-C in a
+  // terminal then reaches only us, and we stop ffmpeg in order instead of watching it die first.
+  const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], detached: Boolean(SETPRIV) });
   running.add(child);
   child.once('exit', () => running.delete(child));
   child.stdin.on('error', () => {}); // writing 'q' to an ffmpeg that already quit
