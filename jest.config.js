@@ -21,10 +21,11 @@ const UNIT = [
   '/test/(cdk|sfn)/asl\\.test\\.ts$',
 ];
 
-const common = { testEnvironment: 'node', extensionsToTreatAsEsm: ['.ts'], transform, testTimeout: 30_000 };
+const common = { testEnvironment: 'node', extensionsToTreatAsEsm: ['.ts'], transform };
 
 export default {
   maxWorkers: 2,
+  testTimeout: 30_000,
   projects: [
     { ...common, displayName: 'unit', testRegex: UNIT },
     {

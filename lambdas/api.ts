@@ -18,13 +18,13 @@ import { BadRequestError, NotFoundError, PayloadTooLargeError, formatPath } from
 import { POLL_ID, REQUESTOR_ID } from '../core/ids.ts';
 import { viewPoll } from '../core/poll.ts';
 import { PollCache, PollStore } from '../store/polls.ts';
-import { getIntFromEnv, getOriginsFromEnv, getStringFromEnv } from './config.ts';
+import { getIntFromEnv, getMaxBodyBytesFromEnv, getOriginsFromEnv, getStringFromEnv } from './config.ts';
 import { jsonErrors } from './http-errors.ts';
 
 const config = {
   tableName: getStringFromEnv(process.env, 'TABLE_NAME'),
   corsOrigins: getOriginsFromEnv(process.env, 'CORS_ORIGINS'),
-  maxBodyBytes: getIntFromEnv(process.env, 'MAX_BODY_BYTES', 4096, 256, 1_048_576),
+  maxBodyBytes: getMaxBodyBytesFromEnv(process.env),
   /** How long a container reuses a poll item it has read (0 turns the cache off). */
   pollCacheMs: getIntFromEnv(process.env, 'POLL_CACHE_MS', 1000, 0, 60_000),
 };

@@ -42,3 +42,8 @@ export function getOriginsFromEnv(env: NodeJS.ProcessEnv, name: string): string[
   }
   return origins;
 }
+
+/** MAX_BODY_BYTES: the largest request body the API Lambda accepts (the local API Gateway reads no more). */
+export function getMaxBodyBytesFromEnv(env: NodeJS.ProcessEnv): number {
+  return getIntFromEnv(env, 'MAX_BODY_BYTES', 4096, 256, 1_048_576);
+}

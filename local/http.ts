@@ -1,6 +1,7 @@
 // Small HTTP plumbing shared by the local servers: routing by service or path prefix, body reading
-// with a size cap, JSON replies. No framework: these servers stand in for AWS endpoints and must
-// answer exactly what the real ones answer.
+// with a size cap, JSON replies, and the limits that make them safe to leave running (loopback
+// names only on the edge, connection caps, timeouts). No framework: these servers stand in for AWS
+// endpoints and must answer exactly what the real ones answer.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -27,26 +28,56 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
- * Reads the whole body, keeping at most `limit` bytes. A larger body is still read to its end
- * (and thrown away) so the client gets the 413 instead of a broken pipe, up to `drainLimit`,
- * past which the connection is cut.
+ * Reads the whole body, at most `limit` bytes. A larger one (declared in Content-Length, or seen
+ * while reading) fails at once, without keeping the rest: the caller discards it (discardBody) and
+ * answers 413 with `connection: close`.
  */
-export function readBody(req: IncomingMessage, limit: number, drainLimit = limit * 8): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
+      reject(new BodyTooLargeError(limit));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
+      if (size > limit) return; // already refused; the rest is thrown away
       size += chunk.length;
       if (size <= limit) chunks.push(chunk);
-      else if (size > drainLimit) {
+      else {
+        chunks.length = 0;
         reject(new BodyTooLargeError(limit));
-        req.destroy();
       }
     });
-    req.on('end', () =>
-      size > limit ? reject(new BodyTooLargeError(limit)) : resolve(Buffer.concat(chunks)),
-    );
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
+  });
+}
+
+/**
+ * Reads and throws away the rest of a refused body, for at most `maxBytes` or `maxMs`. A client
+ * still sending (fetch and curl write the whole body before they read the answer) would otherwise
+ * get EPIPE instead of our 413; a client sending more, or stalling, is cut off at the bound.
+ */
+export function discardBody(
+  req: IncomingMessage,
+  { maxBytes = 16 << 20, maxMs = 3000 }: { maxBytes?: number; maxMs?: number } = {},
+): Promise<void> {
+  return new Promise((resolve) => {
+    if (req.readableEnded) return resolve();
+    let seen = 0;
+    const done = () => {
+      clearTimeout(timer);
+      req.off('data', count).off('end', done).off('error', done).off('close', done);
+      resolve();
+    };
+    const count = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxBytes) done();
+    };
+    const timer = setTimeout(done, maxMs);
+    req.on('data', count).once('end', done).once('error', done).once('close', done);
+    req.resume();
   });
 }
 
@@ -74,9 +105,13 @@ function guarded(
     try {
       await handler(req, res);
     } catch (error) {
-      log(
-        `${req.method} ${req.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-      );
+      // A client that left mid-request (ECONNRESET "aborted") is not the server's failure.
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET')
+        log(`${req.method} ${req.url}: client went away`);
+      else
+        log(
+          `${req.method} ${req.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
       if (!res.headersSent)
         sendJson(res, 500, { error: { code: 'internal_error', message: 'internal error' } });
       else res.destroy();
@@ -84,9 +119,41 @@ function guarded(
   };
 }
 
+/**
+ * The names a browser can reach the edge endpoint by without DNS rebinding: a page from
+ * evil.example whose name later resolves to 127.0.0.1 still sends `Host: evil.example`.
+ */
+const LOOPBACK_HOST = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?$/i;
+
+export function isLoopbackHost(host: string | undefined): boolean {
+  return host !== undefined && LOOPBACK_HOST.test(host);
+}
+
+/**
+ * Connection caps: past them new sockets are dropped, so a flood cannot exhaust file descriptors
+ * or memory (a request body is at most the API Lambda's limit, 4 KB by default). The edge serves
+ * this machine's SDK clients (50 sockets each at most); the app serves browsers (2–6 sockets
+ * each), a room of viewers when HOST exposes it: 1,000 voting at the same instant must fit.
+ */
+const EDGE_MAX_CONNECTIONS = 512;
+const APP_MAX_CONNECTIONS = 2048;
+
 export function createEdgeServer(services: readonly EdgeService[], log: (m: string) => void): Server {
-  return createServer(
+  const server = createServer(
     guarded((req, res) => {
+      // The emulators are unauthenticated: only this machine may use them, by a loopback name.
+      if (!isLoopbackHost(req.headers.host)) {
+        sendJson(
+          res,
+          403,
+          {
+            __type: 'AccessDeniedException',
+            message: `Host: ${JSON.stringify(req.headers.host ?? null)} is not a loopback name; the local AWS endpoint answers only 127.0.0.1, localhost and [::1]`,
+          },
+          { 'x-amzn-errortype': 'AccessDeniedException', connection: 'close' },
+        );
+        return;
+      }
       const service = services.find((s) => s.matches(req));
       if (!service) {
         sendJson(res, 400, {
@@ -98,11 +165,13 @@ export function createEdgeServer(services: readonly EdgeService[], log: (m: stri
       return service.handle(req, res);
     }, log),
   );
+  server.maxConnections = EDGE_MAX_CONNECTIONS;
+  return server;
 }
 
 /** `routes` is read on every request, so parts can be mounted once they are ready. */
 export function createAppServer(routes: readonly AppRoute[], log: (m: string) => void): Server {
-  return createServer(
+  const server = createServer(
     guarded((req, res) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       // Longest prefix wins, so '/api/' is chosen over '/'.
@@ -117,17 +186,28 @@ export function createAppServer(routes: readonly AppRoute[], log: (m: string) =>
       return route.handle(req, res);
     }, log),
   );
+  server.maxConnections = APP_MAX_CONNECTIONS;
+  return server;
 }
 
 /**
  * Keeps idle keep-alive connections longer than SDK clients reuse them: with Node's 5 s default,
  * a client could send on a socket the server was closing that instant and get ECONNRESET.
+ * (Idle keep-alive sockets are not subject to the two limits below: they start with a request.)
  */
 const KEEP_ALIVE_MS = 65_000;
+/** A request whose headers, or whole body, take longer than this gets 408 and its socket closed. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 15_000;
+/** How often those limits are checked (Node's default, 30 s, would double how long a stall lasts). */
+const TIMEOUT_CHECK_MS = 1000;
 
 export function listen(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
   server.keepAliveTimeout = KEEP_ALIVE_MS;
-  server.headersTimeout = KEEP_ALIVE_MS + 1000;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  // A createServer option in the typings, but Node reads the property when the server starts listening.
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = TIMEOUT_CHECK_MS;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

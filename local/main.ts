@@ -1,6 +1,6 @@
 // `npm start`: runs the whole local stack in the foreground until Ctrl-C.
 import { parseArgs } from 'node:util';
-import { startLocalStack } from './server.ts';
+import { DataDirError, startLocalStack } from './server.ts';
 
 const HELP = `Usage: npm start -- [options]
 
@@ -17,7 +17,9 @@ Environment:
   PORT        app server port (default 3000)
   EDGE_PORT   AWS edge endpoint port (default 4566)
   RTMP_PORT   RTMP ingest port for OBS (default 1935; "off" disables ingest)
-  HOST        interface to bind (default 127.0.0.1)
+  HOST        interface the site, API and stream listen on (default 127.0.0.1;
+              0.0.0.0 shows them to the network); the AWS edge endpoint
+              always listens on 127.0.0.1
 `;
 
 class UsageError extends Error {
@@ -79,6 +81,10 @@ main().catch((error: unknown) => {
   if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     console.error(`showrunner: ${(error as Error).message}\n\n${HELP}`);
     process.exit(2);
+  }
+  if (error instanceof DataDirError) {
+    console.error(`showrunner: ${error.message}`);
+    process.exit(1);
   }
   if ((error as { code?: string }).code === 'EADDRINUSE') {
     console.error(

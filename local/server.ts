@@ -1,7 +1,8 @@
 // The composition root of the local stack: one edge endpoint that speaks the AWS services'
 // wire protocols (the LocalStack convention) and one app server for the site, the API and the
 // stream. Programs reach the emulators through the standard AWS_ENDPOINT_URL variable, so the
-// Lambda handlers, the CLI and the state machine run unchanged.
+// Lambda handlers, the CLI and the state machine run unchanged. The edge endpoint is
+// unauthenticated, so it listens on loopback whatever `host` says; `host` exposes the app server only.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -25,16 +26,21 @@ import { createLocalIvs, DEFAULT_CHANNEL_ARN, BinaryNotFoundError, type LocalIvs
 import { createLocalStepFunctions, type LocalStepFunctions } from './sfn/index.ts';
 import { runDemoLoop } from '../cli/demo.ts';
 
+export { DataDirError } from './dynamodb/index.ts';
+
 const SITE_DIR = fileURLToPath(new URL('../site/dist', import.meta.url));
 const DEMO_SHOW = fileURLToPath(new URL('../shows/demo.json', import.meta.url));
 
 export interface LocalStackOptions {
   /** App server port (site, /api, /live, /config.json); 0 picks a free one. */
   port: number;
-  /** AWS edge endpoint port; 0 picks a free one. */
+  /** AWS edge endpoint port (always on 127.0.0.1); 0 picks a free one. */
   edgePort: number;
+  /** Where the app server listens (default 127.0.0.1; 0.0.0.0 shows the site to the network). */
   host?: string;
   dataDir: string;
+  /** The built viewer site (default site/dist). */
+  siteDir?: string;
   tableName?: string;
   /** First RTMP ingest port (OBS); 0 picks a free one, null turns ingest off. */
   rtmpPort?: number | null;
@@ -73,16 +79,42 @@ async function freePort(host: string): Promise<number> {
   return port;
 }
 
-function configRoute(config: () => Record<string, unknown>): AppRoute {
+/** How this machine reaches a server bound to `host`: a wildcard bind answers on loopback too. */
+function localUrlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** A Host header that can go into a URL as it is: a name or an address, and maybe a port. */
+const HOST_HEADER = /^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
+/**
+ * The site's config, with URLs on the address the viewer reached: with HOST=0.0.0.0 a phone on
+ * the LAN asks for http://192.168.1.20:3000/config.json and must be sent there, not to 0.0.0.0.
+ */
+function configRoute(config: (origin: string) => Record<string, unknown>): AppRoute {
   return {
     prefix: '/config.json',
-    handle: (_req, res) => sendJson(res, 200, config(), { 'cache-control': 'no-store' }),
+    handle(req, res) {
+      const host = req.headers.host;
+      if (host === undefined || host.length > 255 || !HOST_HEADER.test(host)) {
+        sendJson(res, 400, {
+          error: {
+            code: 'bad_request',
+            message: `host: expected a host name or address and an optional port, got ${JSON.stringify(host ?? null)}`,
+          },
+        });
+        return;
+      }
+      sendJson(res, 200, config(`http://${host}`), { 'cache-control': 'no-store' });
+    },
   };
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? ((line: string) => console.log(line));
   const host = options.host ?? '127.0.0.1';
+  const siteDir = options.siteDir ?? SITE_DIR;
   const dataDir = resolve(options.dataDir);
   const tableName = options.tableName ?? TABLE.defaultName;
   const closers: Array<() => Promise<void>> = [];
@@ -91,24 +123,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    const dynamo = await startLocalDynamoDb(resolve(dataDir, 'dynamodb'));
+    const dynamo = await startLocalDynamoDb(resolve(dataDir, 'dynamodb'), { log, stateDir: dataDir });
     closers.push(dynamo.close);
     const services: EdgeService[] = [dynamo.edge];
     const edge: Server = createEdgeServer(services, log);
-    const edgePort = await listen(edge, options.edgePort, host);
+    const edgePort = await listen(edge, options.edgePort, '127.0.0.1');
     closers.push(() => closeServer(edge));
-    const edgeUrl = `http://${host}:${edgePort}`;
+    const edgeUrl = `http://127.0.0.1:${edgePort}`;
 
     const routes: AppRoute[] = [];
     const app = createAppServer(routes, log);
     const port = await listen(app, options.port, host);
     closers.push(() => closeServer(app));
-    const appUrl = `http://${host}:${port}`;
+    const appUrl = `http://${localUrlHost(host)}:${port}`;
     const apiUrl = `${appUrl}/api`;
 
     pointSdkAt(edgeUrl, tableName, appUrl);
 
-    const rtmpPort = options.rtmpPort === 0 ? await freePort(host) : options.rtmpPort;
+    // The RTMP ingest (ffmpeg) listens on loopback.
+    const rtmpPort = options.rtmpPort === 0 ? await freePort('127.0.0.1') : options.rtmpPort;
     let ivs: LocalIvs | undefined;
     try {
       // Half-second segments (and keyframes): a cue reaches viewers ~0.5 s sooner than with 1 s
@@ -148,24 +181,31 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => api.close());
     routes.push(
       apiRoute('/api/', (event) => api.invoke(event)),
-      configRoute(() => ({ apiUrl, playbackUrl: ivs?.playbackUrl() ?? null, player: 'hls.js' })),
+      configRoute((origin) => ({
+        apiUrl: `${origin}/api`,
+        playbackUrl: ivs ? `${origin}${new URL(ivs.playbackUrl()).pathname}` : null,
+        player: 'hls.js',
+      })),
       staticSiteRoute(
-        SITE_DIR,
+        siteDir,
         () => `The viewer site is not built: run \`npm run build\` (npm start does it).\n`,
+        log,
       ),
     );
 
     await ivs?.ready;
 
     log(`showrunner local stack (data in ${dataDir})`);
-    log(`  site        ${appUrl}/`);
+    log(
+      `  site        ${appUrl}/${localUrlHost(host) === host ? '' : `  (HOST=${host}: also on this machine's other addresses)`}`,
+    );
     log(`  API         ${apiUrl}/  (poll-get, requestor-get, requestor-put)`);
     log(`  config      ${appUrl}/config.json`);
     if (ivs) {
       log(`  stream      ${ivs.playbackUrl()}  (test pattern; channel ${DEFAULT_CHANNEL_ARN})`);
       const ingest = ivs.ingestUrl();
       if (ingest)
-        log(`  RTMP ingest ${ingest}  (OBS: server rtmp://${host}:${rtmpPort}/live, stream key local)`);
+        log(`  RTMP ingest ${ingest}  (OBS: server rtmp://127.0.0.1:${rtmpPort}/live, stream key local)`);
     }
     log(
       `  AWS edge    ${edgeUrl}  DynamoDB (table ${tableName}, ${table}), Step Functions${ivs ? ', IVS' : ''}`,

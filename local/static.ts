@@ -1,9 +1,13 @@
 // Serves the built viewer site (site/dist). Hashed assets are cached for good; index.html is
-// revalidated so a new build is picked up at once.
-import { createReadStream } from 'node:fs';
+// revalidated so a new build is picked up at once. A file that cannot be read is a 500 for that
+// request only: the stack keeps serving.
+import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
-import type { AppRoute } from './http.ts';
+import { pipeline } from 'node:stream/promises';
+import { sendJson, type AppRoute } from './http.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -17,7 +21,45 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
-export function staticSiteRoute(root: string, missing: () => string): AppRoute {
+/** The request's path, decoded; undefined when its percent-encoding is broken (`/%`, `/%E0%A4%A`). */
+function decodedPath(url: string | undefined): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url ?? '/', 'http://x').pathname);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Opens the file and waits for its first bytes (or its end) before anything is answered, so that
+ * a file that cannot be opened or read is still a clean 404/500 rather than a cut 200.
+ */
+async function openForReading(file: string): Promise<ReadStream> {
+  const stream = createReadStream(file);
+  try {
+    await once(stream, 'readable');
+    return stream;
+  } catch (error) {
+    stream.destroy();
+    throw error;
+  }
+}
+
+function sendReadError(res: ServerResponse, urlPath: string, error: unknown, log: (line: string) => void) {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') {
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`not found: ${urlPath}\n`);
+    return;
+  }
+  log(`site: cannot read ${urlPath}: ${(error as Error).message}`);
+  sendJson(res, 500, { error: { code: 'internal_error', message: `${urlPath}: the file cannot be read` } });
+}
+
+export function staticSiteRoute(
+  root: string,
+  missing: () => string,
+  log: (line: string) => void = () => {},
+): AppRoute {
   return {
     prefix: '/',
     async handle(req, res) {
@@ -25,7 +67,11 @@ export function staticSiteRoute(root: string, missing: () => string): AppRoute {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
         return;
       }
-      const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      const urlPath = decodedPath(req.url);
+      if (urlPath === undefined) {
+        sendJson(res, 400, { error: { code: 'bad_request', message: 'path: not valid percent-encoding' } });
+        return;
+      }
       const relative = normalize(urlPath === '/' ? '/index.html' : urlPath).replace(/^([/\\])+/, '');
       const file = join(root, relative);
       if (!file.startsWith(root + sep)) {
@@ -41,14 +87,30 @@ export function staticSiteRoute(root: string, missing: () => string): AppRoute {
         }
         return;
       }
-      res.writeHead(200, {
+      const headers = {
         'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
         'content-length': info.size,
         'cache-control': relative.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
         'x-content-type-options': 'nosniff',
+      };
+      if (req.method === 'HEAD') {
+        res.writeHead(200, headers).end();
+        return;
+      }
+      let stream: ReadStream;
+      try {
+        stream = await openForReading(file);
+      } catch (error) {
+        sendReadError(res, urlPath, error, log);
+        return;
+      }
+      res.writeHead(200, headers);
+      // A read error past the first bytes, or a viewer who left: the response is cut short (its
+      // Content-Length tells the client), and nothing is thrown at the server.
+      await pipeline(stream, res).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE')
+          log(`site: ${urlPath} cut short: ${(error as Error).message}`);
       });
-      if (req.method === 'HEAD') res.end();
-      else createReadStream(file).pipe(res);
     },
   };
 }

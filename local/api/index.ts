@@ -4,14 +4,30 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Handler } from 'aws-lambda';
 import { lambdaContext } from './context.ts';
-import { BodyTooLargeError, readBody, sendJson, type AppRoute } from '../http.ts';
-
-/** API Gateway's own payload limit; the Lambda applies its smaller one and answers 413 itself. */
-const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
-/** Past this a too-large body is no longer drained for a polite 413: the connection is cut. */
-const DRAIN_LIMIT = 64 * 1024 * 1024;
+import { PayloadTooLargeError } from '../../core/errors.ts';
+import { getMaxBodyBytesFromEnv } from '../../lambdas/config.ts';
+import { BodyTooLargeError, discardBody, readBody, sendJson, type AppRoute } from '../http.ts';
 
 export type ProxyHandler = Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
+
+/**
+ * API Gateway's two views of repeated names: the last value, and every value. Built in Maps and
+ * turned into objects with own properties only, so names like `constructor`, `__proto__` or
+ * `toString` are plain keys, never Object.prototype's members.
+ */
+function singleAndMultiValue(
+  pairs: Iterable<[string, string]>,
+): [Record<string, string>, Record<string, string[]>] {
+  const single = new Map<string, string>();
+  const multi = new Map<string, string[]>();
+  for (const [name, value] of pairs) {
+    single.set(name, value);
+    const values = multi.get(name);
+    if (values) values.push(value);
+    else multi.set(name, [value]);
+  }
+  return [Object.fromEntries(single), Object.fromEntries(multi)];
+}
 
 export function toProxyEvent(
   req: IncomingMessage,
@@ -21,20 +37,11 @@ export function toProxyEvent(
 ): APIGatewayProxyEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname.slice(prefix.length - 1) || '/';
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
-    const value = req.rawHeaders[i + 1]!;
-    headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
-  }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) {
-    query[name] = value;
-    (multiQuery[name] ??= []).push(value);
-  }
+  const rawHeaders: Array<[string, string]> = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2)
+    rawHeaders.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
+  const [headers, multiValueHeaders] = singleAndMultiValue(rawHeaders);
+  const [query, multiQuery] = singleAndMultiValue(url.searchParams);
   const hasQuery = url.searchParams.size > 0;
   const isText = body.length === 0 || /json|text|form/.test(String(req.headers['content-type'] ?? ''));
   const now = new Date();
@@ -78,21 +85,28 @@ export function inProcess(handler: ProxyHandler, functionName = 'showrunner-api'
     (await handler(event, lambdaContext(functionName), () => undefined)) as APIGatewayProxyResult | undefined;
 }
 
-export function apiRoute(prefix: string, invoke: Invoke): AppRoute {
+/**
+ * API Gateway would read up to 10 MB before the Lambda refuses a body; locally that is memory for
+ * nothing, so the route reads no more than the Lambda takes.
+ */
+export function apiRoute(
+  prefix: string,
+  invoke: Invoke,
+  maxBodyBytes = getMaxBodyBytesFromEnv(process.env),
+): AppRoute {
   return {
     prefix,
     async handle(req: IncomingMessage, res: ServerResponse) {
       let body: Buffer;
       try {
-        body = await readBody(req, API_GATEWAY_MAX_BODY, DRAIN_LIMIT);
+        body = await readBody(req, maxBodyBytes);
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
-          sendJson(
-            res,
-            413,
-            { error: { code: 'payload_too_large', message: `body: ${error.message}` } },
-            { connection: 'close' },
-          );
+          // The Lambda's own 413, once the rest of the body is thrown away (bounded in bytes and
+          // time), so a client still sending reads the answer; then the connection closes.
+          const { code, message } = new PayloadTooLargeError(maxBodyBytes);
+          await discardBody(req);
+          sendJson(res, 413, { error: { code, message } }, { connection: 'close' });
           return;
         }
         throw error;

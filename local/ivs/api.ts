@@ -2,6 +2,9 @@
 // (POST /PutMetadata, /GetChannel, /GetStream, /ListChannels), so @aws-sdk/client-ivs pointed at the edge
 // endpoint works unchanged and raises the same named exceptions (ValidationException, ThrottlingException,
 // ChannelNotBroadcasting, ResourceNotFoundException: the SDK picks the class from x-amzn-ErrorType).
+// Like IVS's front door it wants a SigV4 Authorization header and a JSON body: a page in a browser
+// cannot forge either without a CORS preflight, which the edge never grants. The signature itself is
+// not checked (local credentials are dummies).
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, readBody, sendJson, type EdgeService } from '../http.ts';
@@ -17,15 +20,27 @@ export type IvsErrorType =
   | 'ThrottlingException'
   | 'ChannelNotBroadcasting'
   | 'ResourceNotFoundException'
-  | 'AccessDeniedException';
+  | 'AccessDeniedException'
+  | 'MissingAuthenticationTokenException'
+  | 'IncompleteSignatureException'
+  | 'UnsupportedMediaTypeException';
 
 const STATUS: Record<IvsErrorType, number> = {
   ValidationException: 400,
   AccessDeniedException: 403,
+  // What AWS's REST front door answers for an unsigned or half-signed request.
+  MissingAuthenticationTokenException: 403,
+  IncompleteSignatureException: 403,
   ChannelNotBroadcasting: 404,
   ResourceNotFoundException: 404,
+  // restJson1 servers refuse a body that is not application/json (Smithy's malformed-request tests).
+  UnsupportedMediaTypeException: 415,
   ThrottlingException: 429,
 };
+
+const SIGV4 = 'AWS4-HMAC-SHA256';
+/** The service a SigV4 credential scope names: Credential=<key>/<date>/<region>/<service>/aws4_request. */
+const SCOPE_SERVICE = /Credential=[^/,\s]*\/[^/,\s]*\/[^/,\s]*\/([^/,\s]*)\/aws4_request/;
 
 export interface ChannelDirectory {
   get(arn: string): LocalChannel | undefined;
@@ -34,7 +49,12 @@ export interface ChannelDirectory {
   ingestEndpoint(channel: LocalChannel): string;
 }
 
-function sendError(res: ServerResponse, type: IvsErrorType, message: string): void {
+function sendError(
+  res: ServerResponse,
+  type: IvsErrorType,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   // IVS error shapes carry `exceptionMessage`; `message` is what the SDK puts on error.message.
   sendJson(
     res,
@@ -43,8 +63,34 @@ function sendError(res: ServerResponse, type: IvsErrorType, message: string): vo
     {
       'x-amzn-errortype': type,
       'x-amzn-requestid': randomUUID(),
+      ...headers,
     },
   );
+}
+
+/** Why the Authorization header is not a SigV4 one, in AWS's words; undefined when it is. */
+function authorizationProblem(req: IncomingMessage): [IvsErrorType, string] | undefined {
+  const auth = req.headers.authorization?.trim();
+  if (!auth) return ['MissingAuthenticationTokenException', 'Missing Authentication Token'];
+  const space = auth.indexOf(' ');
+  const algorithm = space < 0 ? auth : auth.slice(0, space);
+  const params = new Map<string, string>();
+  for (const part of space < 0 ? [] : auth.slice(space + 1).split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) params.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  const problems: string[] = [];
+  if (algorithm !== SIGV4) problems.push(`Unsupported AWS 'algorithm': '${algorithm}' (only ${SIGV4}).`);
+  for (const name of ['Credential', 'Signature', 'SignedHeaders'])
+    if (!params.get(name)) problems.push(`Authorization header requires '${name}' parameter.`);
+  if (!req.headers['x-amz-date'] && !req.headers.date)
+    problems.push("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+  return problems.length > 0 ? ['IncompleteSignatureException', problems.join(' ')] : undefined;
+}
+
+function isJson(req: IncomingMessage): boolean {
+  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  return type === 'application/json';
 }
 
 function validationMessage(value: string, member: string, constraint: string): string {
@@ -76,11 +122,24 @@ export function createIvsService(directory: ChannelDirectory, log: (line: string
     name: 'ivs',
     matches(req) {
       if (req.method !== 'POST' || !OPERATIONS.has(pathOf(req))) return false;
-      // Signed requests name their service in the credential scope; leave other services' paths alone.
-      const auth = req.headers.authorization;
-      return auth === undefined || /\/ivs\/aws4_request/.test(auth);
+      // Signed requests name their service in the credential scope; leave other services' paths
+      // alone. Unsigned ones are IVS's to refuse.
+      const service = SCOPE_SERVICE.exec(req.headers.authorization ?? '')?.[1];
+      return service === undefined || service === 'ivs';
     },
     async handle(req, res) {
+      const refusal: [IvsErrorType, string] | undefined =
+        authorizationProblem(req) ??
+        (isJson(req)
+          ? undefined
+          : [
+              'UnsupportedMediaTypeException',
+              `Content-Type: expected application/json, got ${JSON.stringify(req.headers['content-type'] ?? null)}`,
+            ]);
+      if (refusal) {
+        sendError(res, ...refusal);
+        return;
+      }
       let input: Record<string, unknown>;
       try {
         const body = await readBody(req, MAX_BODY);
@@ -89,11 +148,10 @@ export function createIvsService(directory: ChannelDirectory, log: (line: string
           throw new SyntaxError('not an object');
         input = parsed as Record<string, unknown>;
       } catch (error) {
-        sendError(
-          res,
-          'ValidationException',
-          error instanceof BodyTooLargeError ? 'Request body too large' : 'Malformed JSON body',
-        );
+        if (error instanceof BodyTooLargeError)
+          // The rest of the body is not read: the connection closes after the answer.
+          sendError(res, 'ValidationException', 'Request body too large', { connection: 'close' });
+        else sendError(res, 'ValidationException', 'Malformed JSON body');
         return;
       }
       const operation = pathOf(req).slice(1);

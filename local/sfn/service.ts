@@ -31,14 +31,12 @@ function send(
   res.end(text);
 }
 
-function sendError(res: ServerResponse, error: SfnApiError): void {
+function sendError(res: ServerResponse, error: SfnApiError, headers: Record<string, string> = {}): void {
   send(
     res,
     error.statusCode,
     { __type: `com.amazonaws.swf.service.v2.model#${error.name}`, message: error.message },
-    {
-      'x-amzn-errortype': error.name,
-    },
+    { 'x-amzn-errortype': error.name, ...headers },
   );
 }
 
@@ -254,7 +252,8 @@ export function createStepFunctionsService(engine: LocalStepFunctionsEngine): Ed
     matches: (req: IncomingMessage) => String(req.headers['x-amz-target'] ?? '').startsWith(TARGET_PREFIX),
     async handle(req: IncomingMessage, res: ServerResponse) {
       const operation = String(req.headers['x-amz-target']).slice(TARGET_PREFIX.length);
-      const run = operations[operation];
+      // Own keys only: `AWSStepFunctions.constructor` or `.__proto__` name no operation.
+      const run = Object.hasOwn(operations, operation) ? operations[operation] : undefined;
       try {
         if (!run)
           throw new SfnApiError(
@@ -275,8 +274,9 @@ export function createStepFunctionsService(engine: LocalStepFunctionsEngine): Ed
         }
         send(res, 200, run(params));
       } catch (error) {
-        if (error instanceof SfnApiError) sendError(res, error);
-        else throw error;
+        if (!(error instanceof SfnApiError)) throw error;
+        // The rest of a too-large body is not read: the connection closes after the answer.
+        sendError(res, error, error.statusCode === 413 ? { connection: 'close' } : {});
       }
     },
   };

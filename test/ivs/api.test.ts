@@ -53,9 +53,73 @@ describe('local IVS API through @aws-sdk/client-ivs', () => {
       `AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=0`;
     expect(h.ivs.edge.matches(req('POST', '/PutMetadata', scope('ivs')))).toBe(true);
     expect(h.ivs.edge.matches(req('POST', '/GetChannel'))).toBe(true);
+    expect(h.ivs.edge.matches(req('POST', '/GetChannel', 'Bearer abc'))).toBe(true); // IVS's to refuse
     expect(h.ivs.edge.matches(req('POST', '/', scope('dynamodb')))).toBe(false);
     expect(h.ivs.edge.matches(req('POST', '/ListChannels', scope('medialive')))).toBe(false);
     expect(h.ivs.edge.matches(req('GET', '/GetChannel', scope('ivs')))).toBe(false);
+  });
+
+  it('refuses unsigned and non-JSON calls as IVS does, while the SDK (which signs) gets through', async () => {
+    const accepted: string[] = [];
+    const onAccepted = ({ payload }: { payload: Buffer }) => accepted.push(payload.toString('utf8'));
+    h.ivs.channel().on('accepted', onAccepted);
+    const forged = JSON.stringify({ channelArn: DEFAULT_CHANNEL_ARN, metadata: '{"forged":true}' });
+    const sigv4 = {
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/ivs/aws4_request, SignedHeaders=host;x-amz-date, Signature=0',
+      'x-amz-date': '20260101T000000Z',
+    };
+    const cases: Array<[Record<string, string>, string | Blob, number, string, RegExp]> = [
+      // What a web page can send without a CORS preflight: a text/plain POST, no Authorization.
+      [{}, forged, 403, 'MissingAuthenticationTokenException', /^Missing Authentication Token$/],
+      [{ 'content-type': 'application/json' }, forged, 403, 'MissingAuthenticationTokenException', /Missing/],
+      [
+        { authorization: 'Bearer abc', 'content-type': 'application/json' },
+        forged,
+        403,
+        'IncompleteSignatureException',
+        /Unsupported AWS 'algorithm': 'Bearer'.*requires 'Credential' parameter.*requires 'Signature' parameter/,
+      ],
+      [
+        {
+          authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/ivs/aws4_request',
+          'content-type': 'application/json',
+        },
+        forged,
+        403,
+        'IncompleteSignatureException',
+        /requires 'Signature' parameter.*requires 'SignedHeaders' parameter.*'X-Amz-Date' or a 'Date' header/,
+      ],
+      [
+        { ...sigv4, 'content-type': 'text/plain' },
+        forged,
+        415,
+        'UnsupportedMediaTypeException',
+        /"text\/plain"/,
+      ],
+      [{ ...sigv4 }, new Blob([forged]), 415, 'UnsupportedMediaTypeException', /got null$/],
+    ];
+    for (const [headers, body, status, type, message] of cases) {
+      const response = await fetch(`${h.edgeUrl}/PutMetadata`, { method: 'POST', headers, body });
+      const json = await response.json();
+      expect([headers, response.status, response.headers.get('x-amzn-errortype')]).toEqual([
+        headers,
+        status,
+        type,
+      ]);
+      expect(json.message).toMatch(message);
+    }
+    expect(accepted).toEqual([]);
+
+    const signedByHand = await fetch(`${h.edgeUrl}/PutMetadata`, {
+      method: 'POST',
+      headers: { ...sigv4, 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ channelArn: DEFAULT_CHANNEL_ARN, metadata: '{"shape":"sigv4"}' }),
+    });
+    expect(signedByHand.status).toBe(204);
+    await put('{"by":"sdk"}');
+    expect(accepted).toEqual(['{"shape":"sigv4"}', '{"by":"sdk"}']);
+    h.ivs.channel().off('accepted', onAccepted);
   });
 
   it('GetChannel, GetStream and ListChannels answer like IVS', async () => {
