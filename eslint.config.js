@@ -29,8 +29,8 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.browser } },
   },
   {
-    // The domain core stays pure: no SDK, no I/O (a unit test checks the same thing).
-    files: ['core/**/*.ts'],
+    // The domain core and the contracts stay pure: no SDK, no I/O (a unit test checks the same thing).
+    files: ['core/**/*.ts', 'contract/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -38,7 +38,7 @@ export default tseslint.config(
           patterns: [
             {
               group: ['@aws-sdk/*', 'node:*', 'fs', 'http', 'net', 'child_process'],
-              message: 'core/ does no I/O',
+              message: 'core/ and contract/ do no I/O',
             },
           ],
         },

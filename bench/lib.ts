@@ -1,6 +1,7 @@
 // Shared bench plumbing: timing, percentiles, bounded concurrency, and a local stack to measure.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TABLE } from '../contract/table.ts';
 import { PollStore } from '../store/polls.ts';
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -39,7 +40,7 @@ export function storeFor(edgeUrl: string): PollStore {
     region: 'us-east-1',
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
   });
-  return new PollStore(DynamoDBDocumentClient.from(client), 'showrunner-polls');
+  return new PollStore(DynamoDBDocumentClient.from(client), TABLE.defaultName);
 }
 
 export async function openBenchPoll(store: PollStore, pollId: string, answers = 4): Promise<void> {

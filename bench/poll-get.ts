@@ -3,6 +3,7 @@
 import { BatchWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient as DocClient } from '@aws-sdk/lib-dynamodb';
+import { TABLE as TABLE_SPEC, TALLY_ITEM_KEY } from '../contract/table.ts';
 import { percentile, round, openBenchPoll, storeFor } from './lib.ts';
 import type { StackProcess } from '../test/support/stack.ts';
 
@@ -13,7 +14,7 @@ export interface PollGetRow {
   ratio: number;
 }
 
-const TABLE = 'showrunner-polls';
+const TABLE = TABLE_SPEC.defaultName;
 
 /** Loads answer items in batches of 25 (as BatchWriteItem allows) and sets the tally to match. */
 async function loadVotes(
@@ -58,7 +59,7 @@ async function loadVotes(
   await db.send(
     new UpdateCommand({
       TableName: TABLE,
-      Key: { poll_id: pollId, requestor_id: '#tally' },
+      Key: { poll_id: pollId, requestor_id: TALLY_ITEM_KEY },
       UpdateExpression: 'ADD c0 :a, c1 :b, c2 :c, c3 :d',
       ExpressionAttributeValues: { ':a': counts[0], ':b': counts[1], ':c': counts[2], ':d': counts[3] },
     }),

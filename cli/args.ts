@@ -1,4 +1,5 @@
 // Argument checks that name the flag or argument at fault (`--at: …`, `RUN: …`), for every command.
+import { RUN_ID_PATTERN } from '../contract/state-machine.ts';
 import { parseAt } from '../core/timeline.ts';
 
 export class UsageError extends Error {
@@ -10,6 +11,10 @@ export const LOCAL_MAX_WAIT_MS = 24 * 24 * 3600 * 1000;
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 const TIME_OF_DAY = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+/** RUN: a run id, or the execution ARN that ends with it. */
+const RUN = new RegExp(
+  `^(arn:aws[a-z-]*:states:[a-z0-9-]+:\\d{12}:execution:[A-Za-z0-9_-]+:)?${RUN_ID_PATTERN}$`,
+);
 
 /**
  * `--at`: when the show starts. An ISO 8601 date-time with a zone, a time of day today ("18:30",
@@ -54,9 +59,7 @@ export function requireOne(positionals: readonly string[], name: string, usage: 
   if (positionals.length > 1)
     throw new UsageError(`unexpected argument "${positionals[1]}" (usage: ${usage})`);
   const value = positionals[0]!;
-  if (
-    !/^(arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]+:)?[A-Za-z0-9_-]{1,80}$/.test(value)
-  ) {
+  if (!RUN.test(value)) {
     throw new UsageError(
       `${name}: expected a run id (as \`showrunner list\` shows) or an execution ARN, got "${value}"`,
     );

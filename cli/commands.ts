@@ -10,7 +10,10 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { MAX_CUE_BYTES } from '../contract/cues.ts';
+import { CUE_ITEM_KEY } from '../contract/table.ts';
 import { makeRunId } from '../core/ids.ts';
+import { winners } from '../core/poll.ts';
 import {
   formatIssues,
   parseShowText,
@@ -18,14 +21,13 @@ import {
   validateExecutionInput,
   type Show,
 } from '../core/show.ts';
-import { MAX_CUE_BYTES } from '../core/cues.ts';
 import { formatOffset, parseAt } from '../core/timeline.ts';
 import { PollStore } from '../store/polls.ts';
 import { LOCAL_MAX_WAIT_MS, parseLimit, parseStartAt, UsageError } from './args.ts';
 import { clock, csv, dateTime, duration, seconds, table } from './format.ts';
 import { describeRun, eventsAfter, executionArnFor, loadRun, planFromInput, runIdOf } from './runs.ts';
 import type { Target } from './target.ts';
-import { readTimeline, winners, type PollTimeline, type RunTimeline, type SentCue } from './timeline.ts';
+import { readTimeline, type PollTimeline, type RunTimeline, type SentCue } from './timeline.ts';
 
 export interface Io {
   out(text: string): void;
@@ -45,9 +47,6 @@ export class ExitError extends Error {
     this.code = code;
   }
 }
-
-/** The cue item the state machine's WaitForCue state writes (see statemachine/show.asl.json). */
-export const CUE_ITEM_KEY = '#cue';
 
 // ---- validate --------------------------------------------------------------------------------
 
@@ -757,18 +756,19 @@ export async function readResults(
   const results: PollResult[] = [];
   for (const p of timeline.polls) {
     const record = await store.getPoll(p.pollId);
-    const answers = record?.answers ?? p.answers;
-    // Closed polls carry the exact recount; open ones only the running tally.
-    const counts =
-      record?.finalCounts ?? (record ? await store.tally(p.pollId, answers.length) : answers.map(() => 0));
+    // Counted as viewers see it (the exact recount once closed, the running tally before). The
+    // producer also sees the stored state (closed once recounted) and a quiz answer before the reveal.
+    const view = record ? await store.view(record, new Date()) : undefined;
+    const answers = view?.answers ?? p.answers;
+    const counts = view?.counts ?? answers.map(() => 0);
     const result: PollResult = {
       poll: p.id,
       pollId: p.pollId,
-      question: record?.question ?? p.question,
+      question: view?.question ?? p.question,
       answers,
       state: !record ? 'not asked' : record.state === 'closed' ? 'closed' : 'open',
       counts,
-      total: counts.reduce((a, b) => a + b, 0),
+      total: view?.total ?? 0,
       winner: winners(counts).map((i) => answers[i]!),
     };
     const correct = record?.correct ?? p.correct;

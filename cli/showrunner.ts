@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { RUN_ID } from '../contract/state-machine.ts';
 import { UsageError } from './args.ts';
 import {
   cue,
@@ -74,7 +75,7 @@ const COMMANDS: Record<string, Command> = {
             ? 'FILE: missing (usage: showrunner start FILE)'
             : `unexpected argument "${p[1]}": start takes one show file`,
         );
-      if (v.name !== undefined && !/^[A-Za-z0-9_-]{1,80}$/.test(String(v.name))) {
+      if (v.name !== undefined && !RUN_ID.test(String(v.name))) {
         throw new UsageError(`--name: expected 1–80 letters, digits, '-' or '_', got "${v.name}"`);
       }
       await startShow(

@@ -5,12 +5,11 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { TABLE } from '../core/table.ts';
+import { STATE_MACHINE_NAME } from '../contract/state-machine.ts';
+import { TABLE } from '../contract/table.ts';
 
 export const DEFAULT_EDGE_URL = 'http://127.0.0.1:4566';
 export const DEFAULT_STACK_NAME = 'Showrunner';
-/** The local stack's state machine (local/sfn names it so). */
-export const LOCAL_STATE_MACHINE_NAME = 'showrunner-show';
 
 export class TargetError extends Error {
   override readonly name = 'TargetError';
@@ -75,9 +74,9 @@ export async function resolveTarget(options: TargetOptions): Promise<Target> {
       let stateMachineArn = options.env.STATE_MACHINE_ARN?.trim();
       if (!stateMachineArn) {
         const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({}));
-        stateMachineArn = stateMachines.find((m) => m.name === LOCAL_STATE_MACHINE_NAME)?.stateMachineArn;
+        stateMachineArn = stateMachines.find((m) => m.name === STATE_MACHINE_NAME)?.stateMachineArn;
         if (!stateMachineArn)
-          throw new TargetError(`the ${description} has no state machine named ${LOCAL_STATE_MACHINE_NAME}`);
+          throw new TargetError(`the ${description} has no state machine named ${STATE_MACHINE_NAME}`);
       }
       return {
         kind: 'local',

@@ -2,8 +2,16 @@
 // and in AWS): when each question was scheduled, cued, asked and closed, its votes, and every cue
 // sent with PutMetadata. Pure: takes the events, returns plain data.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { decodeCue, type Cue } from '../core/cues.ts';
-import type { PlannedPoll, ShowPlan } from '../core/plan.ts';
+import { decodeCue, type Cue } from '../contract/cues.ts';
+import {
+  CUE_RESOURCE,
+  CUE_THROTTLED_ERROR,
+  STATES,
+  type PlannedPoll,
+  type PlannedState,
+  type PlanOutput,
+  type PollIterationState,
+} from '../contract/state-machine.ts';
 
 export interface PollTimeline {
   id: string;
@@ -40,7 +48,7 @@ export interface SentCue {
 }
 
 export interface RunTimeline {
-  plan?: Pick<ShowPlan, 'runId' | 'showId' | 'title' | 'startAt' | 'polls'>;
+  plan?: PlanOutput;
   polls: PollTimeline[];
   cues: SentCue[];
   ended?: { type: string; at: number; error?: string; cause?: string };
@@ -48,18 +56,22 @@ export interface RunTimeline {
 
 const time = (e: HistoryEvent) => (e.timestamp ? new Date(e.timestamp).getTime() : 0);
 
-function parse(text: string | undefined): Record<string, unknown> | undefined {
+/**
+ * A state's input or output as the definition shapes it (contract/state-machine.ts); every field
+ * may be missing, since the history also holds states before the one that adds it.
+ */
+function parse<T>(text: string | undefined): Partial<T> | undefined {
   if (text === undefined) return undefined;
   try {
-    const value = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Partial<T>) : undefined;
   } catch {
     return undefined;
   }
 }
 
-function pollOf(value: Record<string, unknown> | undefined): PlannedPoll | undefined {
-  const poll = value?.poll as PlannedPoll | undefined;
+function pollOf(state: Partial<PollIterationState> | undefined): PlannedPoll | undefined {
+  const poll = state?.poll;
   return poll && typeof poll.pollId === 'string' ? poll : undefined;
 }
 
@@ -116,8 +128,8 @@ export function readTimeline(
   const scheduledOf = ancestor((e) => e.type === 'TaskScheduled');
 
   let plan = fallbackPlan;
-  const planExit = events.find((e) => e.stateExitedEventDetails?.name === 'Plan');
-  const planned = parse(planExit?.stateExitedEventDetails?.output)?.plan as RunTimeline['plan'] | undefined;
+  const planExit = events.find((e) => e.stateExitedEventDetails?.name === STATES.Plan);
+  const planned = parse<PlannedState>(planExit?.stateExitedEventDetails?.output)?.plan;
   if (planned && Array.isArray(planned.polls)) plan = planned;
 
   const polls = new Map<string, PollTimeline>();
@@ -133,44 +145,44 @@ export function readTimeline(
   for (const e of events) {
     const entered = e.stateEnteredEventDetails;
     const exited = e.stateExitedEventDetails;
-    if (entered?.name === 'WaitForCue') {
-      const poll = pollOf(parse(entered.input));
+    if (entered?.name === STATES.WaitForCue) {
+      const poll = pollOf(parse<PollIterationState>(entered.input));
       if (poll) entry(poll).waitingForCue = true;
     }
     if (exited) {
-      const output = parse(exited.output);
+      const output = parse<PollIterationState>(exited.output);
       const poll = pollOf(output);
       if (poll) {
         const p = entry(poll);
-        const opened = output?.opened as { closesAt?: string } | undefined;
-        const closed = output?.closed as { counts?: number[]; total?: number } | undefined;
+        const opened = output?.opened;
+        const closed = output?.closed;
         switch (exited.name) {
-          case 'WaitForCue':
+          case STATES.WaitForCue:
             p.cuedAt = time(e);
             p.waitingForCue = false;
             break;
-          case 'AskCue':
+          case STATES.AskCue:
             p.askedAt = time(e);
             if (p.scheduledAt !== undefined) p.lateMs = p.askedAt - p.scheduledAt;
             if (opened?.closesAt) p.closesAt = Date.parse(opened.closesAt);
             break;
-          case 'Close':
+          case STATES.Close:
             p.closedAt = time(e);
             if (closed?.counts) p.counts = closed.counts;
             if (closed?.total !== undefined) p.total = closed.total;
             break;
-          case 'ResultsCue':
+          case STATES.ResultsCue:
             p.resultsAt = time(e);
             break;
         }
       }
     }
-    if (e.type === 'TaskFailed' && e.taskFailedEventDetails?.error === 'Ivs.ThrottlingException') {
-      const poll = pollOf(parse(enteredOf(e)?.stateEnteredEventDetails?.input));
+    if (e.type === 'TaskFailed' && e.taskFailedEventDetails?.error === CUE_THROTTLED_ERROR) {
+      const poll = pollOf(parse<PollIterationState>(enteredOf(e)?.stateEnteredEventDetails?.input));
       if (poll) entry(poll).throttled += 1;
     }
-    if (e.type === 'TaskSucceeded' && e.taskSucceededEventDetails?.resource === 'putMetadata') {
-      const params = parse(scheduledOf(e)?.taskScheduledEventDetails?.parameters);
+    if (e.type === 'TaskSucceeded' && e.taskSucceededEventDetails?.resource === CUE_RESOURCE) {
+      const params = parse<{ Metadata: string }>(scheduledOf(e)?.taskScheduledEventDetails?.parameters);
       const metadata = typeof params?.Metadata === 'string' ? params.Metadata : '';
       const cue = decodeCue(metadata);
       const sent: SentCue = { eventId: e.id!, at: time(e), cue, metadata };
@@ -191,10 +203,4 @@ export function readTimeline(
   if (plan) timeline.plan = plan;
   if (ended) timeline.ended = ended;
   return timeline;
-}
-
-/** Indexes with the most votes (several on a tie; none without votes). */
-export function winners(counts: readonly number[]): number[] {
-  const top = Math.max(0, ...counts);
-  return top === 0 ? [] : counts.flatMap((c, i) => (c === top ? [i] : []));
 }

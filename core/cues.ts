@@ -1,30 +1,7 @@
-// The payloads carried in the video stream as IVS timed metadata. IVS refuses payloads over
-// 1 KB (counted in UTF-8 bytes, not characters), so every builder checks the encoded size.
-
-export const MAX_CUE_BYTES = 1024;
-export const CUE_VERSION = 1;
-
-export interface PollCue {
-  v: 1;
-  type: 'poll';
-  poll_id: string;
-  question: string;
-  answers: string[];
-  /** Seconds of video time viewers have to answer. */
-  duration: number;
-}
-
-export interface ResultsCue {
-  v: 1;
-  type: 'results';
-  poll_id: string;
-  counts: number[];
-  total: number;
-  /** Present for quiz questions only: revealed here, never in the poll cue. */
-  correct?: number;
-}
-
-export type Cue = PollCue | ResultsCue;
+// Builds the payloads carried in the video stream as IVS timed metadata (their shapes are in
+// contract/cues.ts). IVS refuses payloads over 1 KB (counted in UTF-8 bytes, not characters), so
+// every builder's output is checked by encodeCue.
+import { MAX_CUE_BYTES, type Cue, type PollCue, type ResultsCue } from '../contract/cues.ts';
 
 export class CueTooLargeError extends Error {
   override readonly name = 'CueTooLargeError';
@@ -73,37 +50,4 @@ export function resultsCue(pollId: string, counts: readonly number[], correct?: 
   };
   if (correct !== undefined) cue.correct = correct;
   return cue;
-}
-
-const isCount = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
-
-/** Reads a cue from the stream; anything that is not one of ours (or a newer version) gives undefined. */
-export function decodeCue(text: string): Cue | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const cue = value as Record<string, unknown>;
-  if (cue.v !== CUE_VERSION || typeof cue.poll_id !== 'string') return undefined;
-  if (cue.type === 'poll') {
-    const ok =
-      typeof cue.question === 'string' &&
-      Array.isArray(cue.answers) &&
-      cue.answers.every((a) => typeof a === 'string') &&
-      typeof cue.duration === 'number' &&
-      cue.duration > 0;
-    return ok ? (cue as unknown as PollCue) : undefined;
-  }
-  if (cue.type === 'results') {
-    const ok =
-      Array.isArray(cue.counts) &&
-      cue.counts.every(isCount) &&
-      isCount(cue.total) &&
-      (cue.correct === undefined || isCount(cue.correct));
-    return ok ? (cue as unknown as ResultsCue) : undefined;
-  }
-  return undefined;
 }

@@ -1,13 +1,14 @@
 // Run and poll identity. A run is one execution of a show (its id is the execution name), and a
-// poll id is "<runId>:<pollId>" so that re-running a show never mixes answers.
+// poll id is "<runId>:<pollId>" so that re-running a show never mixes answers. The run id's
+// pattern is Step Functions' (contract/state-machine.ts RUN_ID).
+import { RUN_ID_PATTERN } from '../contract/state-machine.ts';
 
-/** Step Functions execution names: 1–80 chars of letters, digits, '-' and '_'. */
-export const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
+const LOCAL_ID_PATTERN = '[a-z0-9][a-z0-9_-]{0,39}';
 /** Show and poll ids as producers write them. */
-export const LOCAL_ID = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+export const LOCAL_ID = new RegExp(`^${LOCAL_ID_PATTERN}$`);
 /** Viewer identity: a UUID in the site, any short opaque token for other clients. '#' is reserved for item kinds. */
 export const REQUESTOR_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-export const POLL_ID = /^[A-Za-z0-9_-]{1,80}:[a-z0-9][a-z0-9_-]{0,39}$/;
+export const POLL_ID = new RegExp(`^${RUN_ID_PATTERN}:${LOCAL_ID_PATTERN}$`);
 
 /** `<showId>-<UTC timestamp>`, e.g. cat-facts-20261125T061500Z; unique per second, like the CLI names executions. */
 export function makeRunId(showId: string, at: Date): string {

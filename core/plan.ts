@@ -1,32 +1,9 @@
 // Turns an execution input (a show, optionally with startAt) into the timeline the state machine
-// walks: absolute ask times computed once from the start, so hours of waiting never drift.
+// walks (ShowPlan, contract/state-machine.ts): absolute ask times computed once from the start, so
+// hours of waiting never drift.
+import type { PlannedPoll, ShowPlan } from '../contract/state-machine.ts';
 import { makePollId } from './ids.ts';
 import { askAt, type ExecutionInput } from './show.ts';
-
-export interface PlannedPoll {
-  id: string;
-  runId: string;
-  pollId: string;
-  manual: boolean;
-  /** Offset from show start in seconds; null for manual polls. */
-  offsetSeconds: number | null;
-  /** Absolute ISO time to ask; null for manual polls. */
-  askAt: string | null;
-  question: string;
-  answers: string[];
-  correct?: number;
-  duration: number;
-  latencyGraceSeconds: number;
-}
-
-export interface ShowPlan {
-  runId: string;
-  showId: string;
-  title: string;
-  startAt: string;
-  latencyGraceSeconds: number;
-  polls: PlannedPoll[];
-}
 
 export function planShow(input: ExecutionInput, runId: string, now: Date): ShowPlan {
   const start = input.startAt ? new Date(input.startAt) : now;

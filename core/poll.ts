@@ -1,10 +1,9 @@
 // Poll rules: when a poll is open, whether a vote counts, and how results are tallied.
 // Pure functions over plain records; the store and the API apply them.
-import { ConflictError, BadRequestError } from './errors.ts';
+import type { PollState, PollView } from '../contract/api.ts';
+import type { Refusal } from './refusal.ts';
 
-export type PollState = 'open' | 'closed';
-
-/** What the poll item holds (see table.ts for the attribute names). */
+/** What the poll item holds (see store/polls.ts for the attribute names). */
 export interface PollRecord {
   pollId: string;
   runId: string;
@@ -28,16 +27,22 @@ export function effectiveState(poll: Pick<PollRecord, 'state' | 'closesAt'>, now
   return poll.state === 'open' && now.getTime() < Date.parse(poll.closesAt) ? 'open' : 'closed';
 }
 
-/** Throws the error the API returns when this vote cannot be taken. */
-export function assertVoteAllowed(poll: PollRecord, answer: number, now: Date): void {
+/** Why this vote cannot be taken, or undefined when it can. */
+export function voteRefusal(
+  poll: PollRecord,
+  answer: number,
+  now: Date,
+): (Refusal & { reason: 'answer_out_of_range' | 'poll_closed' }) | undefined {
   if (answer >= poll.answers.length) {
-    throw new BadRequestError(
-      `answer: expected an index from 0 to ${poll.answers.length - 1}, got ${answer}`,
-    );
+    return {
+      reason: 'answer_out_of_range',
+      message: `answer: expected an index from 0 to ${poll.answers.length - 1}, got ${answer}`,
+    };
   }
   if (effectiveState(poll, now) === 'closed') {
-    throw new ConflictError('poll_closed', `poll ${poll.pollId} is closed`);
+    return { reason: 'poll_closed', message: `poll ${poll.pollId} is closed` };
   }
+  return undefined;
 }
 
 export function emptyCounts(answerCount: number): number[] {
@@ -62,21 +67,19 @@ export function winners(counts: readonly number[]): number[] {
   return counts.flatMap((c, i) => (c === top ? [i] : []));
 }
 
-/** What a viewer may see of a poll: `correct` only once the poll is closed and recounted. */
-export interface PollView {
-  poll_id: string;
-  question: string;
-  answers: string[];
-  state: PollState;
-  counts: number[];
-  total: number;
-  correct?: number;
-  closes_at: string;
+/** Closed and recounted: the counts are final and a quiz answer may be revealed. */
+export function isRecounted(poll: PollRecord): poll is PollRecord & { finalCounts: number[] } {
+  return poll.state === 'closed' && poll.finalCounts !== undefined;
 }
 
+/**
+ * What a viewer sees of a poll (GET /poll-get, GET /poll-current), the one place that decides it:
+ * the exact recount once the poll is closed, the running tally before (`liveCounts`, needed only
+ * while the poll is not recounted); `correct` only once recounted; closed from closes_at on.
+ */
 export function viewPoll(poll: PollRecord, liveCounts: readonly number[], now: Date): PollView {
-  const revealed = poll.state === 'closed' && poll.finalCounts !== undefined;
-  const counts = revealed ? poll.finalCounts! : [...liveCounts];
+  const revealed = isRecounted(poll);
+  const counts = revealed ? [...poll.finalCounts] : [...liveCounts];
   const view: PollView = {
     poll_id: poll.pollId,
     question: poll.question,
@@ -88,21 +91,4 @@ export function viewPoll(poll: PollRecord, liveCounts: readonly number[], now: D
   };
   if (revealed && poll.correct !== undefined) view.correct = poll.correct;
   return view;
-}
-
-/** One answer in a viewer's history (GET /requestor-get), with the question it answered. */
-export interface HistoryEntry {
-  poll_id: string;
-  answer: number;
-  answered_at: string;
-  question?: string;
-  answers?: string[];
-  state?: 'open' | 'closed';
-  correct?: number;
-}
-
-/** A page of history, newest first; `next_cursor` is null on the last page. */
-export interface HistoryPage {
-  items: HistoryEntry[];
-  next_cursor: string | null;
 }

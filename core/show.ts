@@ -2,8 +2,8 @@
 // validation (errors name their path: `polls[1].answers: expected 2–6 answers, got 1`) and of
 // the editor's JSON Schema (shows/show.schema.json, written by `npm run schema`).
 import { z } from 'zod';
-import { encodeCue, pollCue, utf8Bytes, CueTooLargeError, MAX_CUE_BYTES } from './cues.ts';
-import { formatPath } from './errors.ts';
+import { MAX_CUE_BYTES } from '../contract/cues.ts';
+import { encodeCue, pollCue, utf8Bytes, CueTooLargeError } from './cues.ts';
 import { LOCAL_ID, makePollId } from './ids.ts';
 import { MAX_AT_SECONDS, formatOffset, parseAt, tooLateMessage, type AskAt } from './timeline.ts';
 
@@ -126,6 +126,16 @@ export type ShowInput = z.input<typeof ShowSchema>;
 export type Show = z.output<typeof ShowSchema>;
 export type Poll = z.output<typeof PollSchema>;
 export type ExecutionInput = z.output<typeof ExecutionInputSchema>;
+
+/** Formats a path like zod's (['polls', 2, 'answers']) the way producers read it: polls[2].answers. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
 
 export interface ShowIssue {
   path: string;

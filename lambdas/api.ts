@@ -13,13 +13,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { CORS_MAX_AGE_SECONDS } from '../core/cors.ts';
-import { BadRequestError, NotFoundError, PayloadTooLargeError, formatPath } from '../core/errors.ts';
+import {
+  API_ROUTES,
+  CORS_MAX_AGE_SECONDS,
+  type HistoryPage,
+  type PollView,
+  type VoteRequest,
+  type VoteResponse,
+} from '../contract/api.ts';
 import { POLL_ID, REQUESTOR_ID } from '../core/ids.ts';
-import { viewPoll } from '../core/poll.ts';
+import { formatPath } from '../core/show.ts';
 import { PollCache, PollStore } from '../store/polls.ts';
 import { getIntFromEnv, getMaxBodyBytesFromEnv, getOriginsFromEnv, getStringFromEnv } from './config.ts';
-import { jsonErrors } from './http-errors.ts';
+import { BadRequestError, NotFoundError, PayloadTooLargeError, jsonErrors } from './http-errors.ts';
 
 const config = {
   tableName: getStringFromEnv(process.env, 'TABLE_NAME'),
@@ -115,30 +121,30 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
 });
 
 export async function putAnswer(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const vote = parse(VoteBody, jsonBody(event), 'body');
+  const vote: VoteRequest = parse(VoteBody, jsonBody(event), 'body');
   const poll = await polls.require(vote.poll_id);
-  const stored = await store.recordVote(poll, vote.requestor_id, vote.answer, new Date());
+  const stored: VoteResponse = await store.recordVote(poll, vote.requestor_id, vote.answer, new Date());
   return json(201, stored);
 }
 
 export async function getHistory(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const q = parse(HistoryQuery, query(event), 'query');
-  return json(200, await store.history(q.requestor_id, q.limit, q.cursor));
+  const page: HistoryPage = await store.history(q.requestor_id, q.limit, q.cursor);
+  return json(200, page);
 }
 
 export async function getPoll(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   const q = parse(PollQuery, query(event), 'query');
-  const poll = await store.requirePoll(q.poll_id);
-  const live = poll.state === 'open' ? await store.tally(poll.pollId, poll.answers.length) : [];
-  return json(200, viewPoll(poll, live, new Date()));
+  const view: PollView = await store.view(await store.requirePoll(q.poll_id), new Date());
+  return json(200, view);
 }
 
 export async function getCurrentPoll(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
   parse(z.strictObject({}), query(event), 'query');
   const poll = await store.getCurrentPoll();
   if (!poll) throw new NotFoundError('no_poll', 'no poll has been asked yet');
-  const live = poll.state === 'open' ? await store.tally(poll.pollId, poll.answers.length) : [];
-  return json(200, viewPoll(poll, live, new Date()));
+  const view: PollView = await store.view(poll, new Date());
+  return json(200, view);
 }
 
 export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
@@ -158,10 +164,10 @@ export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
   .handler(
     httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
       routes: [
-        { method: 'POST', path: '/requestor-put', handler: putAnswer },
-        { method: 'GET', path: '/requestor-get', handler: getHistory },
-        { method: 'GET', path: '/poll-get', handler: getPoll },
-        { method: 'GET', path: '/poll-current', handler: getCurrentPoll },
+        { method: 'POST', path: API_ROUTES.vote, handler: putAnswer },
+        { method: 'GET', path: API_ROUTES.history, handler: getHistory },
+        { method: 'GET', path: API_ROUTES.poll, handler: getPoll },
+        { method: 'GET', path: API_ROUTES.currentPoll, handler: getCurrentPoll },
       ],
     }),
   );

@@ -1,15 +1,25 @@
 // The state machine's Lambda: plans a show run, opens a poll and closes it.
 //   {action:"plan",  input, runId, now?, stackChannelArn?} → ShowPlan (absolute ask times)
-//   {action:"open",  poll: PlannedPoll}  → {pollId, openedAt, closesAt, cue}
-//   {action:"close", pollId}             → {pollId, counts, total, correct?, cue}
-// The cue strings are ready for IVS PutMetadata's `Metadata`.
+//   {action:"open",  poll: PlannedPoll}  → OpenResult {pollId, openedAt, closesAt, cue}
+//   {action:"close", pollId}             → CloseResult {pollId, counts, total, correct?, cue}
+// The results are the state machine's contract (contract/state-machine.ts). The cue strings are
+// ready for IVS PutMetadata's `Metadata`.
 import middy from '@middy/core';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import {
+  RUN_ID,
+  SHOW_VALIDATION_ERROR,
+  type CloseResult,
+  type LifecycleResult,
+  type OpenResult,
+  type PlannedPoll,
+  type ShowPlan,
+} from '../contract/state-machine.ts';
 import { encodeCue, pollCue, resultsCue } from '../core/cues.ts';
-import { POLL_ID, RUN_ID } from '../core/ids.ts';
-import { planShow, type PlannedPoll, type ShowPlan } from '../core/plan.ts';
+import { POLL_ID } from '../core/ids.ts';
+import { planShow } from '../core/plan.ts';
 import { closingTime, type PollRecord } from '../core/poll.ts';
 import { summarizeIssues, validateExecutionInput } from '../core/show.ts';
 import { PollStore } from '../store/polls.ts';
@@ -17,7 +27,7 @@ import { getIntFromEnv, getStringFromEnv } from './config.ts';
 
 /** Named like an ASL error so the state machine can Catch it and show the producer the message. */
 export class ShowValidationError extends Error {
-  override readonly name = 'ShowValidationError';
+  override readonly name = SHOW_VALIDATION_ERROR;
 }
 export class LifecycleInputError extends Error {
   override readonly name = 'LifecycleInputError';
@@ -68,21 +78,6 @@ const LifecycleEvent = z.discriminatedUnion('action', [
 ]);
 export type LifecycleEvent = z.input<typeof LifecycleEvent>;
 
-export interface OpenResult {
-  pollId: string;
-  openedAt: string;
-  closesAt: string;
-  cue: string;
-}
-
-export interface CloseResult {
-  pollId: string;
-  counts: number[];
-  total: number;
-  correct?: number;
-  cue: string;
-}
-
 /** Validates the execution input against the run's context and plans it; the error message fits a Step Functions Cause. */
 export function plan(
   input: unknown,
@@ -95,7 +90,10 @@ export function plan(
   return planShow(checked.value, runId, now);
 }
 
-export async function open(poll: Pick<PlannedPoll, keyof z.output<typeof PlannedPollSchema>>, now: Date) {
+export async function open(
+  poll: Pick<PlannedPoll, keyof z.output<typeof PlannedPollSchema>>,
+  now: Date,
+): Promise<OpenResult> {
   const record: PollRecord = {
     pollId: poll.pollId,
     runId: poll.runId,
@@ -131,7 +129,7 @@ export async function close(pollId: string): Promise<CloseResult> {
   return result;
 }
 
-export async function lifecycle(event: unknown): Promise<ShowPlan | OpenResult | CloseResult> {
+export async function lifecycle(event: unknown): Promise<LifecycleResult> {
   const parsed = LifecycleEvent.safeParse(event);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -151,4 +149,4 @@ export async function lifecycle(event: unknown): Promise<ShowPlan | OpenResult |
   }
 }
 
-export const handler = middy<unknown, ShowPlan | OpenResult | CloseResult>().handler(lifecycle);
+export const handler = middy<unknown, LifecycleResult>().handler(lifecycle);

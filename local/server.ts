@@ -20,7 +20,7 @@ import {
   type AppRoute,
   type EdgeService,
 } from './http.ts';
-import { TABLE } from '../core/table.ts';
+import { TABLE } from '../contract/table.ts';
 import { staticSiteRoute } from './static.ts';
 import { createLocalIvs, DEFAULT_CHANNEL_ARN, BinaryNotFoundError, type LocalIvs } from './ivs/index.ts';
 import { createLocalStepFunctions, type LocalStepFunctions } from './sfn/index.ts';

@@ -11,30 +11,24 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BadRequestError, ConflictError, NotFoundError } from '../core/errors.ts';
-import {
-  assertVoteAllowed,
-  countAnswers,
-  emptyCounts,
-  type HistoryEntry,
-  type HistoryPage,
-  type PollRecord,
-} from '../core/poll.ts';
+import type { HistoryEntry, HistoryPage, PollView } from '../contract/api.ts';
 import {
   ANSWER_TTL_SECONDS,
   CURRENT_POLL_PARTITION,
   POLL_ITEM_KEY,
   TABLE,
   TALLY_ITEM_KEY,
-} from '../core/table.ts';
-
-export interface StoredAnswer {
-  poll_id: string;
-  requestor_id: string;
-  answer: number;
-  timestamp_created: number;
-  timestamp_ttl: number;
-}
+  type AnswerItem,
+} from '../contract/table.ts';
+import {
+  countAnswers,
+  emptyCounts,
+  isRecounted,
+  viewPoll,
+  voteRefusal,
+  type PollRecord,
+} from '../core/poll.ts';
+import { RefusedError } from '../core/refusal.ts';
 
 interface PollItem {
   poll_id: string;
@@ -88,7 +82,8 @@ function encodeCursor(key: Record<string, unknown>): string {
 }
 
 function decodeCursor(cursor: string, requestorId: string): Record<string, unknown> {
-  const invalid = () => new BadRequestError('cursor: not a cursor this API returned');
+  const invalid = () =>
+    new RefusedError({ reason: 'invalid_cursor', message: 'cursor: not a cursor this API returned' });
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -124,7 +119,7 @@ export class PollStore {
 
   async requirePoll(pollId: string): Promise<PollRecord> {
     const poll = await this.getPoll(pollId);
-    if (!poll) throw new NotFoundError('unknown_poll', `poll_id: no poll ${pollId}`);
+    if (!poll) throw new RefusedError({ reason: 'unknown_poll', message: `poll_id: no poll ${pollId}` });
     return poll;
   }
 
@@ -166,13 +161,15 @@ export class PollStore {
   }
 
   /**
-   * Records one vote per viewer: the conditional put, then the counter ADD. Throws the 400/409 the
-   * API returns. The caller looks the poll up (possibly through PollCache).
+   * Records one vote per viewer: the conditional put, then the counter ADD. Throws a RefusedError
+   * (answer_out_of_range, poll_closed, already_answered) when the vote does not count. The caller
+   * looks the poll up (possibly through PollCache).
    */
-  async recordVote(poll: PollRecord, requestorId: string, answer: number, now: Date): Promise<StoredAnswer> {
-    assertVoteAllowed(poll, answer, now);
+  async recordVote(poll: PollRecord, requestorId: string, answer: number, now: Date): Promise<AnswerItem> {
+    const refusal = voteRefusal(poll, answer, now);
+    if (refusal) throw new RefusedError(refusal);
     const pollId = poll.pollId;
-    const item: StoredAnswer = {
+    const item: AnswerItem = {
       poll_id: pollId,
       requestor_id: requestorId,
       answer,
@@ -189,10 +186,10 @@ export class PollStore {
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new ConflictError(
-          'already_answered',
-          `requestor_id: ${requestorId} already answered ${pollId}`,
-        );
+        throw new RefusedError({
+          reason: 'already_answered',
+          message: `requestor_id: ${requestorId} already answered ${pollId}`,
+        });
       }
       throw error;
     }
@@ -216,6 +213,12 @@ export class PollStore {
     const counts = emptyCounts(answerCount);
     if (Item) for (let i = 0; i < answerCount; i++) counts[i] = Number(Item[tallyAttribute(i)] ?? 0);
     return counts;
+  }
+
+  /** What a viewer sees of this poll (core's viewPoll), reading the running tally only until it is recounted. */
+  async view(poll: PollRecord, now: Date): Promise<PollView> {
+    const live = isRecounted(poll) ? [] : await this.tally(poll.pollId, poll.answers.length);
+    return viewPoll(poll, live, now);
   }
 
   /** Exact counts from the answer items themselves (reads every answer: for close, not for viewers). */
@@ -269,7 +272,7 @@ export class PollStore {
         ExclusiveStartKey: cursor === undefined ? undefined : decodeCursor(cursor, requestorId),
       }),
     );
-    const answers = (page.Items ?? []) as StoredAnswer[];
+    const answers = (page.Items ?? []) as AnswerItem[];
     const polls = await this.#pollsById([...new Set(answers.map((a) => a.poll_id))]);
     const items = answers.map((a) => {
       const entry: HistoryEntry = {

@@ -3,6 +3,7 @@
 // call, so the stack fills every substitution and grants exactly the calls the file makes.
 // A mismatch fails `cdk synth` with a message that names the file, the state and the fix.
 import { existsSync, readFileSync } from 'node:fs';
+import { PLACEHOLDER, substitutionNames } from '../../contract/state-machine.ts';
 
 export class DefinitionError extends Error {
   override readonly name = 'DefinitionError';
@@ -26,8 +27,6 @@ export interface TaskIntegration {
   parameters: Record<string, unknown>;
 }
 
-const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
-
 export function readAslDefinition(path: string): AslDefinition {
   if (!existsSync(path)) {
     throw new DefinitionError(
@@ -42,10 +41,6 @@ export function readAslDefinition(path: string): AslDefinition {
     throw new DefinitionError(`${path}: not valid JSON (${(error as Error).message})`);
   }
   return { path, text, substitutionNames: substitutionNames(text), tasks: taskIntegrations(parsed, path) };
-}
-
-export function substitutionNames(text: string): string[] {
-  return [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]!))];
 }
 
 /**

@@ -31,8 +31,9 @@ import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deplo
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { CORS_MAX_AGE_SECONDS } from '../../core/cors.ts';
-import { TABLE, createTableInput } from '../../core/table.ts';
+import { CORS_MAX_AGE_SECONDS } from '../../contract/api.ts';
+import type { Substitutions } from '../../contract/state-machine.ts';
+import { TABLE, createTableInput } from '../../contract/table.ts';
 import { DefinitionError, readAslDefinition, selectSubstitutions, type AslDefinition } from './asl.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -176,7 +177,7 @@ export class ShowrunnerStack extends Stack {
     }
     const cueChannelArns = [this.channelArn, ...(props.extraChannelArns ?? [])];
 
-    // ---- Data: the one table, from the shared spec in core/table.ts --------------------------
+    // ---- Data: the one table, from the shared spec in contract/table.ts --------------------------
     const spec = createTableInput('unused');
     const attribute = (name: string) => {
       const type = spec.AttributeDefinitions.find((a) => a.AttributeName === name)?.AttributeType;
@@ -307,7 +308,7 @@ export class ShowrunnerStack extends Stack {
       PollLifecycleFunctionArn: this.lifecycleFunction.functionArn,
       ChannelArn: this.channelArn,
       TableName: this.table.tableName,
-    });
+    } satisfies Substitutions);
     const stateMachineLogs = new LogGroup(this, 'StateMachineLogs', {
       // The /aws/vendedlogs/ prefix keeps the log delivery resource policy small (AWS recommendation).
       logGroupName: `/aws/vendedlogs/states/${Aws.STACK_NAME}-show`,

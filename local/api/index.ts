@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Handler } from 'aws-lambda';
 import { lambdaContext } from './context.ts';
-import { PayloadTooLargeError } from '../../core/errors.ts';
 import { getMaxBodyBytesFromEnv } from '../../lambdas/config.ts';
+import { PayloadTooLargeError } from '../../lambdas/http-errors.ts';
 import { BodyTooLargeError, discardBody, readBody, sendJson, type AppRoute } from '../http.ts';
 
 export type ProxyHandler = Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;

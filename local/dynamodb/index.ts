@@ -18,7 +18,7 @@ import {
   ResourceNotFoundException,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { createTableInput } from '../../core/table.ts';
+import { createTableInput } from '../../contract/table.ts';
 import { BodyTooLargeError, readBody, sendJson, type EdgeService } from '../http.ts';
 
 const require = createRequire(import.meta.url);

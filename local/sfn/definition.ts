@@ -3,20 +3,12 @@
 // apply them, so the local stack replaces `${…}` here before the definition is parsed.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { PLACEHOLDER, substitutionNames, type Substitutions } from '../../contract/state-machine.ts';
 
 export const DEFINITION_FILE = fileURLToPath(new URL('../../statemachine/show.asl.json', import.meta.url));
 
-/** The substitution names the definition uses; CDK must provide exactly these. */
-export const SUBSTITUTION_NAMES = ['PollLifecycleFunctionArn', 'ChannelArn', 'TableName'] as const;
-export type Substitutions = Record<(typeof SUBSTITUTION_NAMES)[number], string>;
-
 export class DefinitionSubstitutionError extends Error {
   override readonly name = 'DefinitionSubstitutionError';
-}
-
-/** Every `${Name}` in the text. */
-export function substitutionNames(text: string): string[] {
-  return [...new Set([...text.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!))];
 }
 
 /**
@@ -28,9 +20,7 @@ export function substitute(text: string, values: Readonly<Record<string, string>
   if (missing.length > 0) {
     throw new DefinitionSubstitutionError(`no value for definition substitution(s): ${missing.join(', ')}`);
   }
-  return text.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_, name: string) =>
-    JSON.stringify(values[name]).slice(1, -1),
-  );
+  return text.replace(PLACEHOLDER, (_, name: string) => JSON.stringify(values[name]).slice(1, -1));
 }
 
 export interface LoadedDefinition {

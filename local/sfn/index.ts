@@ -3,6 +3,7 @@
 // same Lambda handler modules the cloud runs (in-process) and the local IVS and DynamoDB through
 // the AWS SDK, so the definition runs unchanged.
 import { join } from 'node:path';
+import { LOCAL_POLL_LIFECYCLE_FUNCTION, STATE_MACHINE_NAME } from '../../contract/state-machine.ts';
 import type { EdgeService } from '../http.ts';
 import { loadDefinition } from './definition.ts';
 import { LocalStepFunctionsEngine } from './engine.ts';
@@ -15,8 +16,6 @@ export type { TaskIntegrations } from './integrations.ts';
 
 /** LocalStack's account id: ARNs look real, and nobody mistakes them for a real account. */
 export const LOCAL_ACCOUNT = '000000000000';
-export const STATE_MACHINE_NAME = 'showrunner-show';
-export const POLL_LIFECYCLE_FUNCTION = 'showrunner-poll-lifecycle';
 
 export interface LocalStepFunctionsOptions {
   /** Executions are kept in <dataDir>/executions/. */
@@ -53,7 +52,7 @@ export async function createLocalStepFunctions(
 ): Promise<LocalStepFunctions> {
   const log = options.log ?? (() => {});
   const region = options.env.region ?? process.env.AWS_REGION ?? 'us-east-1';
-  const functionArn = `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${POLL_LIFECYCLE_FUNCTION}`;
+  const functionArn = `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${LOCAL_POLL_LIFECYCLE_FUNCTION}`;
   const stateMachineArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
   const definition = await loadDefinition({
     PollLifecycleFunctionArn: functionArn,
@@ -66,7 +65,7 @@ export async function createLocalStepFunctions(
         edgeUrl: options.env.edgeUrl,
         region,
         functions: {
-          [POLL_LIFECYCLE_FUNCTION]: async () =>
+          [LOCAL_POLL_LIFECYCLE_FUNCTION]: async () =>
             ((await import('../../lambdas/poll-lifecycle.ts')) as unknown as { handler: LambdaHandler })
               .handler,
         },

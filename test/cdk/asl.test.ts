@@ -7,8 +7,8 @@ import {
   iamActionFor,
   readAslDefinition,
   selectSubstitutions,
-  substitutionNames,
 } from '../../cdk/lib/asl.ts';
+import { substitutionNames } from '../../contract/state-machine.ts';
 import { DEFAULT_DEFINITION_PATH } from '../../cdk/lib/showrunner-stack.ts';
 import { removeTempDirs, tempDir } from './support.ts';
 

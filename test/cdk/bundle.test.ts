@@ -8,7 +8,7 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { REPO_ROOT } from '../../cdk/lib/showrunner-stack.ts';
-import { CORS_MAX_AGE_SECONDS } from '../../core/cors.ts';
+import { CORS_MAX_AGE_SECONDS } from '../../contract/api.ts';
 import { onlyResource, removeTempDirs, synth, tempDir, type Synth } from './support.ts';
 
 afterAll(removeTempDirs);

@@ -7,8 +7,8 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import nag from 'cdk-nag';
-import { CORS_MAX_AGE_SECONDS } from '../../core/cors.ts';
-import { TABLE, createTableInput } from '../../core/table.ts';
+import { CORS_MAX_AGE_SECONDS } from '../../contract/api.ts';
+import { TABLE, createTableInput } from '../../contract/table.ts';
 import { applySubstitutions, readAslDefinition } from '../../cdk/lib/asl.ts';
 import {
   DEFAULT_DEFINITION_PATH,
@@ -72,7 +72,7 @@ describe('IVS channel', () => {
 });
 
 describe('DynamoDB table', () => {
-  it('is the shared table spec (core/table.ts): keys, GSI, on-demand', () => {
+  it('is the shared table spec (contract/table.ts): keys, GSI, on-demand', () => {
     const spec = createTableInput('x');
     const [, table] = onlyResource(created.template, 'AWS::DynamoDB::Table');
     const p = table.Properties;

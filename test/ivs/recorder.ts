@@ -1,9 +1,11 @@
 // Records what a channel does, for the stream tests: every segment's bytes, every video frame the
 // segmenter received, and for each accepted PutMetadata the frame that was next to arrive after it.
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { resolveFfprobe } from '../../local/binaries.ts';
+import { ROOT } from '../support/stack.ts';
 import type { LocalChannel, StoredSegment } from '../../local/ivs/index.ts';
 import type { InjectedMetadata, VideoFrame } from '../../local/ivs/segmenter.ts';
 import { demux, readPrivFrames } from './ts-reader.ts';
@@ -90,11 +92,16 @@ export async function ffprobe(file: string): Promise<{
   const json = await run(
     ffprobe.path,
     ['-v', 'error', '-show_streams', '-show_packets', '-of', 'json', file],
-    {
-      maxBuffer: 64 * 1024 * 1024,
-      env,
-    },
-  );
+    { maxBuffer: 64 * 1024 * 1024, env },
+  ).catch(async (e: Error & { code?: number; signal?: string; stderr?: string }) => {
+    // Keep what ffprobe choked on, and say how it ended (a signal is a crash, not a verdict).
+    const kept = join(ROOT, 'test-results', `ffprobe-failed-${Date.now()}.ts`);
+    await mkdir(dirname(kept), { recursive: true });
+    await copyFile(file, kept);
+    throw new Error(
+      `${e.message}: exit ${e.code ?? '-'}, signal ${e.signal ?? '-'}; input kept as ${kept}\n${e.stderr ?? ''}`,
+    );
+  });
   const text = await run(ffprobe.path, ['-hide_banner', file], { env }).then(
     (r) => r.stderr,
     (e: { stderr?: string }) => e.stderr ?? '',

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdir, rm, symlink, unlink, writeFile, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { TABLE } from '../../core/table.ts';
+import { TABLE } from '../../contract/table.ts';
 import { startLocalDynamoDb } from '../../local/dynamodb/index.ts';
 import { ROOT, startStack, tempDataDir, type StackProcess } from '../support/stack.ts';
 import { openSocket } from './support.ts';

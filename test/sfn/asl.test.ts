@@ -1,13 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { SUBSTITUTION_NAMES, substitutionNames } from '../../contract/state-machine.ts';
 import { MAX_POLLS } from '../../core/show.ts';
-import {
-  DEFINITION_FILE,
-  SUBSTITUTION_NAMES,
-  substitute,
-  substitutionNames,
-} from '../../local/sfn/definition.ts';
+import { DEFINITION_FILE, substitute } from '../../local/sfn/definition.ts';
 
 // asl-validator ships no type declarations.
 type AslValidator = (

@@ -1,12 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  CueTooLargeError,
-  decodeCue,
-  encodeCue,
-  MAX_CUE_BYTES,
-  pollCue,
-  resultsCue,
-} from '../../core/cues.ts';
+import { decodeCue, MAX_CUE_BYTES } from '../../contract/cues.ts';
+import { CueTooLargeError, encodeCue, pollCue, resultsCue } from '../../core/cues.ts';
 
 describe('timed metadata payloads (DESIGN.md, "≤ 1024 bytes UTF-8")', () => {
   it('the poll cue carries question, answers and duration, and never the correct answer', () => {

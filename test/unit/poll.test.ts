@@ -1,13 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import {
-  assertVoteAllowed,
   closingTime,
   countAnswers,
   effectiveState,
   viewPoll,
+  voteRefusal,
   winners,
   type PollRecord,
 } from '../../core/poll.ts';
+import { httpErrorFor } from '../../lambdas/http-errors.ts';
 import { makePollId, makeRunId, splitPollId } from '../../core/ids.ts';
 import { planShow } from '../../core/plan.ts';
 import { validateExecutionInput } from '../../core/show.ts';
@@ -34,16 +35,19 @@ describe('poll rules', () => {
   it('votes after closes_at are refused even if the close step has not run yet', () => {
     expect(effectiveState(record(), new Date('2026-11-25T10:00:29.999Z'))).toBe('open');
     expect(effectiveState(record(), new Date('2026-11-25T10:00:30.000Z'))).toBe('closed');
-    expect(() => assertVoteAllowed(record(), 0, new Date('2026-11-25T10:00:31Z'))).toThrow(
-      expect.objectContaining({ statusCode: 409, code: 'poll_closed' }),
-    );
-    expect(() => assertVoteAllowed(record({ state: 'closed' }), 0, new Date('2026-11-25T10:00:01Z'))).toThrow(
-      expect.objectContaining({ code: 'poll_closed' }),
-    );
+    // Core gives the reason; the API Lambda answers it with the status and code.
+    const late = voteRefusal(record(), 0, new Date('2026-11-25T10:00:31Z'));
+    expect(late).toEqual({ reason: 'poll_closed', message: 'poll run:q1 is closed' });
+    expect(httpErrorFor(late!)).toEqual(expect.objectContaining({ statusCode: 409, code: 'poll_closed' }));
+    const closed = voteRefusal(record({ state: 'closed' }), 0, new Date('2026-11-25T10:00:01Z'));
+    expect(httpErrorFor(closed!)).toEqual(expect.objectContaining({ code: 'poll_closed' }));
+    expect(voteRefusal(record(), 2, new Date('2026-11-25T10:00:01Z'))).toBeUndefined();
   });
 
   it('an answer index outside the poll is a 400 naming the field', () => {
-    expect(() => assertVoteAllowed(record(), 3, new Date('2026-11-25T10:00:01Z'))).toThrow(
+    const refusal = voteRefusal(record(), 3, new Date('2026-11-25T10:00:01Z'));
+    expect(refusal).toMatchObject({ reason: 'answer_out_of_range' });
+    expect(httpErrorFor(refusal!)).toEqual(
       expect.objectContaining({ statusCode: 400, message: 'answer: expected an index from 0 to 2, got 3' }),
     );
   });

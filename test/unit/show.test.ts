@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { MAX_CUE_BYTES } from '../../core/cues.ts';
+import { MAX_CUE_BYTES } from '../../contract/cues.ts';
 import { planShow } from '../../core/plan.ts';
 import {
   MAX_POLLS,

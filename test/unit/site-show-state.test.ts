@@ -7,7 +7,7 @@
 /// <reference types="svelte" />
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { encodeCue, pollCue, resultsCue } from '../../core/cues.ts';
-import type { PollView } from '../../core/poll.ts';
+import type { PollView } from '../../contract/api.ts';
 import { ApiFailure } from '../../site/src/lib/api.ts';
 import type { SiteConfig } from '../../site/src/lib/config.ts';
 import type { LatencyPlan } from '../../site/src/lib/latency.ts';

@@ -1,17 +1,23 @@
 // The REST API client. Failures become an ApiFailure whose `words` a viewer can read.
 
-// The response shapes are core's, shared with the API that sends them.
-import type { HistoryPage, PollView } from '../../../core/poll.ts';
-
-export type { HistoryEntry as HistoryItem, HistoryPage, PollView } from '../../../core/poll.ts';
+// The routes, bodies and error codes are the contract's, shared with the API that sends them.
+import {
+  API_ROUTES,
+  type ApiErrorBody,
+  type ApiErrorCode,
+  type HistoryPage,
+  type PollView,
+  type VoteRequest,
+} from '../../../contract/api.ts';
 
 export class ApiFailure extends Error {
   override readonly name = 'ApiFailure';
   readonly status: number;
-  readonly code: string;
+  /** The API's error code, or 'unreachable' when the server could not be reached. */
+  readonly code: ApiErrorCode | 'unreachable';
   /** True when the server could not be reached at all (network down, server stopped). */
   readonly unreachable: boolean;
-  constructor(status: number, code: string, message: string, unreachable = false) {
+  constructor(status: number, code: ApiErrorCode | 'unreachable', message: string, unreachable = false) {
     super(message);
     this.status = status;
     this.code = code;
@@ -59,7 +65,7 @@ export class ApiClient {
       // a proxy's HTML error page, or an empty body
     }
     if (!response.ok) {
-      const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
+      const error = (body as Partial<ApiErrorBody> | null)?.error;
       // A gateway answering for a stopped server counts as unreachable.
       const unreachable = response.status === 502 || response.status === 503 || response.status === 504;
       throw new ApiFailure(
@@ -72,22 +78,24 @@ export class ApiClient {
     return body as T;
   }
 
+  /** The stored answer (VoteResponse) comes back; the page needs only to know it counted. */
   answer(pollId: string, requestorId: string, answer: number): Promise<unknown> {
-    return this.#request('/requestor-put', {
+    const vote: VoteRequest = { poll_id: pollId, requestor_id: requestorId, answer };
+    return this.#request(API_ROUTES.vote, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ poll_id: pollId, requestor_id: requestorId, answer }),
+      body: JSON.stringify(vote),
     });
   }
 
   poll(pollId: string): Promise<PollView> {
-    return this.#request(`/poll-get?poll_id=${encodeURIComponent(pollId)}`);
+    return this.#request(`${API_ROUTES.poll}?poll_id=${encodeURIComponent(pollId)}`);
   }
 
   /** The latest opened poll, or null before any. */
   async current(): Promise<PollView | null> {
     try {
-      return await this.#request<PollView>('/poll-current');
+      return await this.#request<PollView>(API_ROUTES.currentPoll);
     } catch (error) {
       if (error instanceof ApiFailure && error.code === 'no_poll') return null;
       throw error;
@@ -97,6 +105,6 @@ export class ApiClient {
   history(requestorId: string, cursor: string | null, limit = 10): Promise<HistoryPage> {
     const params = new URLSearchParams({ requestor_id: requestorId, limit: String(limit) });
     if (cursor) params.set('cursor', cursor);
-    return this.#request(`/requestor-get?${params}`);
+    return this.#request(`${API_ROUTES.history}?${params}`);
   }
 }

@@ -2,8 +2,9 @@
 // Each part is one `$state.raw` value that only the methods here write, always replacing it whole
 // (so a new question can never inherit a field of the last one); components read it through
 // getters. What follows from it — phase, countdown, announcement, latency — is `$derived`.
-import { decodeCue, type PollCue, type ResultsCue } from '../../../core/cues.ts';
-import { ApiClient, ApiFailure, type HistoryItem, type PollView } from './api.ts';
+import type { HistoryEntry, PollView } from '../../../contract/api.ts';
+import { decodeCue, type PollCue, type ResultsCue } from '../../../contract/cues.ts';
+import { ApiClient, ApiFailure } from './api.ts';
 import type { SiteConfig } from './config.ts';
 import { CueClock, type DueCue } from './cue-clock.ts';
 import { latencyNotice, planLatency, widerWindow, type LatencyPlan, type StreamWindow } from './latency.ts';
@@ -54,7 +55,7 @@ interface Question {
 }
 
 interface HistoryList {
-  readonly items: readonly HistoryItem[];
+  readonly items: readonly HistoryEntry[];
   readonly cursor: string | null;
   readonly loading: boolean;
   readonly error: string | null;
@@ -197,7 +198,7 @@ export class ShowState {
   get notice(): string | null {
     return this.#question?.notice ?? null;
   }
-  get history(): readonly HistoryItem[] {
+  get history(): readonly HistoryEntry[] {
     return this.#history.items;
   }
   get historyCursor(): string | null {

@@ -1,0 +1,96 @@
+// The viewer REST API as both sides see it: the routes, the request and response bodies
+// (snake_case, as they travel), the error body and its codes, and the CORS max-age. The API
+// Lambda (lambdas/api.ts) answers with these shapes; the site (site/src/lib/api.ts) reads them.
+import type { AnswerItem } from './table.ts';
+
+export const API_ROUTES = {
+  /** POST {poll_id, requestor_id, answer} → 201 VoteResponse. */
+  vote: '/requestor-put',
+  /** GET ?requestor_id=&limit=&cursor= → 200 HistoryPage. */
+  history: '/requestor-get',
+  /** GET ?poll_id= → 200 PollView. */
+  poll: '/poll-get',
+  /** GET → 200 PollView of the latest opened poll, for viewers who join mid-poll; 404 no_poll before any. */
+  currentPoll: '/poll-current',
+} as const;
+
+export type PollState = 'open' | 'closed';
+
+/** POST /requestor-put: `answer` is the index of the chosen answer. */
+export interface VoteRequest {
+  poll_id: string;
+  requestor_id: string;
+  answer: number;
+}
+
+/** 201: the stored answer item. */
+export type VoteResponse = AnswerItem;
+
+/** What a viewer may see of a poll: `correct` only once the poll is closed and recounted. */
+export interface PollView {
+  poll_id: string;
+  question: string;
+  answers: string[];
+  state: PollState;
+  counts: number[];
+  total: number;
+  correct?: number;
+  closes_at: string;
+}
+
+/** One answer in a viewer's history (GET /requestor-get), with the question it answered. */
+export interface HistoryEntry {
+  poll_id: string;
+  answer: number;
+  answered_at: string;
+  question?: string;
+  answers?: string[];
+  state?: PollState;
+  correct?: number;
+}
+
+/** A page of history, newest first; `next_cursor` is null on the last page. */
+export interface HistoryPage {
+  items: HistoryEntry[];
+  next_cursor: string | null;
+}
+
+/** Every `error.code` the API answers with (DESIGN.md, "REST API"). */
+export const API_ERROR_CODES = [
+  /** 400: the message starts with the field at fault (`answer: …`). */
+  'bad_request',
+  /** 404: no poll with this poll_id has been opened. */
+  'unknown_poll',
+  /** 404 from /poll-current before the first question. */
+  'no_poll',
+  /** 404: no such route. */
+  'not_found',
+  'method_not_allowed',
+  /** 409: this viewer already answered this poll. */
+  'already_answered',
+  /** 409: the poll is past its closing time. */
+  'poll_closed',
+  /** 409 without a more specific code. */
+  'conflict',
+  'payload_too_large',
+  'unsupported_media_type',
+  /** 500: never with details. */
+  'internal_error',
+  /** Any other status without a code. */
+  'error',
+] as const;
+
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+
+/** Every error response: `{"error":{"code":"poll_closed","message":"…"}}`. */
+export interface ApiErrorBody {
+  error: { code: ApiErrorCode; message: string };
+}
+
+/**
+ * How long a browser may reuse a preflight answer, for both places that answer a preflight: API
+ * Gateway in the cloud (cdk/lib/showrunner-stack.ts) and the API Lambda's httpCors locally
+ * (lambdas/api.ts). Browsers cap it (Chromium at 2 h), and every reuse spares API Gateway a
+ * request when a whole audience votes at once.
+ */
+export const CORS_MAX_AGE_SECONDS = 3600;

@@ -1,0 +1,148 @@
+// The state machine's contract: what statemachine/show.asl.json, the Lambda its Task states invoke
+// (lambdas/poll-lifecycle.ts), the CDK stack, the local Step Functions (local/sfn) and the CLI
+// (which reads runs back from the execution history) agree on. test/unit/contract.test.ts checks
+// the names here against the definition.
+
+/** The local stack names its state machine so, and the CLI finds it by this name. */
+export const STATE_MACHINE_NAME = 'showrunner-show';
+/** The poll lifecycle Lambda's function name in the local stack (its ${PollLifecycleFunctionArn} there). */
+export const LOCAL_POLL_LIFECYCLE_FUNCTION = 'showrunner-poll-lifecycle';
+
+// ---- DefinitionSubstitutions -----------------------------------------------------------------
+
+/** Every `${Name}` DefinitionSubstitution the definition uses; CDK and the local stack provide exactly these. */
+export const SUBSTITUTION_NAMES = ['PollLifecycleFunctionArn', 'ChannelArn', 'TableName'] as const;
+export type SubstitutionName = (typeof SUBSTITUTION_NAMES)[number];
+export type Substitutions = Record<SubstitutionName, string>;
+
+/** A `${Name}` placeholder, as CloudFormation's DefinitionSubstitutions read them. */
+export const PLACEHOLDER = /\$\{([A-Za-z0-9_]+)\}/g;
+
+/** Every `${Name}` placeholder in a definition's text, in order of first use. */
+export function substitutionNames(text: string): string[] {
+  return [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]!))];
+}
+
+// ---- states and errors the CLI reads from the execution history ------------------------------
+
+export const STATES = {
+  /** Validates the execution input and plans the run (Lambda `plan`): its output holds `plan`. */
+  Plan: 'Plan',
+  /** The inline Map: one iteration per poll (PollIterationState). */
+  RunPolls: 'RunPolls',
+  /** Manual polls wait here for `showrunner cue` (the table's '#cue' item holds the task token). */
+  WaitForCue: 'WaitForCue',
+  /** Writes the poll item (Lambda `open`): its output holds `opened`. */
+  Open: 'Open',
+  /** Sends the poll cue with IVS PutMetadata. */
+  AskCue: 'AskCue',
+  /** Closes and recounts (Lambda `close`): its output holds `closed`. */
+  Close: 'Close',
+  /** Sends the results cue with IVS PutMetadata. */
+  ResultsCue: 'ResultsCue',
+} as const;
+export type StateName = (typeof STATES)[keyof typeof STATES];
+
+/** The error Plan's Catch names: the Lambda throws it for an invalid input, and the execution fails with it. */
+export const SHOW_VALIDATION_ERROR = 'ShowValidationError';
+/** The cue states call IVS PutMetadata; the history names the call by this resource… */
+export const CUE_RESOURCE = 'putMetadata';
+/** …and IVS's 5 calls/s limit by this error, which the cue states retry. */
+export const CUE_THROTTLED_ERROR = 'Ivs.ThrottlingException';
+
+// ---- run identity ----------------------------------------------------------------------------
+
+/** A run id is the execution name: 1–80 letters, digits, '-' and '_' (Step Functions' rule). */
+export const RUN_ID_PATTERN = '[A-Za-z0-9_-]{1,80}';
+export const RUN_ID = new RegExp(`^${RUN_ID_PATTERN}$`);
+
+// ---- task results and what the states keep of them ------------------------------------------
+
+/** One poll of a plan: what a RunPolls iteration works on. */
+export interface PlannedPoll {
+  id: string;
+  runId: string;
+  pollId: string;
+  manual: boolean;
+  /** Offset from show start in seconds; null for manual polls. */
+  offsetSeconds: number | null;
+  /** Absolute ISO time to ask; null for manual polls. */
+  askAt: string | null;
+  question: string;
+  answers: string[];
+  correct?: number;
+  duration: number;
+  latencyGraceSeconds: number;
+}
+
+/** Plan's result: absolute ask times computed once from the start, so hours of waiting never drift. */
+export interface ShowPlan {
+  runId: string;
+  showId: string;
+  title: string;
+  startAt: string;
+  latencyGraceSeconds: number;
+  polls: PlannedPoll[];
+}
+
+/** Open's result: the poll item is written; `cue` is ready for PutMetadata's `Metadata`. */
+export interface OpenResult {
+  pollId: string;
+  openedAt: string;
+  closesAt: string;
+  cue: string;
+}
+
+/** Close's result: the recounted counts and the results cue. */
+export interface CloseResult {
+  pollId: string;
+  counts: number[];
+  total: number;
+  correct?: number;
+  cue: string;
+}
+
+export type LifecycleResult = ShowPlan | OpenResult | CloseResult;
+
+/** The fields each task state keeps of its result (its ResultSelector), and where (its ResultPath). */
+export const TASK_OUTPUTS = {
+  Plan: {
+    resultPath: '$.plan',
+    fields: ['runId', 'showId', 'title', 'startAt', 'polls'] as const satisfies readonly (keyof ShowPlan)[],
+  },
+  Open: {
+    resultPath: '$.opened',
+    fields: ['pollId', 'openedAt', 'closesAt', 'cue'] as const satisfies readonly (keyof OpenResult)[],
+  },
+  Close: {
+    resultPath: '$.closed',
+    fields: ['counts', 'total', 'cue'] as const satisfies readonly (keyof CloseResult)[],
+  },
+} as const;
+
+type Kept<T, S extends keyof typeof TASK_OUTPUTS> = Pick<
+  T,
+  Extract<keyof T, (typeof TASK_OUTPUTS)[S]['fields'][number]>
+>;
+export type PlanOutput = Kept<ShowPlan, 'Plan'>;
+export type OpenedOutput = Kept<OpenResult, 'Open'>;
+export type ClosedOutput = Kept<CloseResult, 'Close'>;
+
+/** The execution's state once Plan has run: the input, with the plan at `plan`. */
+export interface PlannedState {
+  plan: PlanOutput;
+}
+
+/** One RunPolls iteration's state: its ItemSelector's {poll, channelArn}, then Open's and Close's outputs. */
+export interface PollIterationState {
+  poll: PlannedPoll;
+  channelArn: string;
+  opened?: OpenedOutput;
+  closed?: ClosedOutput;
+}
+
+/** The keys of RunPolls' ItemSelector. */
+export const ITERATION_FIELDS = [
+  'poll',
+  'channelArn',
+] as const satisfies readonly (keyof PollIterationState)[];
