@@ -4,10 +4,10 @@
 // npm works, and a machine with its own ffmpeg or Chromium uses that. Nothing here relies on an
 // install script (npm 11 skips them): shipped binaries are checked, and made executable, at first use.
 import { execFileSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'; // prettier-ignore
+import { accessSync, chmodSync, closeSync, constants, openSync, readSync, createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'; // prettier-ignore
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createBrotliDecompress } from 'node:zlib';
@@ -136,17 +136,45 @@ function npmFfmpegLike(name: BinaryName, platform: string): Shipped | undefined 
     path: join(dir, name + EXE),
     origin: pkg,
     version: version.replace(/\.0$/, ''),
-    env: staticGlibcEnv(),
+    env: staticGlibcEnv(join(dir, name + EXE)),
   };
 }
 
+/** An ELF executable without a PT_INTERP program header is statically linked. */
+function isStaticElf(path: string): boolean {
+  let header: Buffer;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      header = Buffer.alloc(64 * 1024);
+      readSync(fd, header, 0, header.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+  if (header.readUInt32BE(0) !== 0x7f454c46 || header[5] !== 1) return false; // ELF, little-endian
+  const is64 = header[4] === 2;
+  const phoff = is64 ? Number(header.readBigUInt64LE(0x20)) : header.readUInt32LE(0x1c);
+  const phentsize = header.readUInt16LE(is64 ? 0x36 : 0x2a);
+  const phnum = header.readUInt16LE(is64 ? 0x38 : 0x2c);
+  for (let i = 0; i < phnum; i++) {
+    const at = phoff + i * phentsize;
+    if (at + 4 > header.length) return false; // headers beyond what we read: assume dynamic
+    if (header.readUInt32LE(at) === 3) return false; // PT_INTERP: a dynamic loader is named
+  }
+  return true;
+}
+
 /**
- * These builds link glibc statically, and a static glibc's iconv loads the system's gconv modules,
- * built for another glibc: ffprobe dies of SIGSEGV on any MPEG-TS (its service names go through
- * iconv). An empty GCONV_PATH makes iconv fail cleanly instead; names stay readable ASCII.
+ * The static ffmpeg/ffprobe builds (the npm packages ship them) link glibc statically, and a static
+ * glibc's iconv loads the system's gconv modules, built for another glibc: ffprobe dies of SIGSEGV
+ * on any MPEG-TS (its service names go through iconv). An empty GCONV_PATH makes iconv fail cleanly
+ * instead; names stay readable ASCII. Applies to such a build however it was found (variable, PATH).
  */
-function staticGlibcEnv(): Record<string, string> | undefined {
-  if (process.platform !== 'linux') return undefined;
+function staticGlibcEnv(path: string): Record<string, string> | undefined {
+  if (process.platform !== 'linux' || !isStaticElf(path)) return undefined;
   const empty = join(cacheDir(), 'no-gconv-modules');
   mkdirSync(empty, { recursive: true });
   return { GCONV_PATH: empty };
@@ -248,26 +276,34 @@ function fromVariable(name: BinaryName, env: NodeJS.ProcessEnv): ResolvedBinary 
   if (!explicit) return undefined;
   if (!isExecutable(explicit))
     throw new BinaryNotFoundError(`${spec.variable}: ${explicit} is not an executable file`);
-  return {
-    name,
-    path: explicit,
-    source: 'variable',
-    origin: spec.variable,
-    version: probeVersion(spec, explicit),
-  };
+  return withRunEnv({ name, path: explicit, source: 'variable', origin: spec.variable, version: 'unknown' });
 }
 
 function fromSystem(name: BinaryName, env: NodeJS.ProcessEnv): ResolvedBinary | undefined {
   const spec = SPECS[name];
   const found = onPath(spec.system, env.PATH ?? '');
   if (!found) return undefined;
-  return {
+  return withRunEnv({
     name,
     path: found.path,
     source: 'system',
     origin: found.dir,
-    version: probeVersion(spec, found.path),
-  };
+    version: 'unknown',
+  });
+}
+
+/**
+ * Adds the environment a found binary needs and its version: as it reports it, else (static builds
+ * report a git id) the version of the npm package it sits in, if it does.
+ */
+function withRunEnv(found: ResolvedBinary): ResolvedBinary {
+  const env = found.name === 'chromium' ? undefined : staticGlibcEnv(found.path);
+  let version = probeVersion(SPECS[found.name], found.path, env);
+  const pkg = join(dirname(found.path), 'package.json');
+  if (version === 'unknown' && existsSync(pkg))
+    version =
+      (JSON.parse(readFileSync(pkg, 'utf8')) as { version?: string }).version?.replace(/\.0$/, '') ?? version;
+  return { ...found, version, ...(env ? { env } : {}) };
 }
 
 function checkShipped(name: BinaryName, shipped: Shipped): void {

@@ -4,7 +4,13 @@
 import { EventEmitter } from 'node:events';
 import { mkdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { rtmpIngestArgs, testPatternArgs, type EncodingOptions, DEFAULT_ENCODING } from './ffmpeg.ts';
+import {
+  rtmpIngestArgs,
+  testPatternArgs,
+  type EncodingOptions,
+  type FfmpegCommand,
+  DEFAULT_ENCODING,
+} from './ffmpeg.ts';
 import { LiveWindow, type ListedSegment } from './playlist.ts';
 import { TsSegmenter, type InjectedMetadata, type Segment, type VideoFrame } from './segmenter.ts';
 import { ChannelSource, type SourceKind } from './source.ts';
@@ -46,7 +52,8 @@ export interface ChannelOptions {
   config: ChannelConfig;
   /** Directory for this channel's segments (emptied on start). */
   dir: string;
-  ffmpeg: string;
+  /** The ffmpeg to run and the environment it needs (see ../binaries.ts). */
+  ffmpeg: FfmpegCommand;
   log: (line: string) => void;
   windowSize?: number;
   targetDuration?: number;

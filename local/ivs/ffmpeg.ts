@@ -90,6 +90,12 @@ export function rtmpIngestArgs(url: string, e: EncodingOptions = DEFAULT_ENCODIN
 
 export type FfmpegProcess = ChildProcessByStdio<Writable, Readable, Readable>;
 
+/** What to run: the binary and any environment it needs (a static build's GCONV_PATH). */
+export interface FfmpegCommand {
+  path: string;
+  env?: Record<string, string>;
+}
+
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
 const running = new Set<FfmpegProcess>();
 let exitHookInstalled = false;
@@ -100,13 +106,17 @@ let exitHookInstalled = false;
  * by a process 'exit' hook that kills every child still running; and by ffmpeg itself dying of EPIPE
  * once nobody reads its output.
  */
-export function spawnFfmpeg(ffmpeg: string, args: readonly string[]): FfmpegProcess {
+export function spawnFfmpeg(ffmpeg: FfmpegCommand, args: readonly string[]): FfmpegProcess {
   const [command, argv] = SETPRIV
-    ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', ffmpeg, ...args]]
-    : [ffmpeg, [...args]];
+    ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', ffmpeg.path, ...args]]
+    : [ffmpeg.path, [...args]];
   // Where the kernel guarantees the kill (setpriv), ffmpeg gets its own process group: Ctrl-C in a
   // terminal then reaches only us, and we stop ffmpeg in order instead of watching it die first.
-  const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], detached: Boolean(SETPRIV) });
+  const child = spawn(command, argv, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: Boolean(SETPRIV),
+    env: { ...process.env, ...ffmpeg.env },
+  });
   running.add(child);
   child.once('exit', () => running.delete(child));
   child.stdin.on('error', () => {}); // writing 'q' to an ffmpeg that already quit

@@ -87,7 +87,7 @@ export async function createLocalIvs(options: LocalIvsOptions): Promise<LocalIvs
     return new LocalChannel({
       config,
       dir: join(options.dataDir, 'ivs', spec.name),
-      ffmpeg: ffmpeg.path,
+      ffmpeg,
       log: options.log,
       targetDuration: options.segmentDuration ?? 1,
       windowSize: options.windowSize ?? 6,

@@ -2,7 +2,7 @@
 // connected. Each source is one ffmpeg process; this class decides which process's output reaches the
 // segmenter, and makes sure one run has fully ended (its last bytes delivered) before the next begins,
 // so the segmenter only ever sees whole PES packets from one process at a time.
-import { spawnFfmpeg, stopFfmpeg, type FfmpegProcess } from './ffmpeg.ts';
+import { spawnFfmpeg, stopFfmpeg, type FfmpegCommand, type FfmpegProcess } from './ffmpeg.ts';
 
 export type SourceKind = 'pattern' | 'rtmp';
 
@@ -13,7 +13,7 @@ export interface SourceSink {
 }
 
 export interface ChannelSourceOptions {
-  ffmpeg: string;
+  ffmpeg: FfmpegCommand;
   /** Arguments of the test-pattern process, or undefined for a channel that is live only while ingesting. */
   patternArgs?: readonly string[];
   /** Arguments of the RTMP listener process, or undefined for no ingest. */

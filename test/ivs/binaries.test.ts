@@ -94,6 +94,18 @@ describe('the npm-shipped copies', () => {
   });
 
   itShipped(
+    'a static build named by the variable gets the same safe environment as the shipped copy',
+    async () => {
+      const shipped = await resolveFfprobe({ env: { PATH: '' }, prefer: 'npm' });
+      const named = await resolveFfprobe({ env: { PATH: '', FFPROBE_PATH: shipped.path } });
+      expect(named).toMatchObject({ source: 'variable', version: shipped.version, env: shipped.env });
+      // A dynamically linked program (here a script) needs none.
+      const dir = fakeSystemCopy('ffprobe', '9.9.5');
+      expect((await resolveFfprobe({ env: { PATH: dir } })).env).toBeUndefined();
+    },
+  );
+
+  itShipped(
     'ffprobe reads MPEG-TS (a static glibc loading the system gconv modules would SIGSEGV)',
     async () => {
       const ffprobe = await resolveFfprobe({ env: { PATH: '' }, prefer: 'npm' });
