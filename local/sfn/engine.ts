@@ -224,6 +224,15 @@ export class LocalStepFunctionsEngine {
     return this.#require(executionArn).record;
   }
 
+  /**
+   * Writes the execution's pending changes now. The service calls it before it answers about an
+   * execution, so what a client has been told (a run started, a cue asked) survives a kill -9; the
+   * coalescing delay then only batches changes nobody has seen yet.
+   */
+  async persist(executionArn: string): Promise<void> {
+    await this.#options.store.flush(this.#require(executionArn).record.name);
+  }
+
   list(stateMachineArn: string, statusFilter?: string): ExecutionRecord[] {
     this.#requireStateMachine(stateMachineArn);
     return [...this.#executions.values()]

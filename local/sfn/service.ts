@@ -145,15 +145,20 @@ function withoutData(event: HistoryEvent): Record<string, unknown> {
 
 export function createStepFunctionsService(engine: LocalStepFunctionsEngine): EdgeService {
   const operations: Record<string, (params: Params) => unknown> = {
-    StartExecution(params) {
+    async StartExecution(params) {
       const record = engine.start(
         optionalString(params, 'name', 80),
         optionalString(params, 'input', 262144),
         requireString(params, 'stateMachineArn'),
       );
+      await engine.persist(record.executionArn);
       return { executionArn: record.executionArn, startDate: seconds(record.startDate) };
     },
-    DescribeExecution: (params) => describeExecution(engine.describe(requireString(params, 'executionArn'))),
+    async DescribeExecution(params) {
+      const arn = requireString(params, 'executionArn');
+      await engine.persist(arn);
+      return describeExecution(engine.describe(arn));
+    },
     ListExecutions(params) {
       const arn = requireString(params, 'stateMachineArn');
       const status = optionalString(params, 'statusFilter');
@@ -166,8 +171,9 @@ export function createStepFunctionsService(engine: LocalStepFunctionsEngine): Ed
       const { items, nextToken } = page(engine.list(arn, status), params, `list:${arn}:${status ?? ''}`);
       return { executions: items.map(executionListItem), ...(nextToken ? { nextToken } : {}) };
     },
-    GetExecutionHistory(params) {
+    async GetExecutionHistory(params) {
       const arn = requireString(params, 'executionArn');
+      await engine.persist(arn);
       const reverse = params.reverseOrder === true;
       const events = engine.history(arn);
       const ordered = reverse ? [...events].reverse() : events;
@@ -181,12 +187,13 @@ export function createStepFunctionsService(engine: LocalStepFunctionsEngine): Ed
         ...(nextToken ? { nextToken } : {}),
       };
     },
-    StopExecution(params) {
+    async StopExecution(params) {
       const record = engine.stop(
         requireString(params, 'executionArn'),
         optionalString(params, 'error', 256),
         optionalString(params, 'cause', 32768),
       );
+      await engine.persist(record.executionArn);
       return { stopDate: seconds(record.stopDate ?? Date.now()) };
     },
     SendTaskSuccess(params) {
@@ -272,7 +279,7 @@ export function createStepFunctionsService(engine: LocalStepFunctionsEngine): Ed
         if (typeof params !== 'object' || params === null || Array.isArray(params)) {
           throw new SfnApiError('SerializationException', 'Request body must be a JSON object');
         }
-        send(res, 200, run(params));
+        send(res, 200, await run(params));
       } catch (error) {
         if (!(error instanceof SfnApiError)) throw error;
         // The rest of a too-large body is not read: the connection closes after the answer.

@@ -4,7 +4,13 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
+import { CUE_RESOURCE } from '../../contract/state-machine.ts';
 import { RESTART_CAUSE } from '../../local/sfn/engine.ts';
 import { api, ROOT, startStack, type StackProcess } from '../support/stack.ts';
 
@@ -20,6 +26,19 @@ async function showrunner(stack: StackProcess, ...args: string[]) {
     env: { ...process.env, EDGE_URL: stack.edgeUrl, AWS_ENDPOINT_URL: '' },
   });
   return stdout;
+}
+
+async function historyOf(stack: StackProcess, executionArn: string): Promise<HistoryEvent[] | undefined> {
+  const sfn = new SFNClient({
+    endpoint: stack.edgeUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  try {
+    return (await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events;
+  } finally {
+    sfn.destroy();
+  }
 }
 
 describe('crash mid-show', () => {
@@ -49,6 +68,19 @@ describe('crash mid-show', () => {
       if (r.status === 201) acknowledged.push(`v${i}`);
     }
     expect(acknowledged.length).toBe(20);
+    // What the producer has been shown of the run before the crash: the asked question must survive
+    // it. (The poll item is written by Open, a moment before AskCue's PutMetadata is recorded.)
+    let before: HistoryEvent[] = [];
+    for (let i = 0; i < 100; i++) {
+      before = (await historyOf(first, started.executionArn)) ?? [];
+      if (
+        before.some(
+          (e) => e.type === 'TaskSucceeded' && e.taskSucceededEventDetails?.resource === CUE_RESOURCE,
+        )
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await first.kill9();
 
     const second = await startStack({ dataDir: first.dataDir });
@@ -66,6 +98,9 @@ describe('crash mid-show', () => {
     const { events } = await sfn.send(
       new GetExecutionHistoryCommand({ executionArn: started.executionArn, maxResults: 1000 }),
     );
+    // Every event a client read before the kill is there, unchanged, in the same order.
+    const key = (e: HistoryEvent) => `${e.id} ${e.type}`;
+    expect((events ?? []).slice(0, before.length).map(key)).toEqual(before.map(key));
     const types = (events ?? []).map((e) => e.type);
     expect(types[0]).toBe('ExecutionStarted');
     expect(types).toContain('TaskSucceeded'); // the plan and the opened poll, from before the crash
