@@ -6,9 +6,6 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Local stacks wait with timers, which Node caps at 2^31 − 1 ms (about 24.8 days). */
-export const LOCAL_MAX_WAIT_MS = 24 * 24 * 3600 * 1000;
-
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 const TIME_OF_DAY = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
 /** RUN: a run id, or the execution ARN that ends with it. */

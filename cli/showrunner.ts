@@ -1,27 +1,58 @@
 #!/usr/bin/env node
 // showrunner: the producer's CLI. Thin: parses arguments, picks the target (local stack or AWS),
-// runs a command from commands.ts, and turns errors into a message and an exit code
-// (0 ok, 1 failed, 2 usage).
+// runs an operation from ops/, renders its data (render/: text, JSON, CSV) and turns errors into a
+// message and an exit code (0 ok, 1 failed, 2 usage).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { RUN_ID } from '../contract/state-machine.ts';
-import { UsageError } from './args.ts';
-import {
-  cue,
-  ExitError,
-  history,
-  list,
-  results,
-  startShow,
-  status,
-  stop,
-  validate,
-  type Io,
-} from './commands.ts';
-import { RunNotFoundError } from './runs.ts';
-import { requireOne } from './args.ts';
-import { explainConnectionError, resolveTarget, TargetError, type Target } from './target.ts';
+import type { Clock } from '../ops/clock.ts';
+import { cue } from '../ops/cue.ts';
+import { OpError, RunExistsError, RunNotFoundError } from '../ops/errors.ts';
+import { followRun } from '../ops/follow.ts';
+import { history } from '../ops/history.ts';
+import { checkListRequest, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, list } from '../ops/list.ts';
+import { results } from '../ops/results.ts';
+import { checkRunId, prepareStart, start } from '../ops/start.ts';
+import { runningShows, runStatus } from '../ops/status.ts';
+import { stop } from '../ops/stop.ts';
+import { resolveTarget, TargetError, withTarget, type Target } from '../ops/target.ts';
+import { checkShowFile, validate } from '../ops/validate.ts';
+import { parseLimit, parseStartAt, requireOne, UsageError } from './args.ts';
+import { renderCued, renderStopped } from './render/cue.ts';
+import { renderHistory } from './render/history.ts';
+import { renderResults } from './render/results.ts';
+import { renderFollowEvent, renderStarted } from './render/start.ts';
+import { renderList, renderRunning, renderRunStatus } from './render/status.ts';
+import { renderIssues, renderValidate } from './render/validate.ts';
+
+/** What a command reads and writes: output streams, environment, clock, and how to reach the target. */
+export interface Io extends Clock {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+  target(): Promise<Target>;
+}
+
+/** A failure already explained to the user: exit with this code, print nothing more. */
+export class ExitError extends Error {
+  override readonly name = 'ExitError';
+  readonly code: number;
+  constructor(code: number, message = '') {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** How the CLI names the request fields ops/ errors name; any other field is a path in the show file. */
+const FIELD_NAMES: Record<string, string> = {
+  run: 'RUN',
+  poll: '--poll',
+  startAt: '--at',
+  channelArn: '--channel',
+  runId: '--name',
+  status: '--status',
+  limit: '--limit',
+};
 
 const TARGET_HELP = `Target:
   --target local|aws  local (default): the local stack's edge endpoint (EDGE_URL, default
@@ -48,7 +79,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'check show files; print each question and its cue size',
     details: `Errors name the file and the path in it (polls[2].answers: …). Exit code 1 when any file is invalid.`,
     options: { json: { type: 'boolean' } },
-    run: (v, p, io) => validate(p, io, v.json === true),
+    async run(v, p, io) {
+      if (p.length === 0) throw new UsageError('FILE: missing (usage: showrunner validate FILE…)');
+      const checked = await validate(p);
+      for (const chunk of renderValidate(checked, v.json === true)) io[chunk.stream](chunk.text);
+      return checked.some((c) => !c.ok) ? 1 : 0;
+    },
   },
   start: {
     usage: 'showrunner start FILE [--at TIME] [--channel ARN] [--name RUN] [--follow] [--json]',
@@ -75,21 +111,37 @@ const COMMANDS: Record<string, Command> = {
             ? 'FILE: missing (usage: showrunner start FILE)'
             : `unexpected argument "${p[1]}": start takes one show file`,
         );
-      if (v.name !== undefined && !RUN_ID.test(String(v.name))) {
-        throw new UsageError(`--name: expected 1–80 letters, digits, '-' or '_', got "${v.name}"`);
+      if (v.name !== undefined) checkRunId(String(v.name));
+      const file = p[0]!;
+      const json = v.json === true;
+      const checked = await checkShowFile(file);
+      if (!checked.ok) {
+        io.err(renderIssues(file, checked.issues, ': not started'));
+        throw new ExitError(1);
       }
-      await startShow(
+      const now = io.now();
+      const prepared = prepareStart(
         {
-          file: p[0]!,
-          ...(v.at !== undefined ? { at: String(v.at) } : {}),
-          ...(v.channel !== undefined ? { channel: String(v.channel) } : {}),
-          ...(v.name !== undefined ? { name: String(v.name) } : {}),
-          follow: v.follow === true,
-          json: v.json === true,
+          show: checked.raw,
+          startAt: v.at === undefined ? now : parseStartAt(String(v.at), now),
+          ...(v.channel !== undefined ? { channelArn: String(v.channel) } : {}),
+          ...(v.name !== undefined ? { runId: String(v.name) } : {}),
         },
-        io,
+        now,
       );
-      return 0;
+      return withTarget(io.target, async (target) => {
+        const started = await start(target, prepared);
+        io.out(renderStarted(started, json, target.description, now));
+        if (v.follow !== true) return 0;
+        let status: string | undefined;
+        for await (const event of followRun(target, started.executionArn, io)) {
+          const text = renderFollowEvent(event, json);
+          if (text) io.out(text);
+          if (event.event === 'end') status = event.status;
+        }
+        if (status !== 'SUCCEEDED') throw new ExitError(1);
+        return 0;
+      });
     },
   },
   cue: {
@@ -98,12 +150,12 @@ const COMMANDS: Record<string, Command> = {
     details: `  --poll ID   cue this manual question instead of the next one waiting`,
     options: { poll: { type: 'string' }, json: { type: 'boolean' }, ...targetOptions },
     async run(v, p, io) {
-      await cue(
-        requireOne(p, 'RUN', 'showrunner cue RUN'),
-        v.poll as string | undefined,
-        io,
-        v.json === true,
+      const run = requireOne(p, 'RUN', 'showrunner cue RUN');
+      const poll = v.poll as string | undefined;
+      const cued = await withTarget(io.target, (target) =>
+        cue(target, { run, ...(poll !== undefined ? { poll } : {}), cuedBy: 'showrunner cue' }, io),
       );
+      io.out(renderCued(cued, v.json === true));
       return 0;
     },
   },
@@ -112,20 +164,31 @@ const COMMANDS: Record<string, Command> = {
     summary: 'stop a running show: no further questions are asked',
     details: `  --cause TEXT   why (kept in the execution history)`,
     options: { cause: { type: 'string' }, json: { type: 'boolean' }, ...targetOptions },
-    run: (v, p, io) =>
-      stop(requireOne(p, 'RUN', 'showrunner stop RUN'), v.cause as string | undefined, io, v.json === true),
+    async run(v, p, io) {
+      const run = requireOne(p, 'RUN', 'showrunner stop RUN');
+      const cause = (v.cause as string | undefined) ?? 'stopped by the producer (showrunner stop)';
+      const stopped = await withTarget(io.target, (target) => stop(target, { run, cause }));
+      io.out(renderStopped(stopped, v.json === true));
+      return 0;
+    },
   },
   status: {
     usage: 'showrunner status [RUN] [--json]',
     summary: 'what is running now, or where one run is',
     details: `Without RUN: every running show, the question open now and the next one.`,
     options: { json: { type: 'boolean' }, ...targetOptions },
-    run: (v, p, io) =>
-      status(
-        p.length === 0 ? undefined : requireOne(p, 'RUN', 'showrunner status [RUN]'),
-        io,
-        v.json === true,
-      ),
+    async run(v, p, io) {
+      const run = p.length === 0 ? undefined : requireOne(p, 'RUN', 'showrunner status [RUN]');
+      const json = v.json === true;
+      io.out(
+        await withTarget(io.target, async (target) =>
+          run === undefined
+            ? renderRunning(await runningShows(target), json, target.description)
+            : renderRunStatus(await runStatus(target, run), json, target.description),
+        ),
+      );
+      return 0;
+    },
   },
   list: {
     usage: 'showrunner list [--status STATUS] [--limit N] [--json]',
@@ -138,22 +201,29 @@ const COMMANDS: Record<string, Command> = {
       json: { type: 'boolean' },
       ...targetOptions,
     },
-    run: (v, _p, io) =>
-      list(
-        {
-          ...(v.status !== undefined ? { status: String(v.status) } : {}),
-          ...(v.limit !== undefined ? { limit: String(v.limit) } : {}),
-          json: v.json === true,
-        },
-        io,
-      ),
+    async run(v, _p, io) {
+      const query = checkListRequest({
+        limit: parseLimit(v.limit as string | undefined, '--limit', LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT),
+        ...(v.status !== undefined ? { status: String(v.status) } : {}),
+      });
+      io.out(
+        await withTarget(io.target, async (target) =>
+          renderList(await list(target, query), v.json === true, target.description, io.now()),
+        ),
+      );
+      return 0;
+    },
   },
   history: {
     usage: 'showrunner history RUN [--json]',
     summary: 'the run as it happened: each question scheduled, asked, late by, closed, votes, result',
     details: `Read from the execution history (the same locally and in AWS).`,
     options: { json: { type: 'boolean' }, ...targetOptions },
-    run: (v, p, io) => history(requireOne(p, 'RUN', 'showrunner history RUN'), io, v.json === true),
+    async run(v, p, io) {
+      const run = requireOne(p, 'RUN', 'showrunner history RUN');
+      io.out(renderHistory(await withTarget(io.target, (target) => history(target, run)), v.json === true));
+      return 0;
+    },
   },
   results: {
     usage: 'showrunner results RUN [--json | --csv]',
@@ -162,13 +232,12 @@ const COMMANDS: Record<string, Command> = {
   --json   one object per question
   --csv    one row per answer (for spreadsheets)`,
     options: { json: { type: 'boolean' }, csv: { type: 'boolean' }, ...targetOptions },
-    run(v, p, io) {
+    async run(v, p, io) {
       if (v.json && v.csv) throw new UsageError('--json, --csv: choose one');
-      return results(
-        requireOne(p, 'RUN', 'showrunner results RUN'),
-        v.csv ? 'csv' : v.json ? 'json' : 'table',
-        io,
-      );
+      const run = requireOne(p, 'RUN', 'showrunner results RUN');
+      const data = await withTarget(io.target, (target) => results(target, run, io));
+      io.out(renderResults(data, v.csv ? 'csv' : v.json ? 'json' : 'table'));
+      return 0;
     },
   },
 };
@@ -215,7 +284,7 @@ export async function main(argv: readonly string[], mainIo: MainIo): Promise<num
     mainIo.err(`showrunner: unknown command "${name}"\n\n${MAIN_HELP}`);
     return 2;
   }
-  let openedTarget: Pick<Target, 'kind' | 'description'> | undefined;
+  let positionals: string[] = [];
   try {
     const parsed = parseArgs({
       args: [...rest],
@@ -224,7 +293,7 @@ export async function main(argv: readonly string[], mainIo: MainIo): Promise<num
       strict: true,
     });
     const values = parsed.values as Record<string, string | boolean | undefined>;
-    const positionals = parsed.positionals;
+    positionals = parsed.positionals;
     if (values.help) {
       mainIo.out(commandHelp(name, command));
       return 0;
@@ -238,15 +307,12 @@ export async function main(argv: readonly string[], mainIo: MainIo): Promise<num
       env: mainIo.env,
       now: mainIo.now ?? (() => new Date()),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      async target() {
-        const target = await resolveTarget({
+      target: () =>
+        resolveTarget({
           target: targetName,
           env: mainIo.env,
           ...(values.stack !== undefined ? { stackName: String(values.stack) } : {}),
-        });
-        openedTarget = target;
-        return target;
-      },
+        }),
     };
     return await command.run(values, positionals, io);
   } catch (error) {
@@ -255,18 +321,24 @@ export async function main(argv: readonly string[], mainIo: MainIo): Promise<num
       if (e.message) mainIo.err(`showrunner ${name}: ${e.message}\n`);
       return e.code;
     }
-    if (e instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) {
-      mainIo.err(`showrunner ${name}: ${e.message}\nUsage: ${command.usage} (see --help)\n`);
+    const usage = (message: string) => {
+      mainIo.err(`showrunner ${name}: ${message}\nUsage: ${command.usage} (see --help)\n`);
       return 2;
-    }
-    if (e instanceof TargetError || e instanceof RunNotFoundError) {
+    };
+    if (e instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) return usage(e.message);
+    if (e instanceof TargetError) {
       mainIo.err(`showrunner ${name}: ${e.message}\n`);
       return 1;
     }
-    const explained = openedTarget ? explainConnectionError(e, openedTarget) : e;
-    if (explained instanceof TargetError) {
-      mainIo.err(`showrunner ${name}: ${explained.message}\n`);
+    if (e instanceof RunNotFoundError) {
+      mainIo.err(`showrunner ${name}: ${FIELD_NAMES.run}: no run ${e.runId} (see \`showrunner list\`)\n`);
       return 1;
+    }
+    if (e instanceof RunExistsError)
+      return usage(`a run named ${e.runId} already exists: wait a second and start again, or pass --name`);
+    if (e instanceof OpError) {
+      const fieldName = (field: string) => FIELD_NAMES[field] ?? `${positionals[0]}: ${field}`;
+      return usage(e.issues.map((i) => `${fieldName(i.field)}: ${i.message}`).join('\n'));
     }
     // AWS errors carry a name and a message a producer can act on; anything else is a bug: show the stack.
     mainIo.err(`showrunner ${name}: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}\n`);

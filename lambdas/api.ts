@@ -3,14 +3,15 @@
 //   GET  /requestor-get   ?requestor_id=&limit=&cursor=     → 200 {items, next_cursor}
 //   GET  /poll-get        ?poll_id=                          → 200 the poll with its counts
 //   GET  /poll-current                                       → 200 the latest opened poll (for late joiners)
-// Locally the same module is invoked by local/api with API Gateway v1 proxy events.
+// Built by createApiHandler from its dependencies; nothing here runs at import. The Lambda entry
+// (lambdas/handlers/api.ts) builds them from its environment; locally the same entry runs in a
+// worker thread (local/api) with the local stack's environment, and is invoked with API Gateway v1
+// proxy events.
 import middy from '@middy/core';
 import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
 import httpSecurityHeaders from '@middy/http-security-headers';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import {
@@ -24,22 +25,45 @@ import {
 import { POLL_ID, REQUESTOR_ID } from '../core/ids.ts';
 import { formatPath } from '../core/show.ts';
 import { PollCache, PollStore } from '../store/polls.ts';
-import { getIntFromEnv, getMaxBodyBytesFromEnv, getOriginsFromEnv, getStringFromEnv } from './config.ts';
+import { documentClient } from './clients.ts';
+import {
+  getIntFromEnv,
+  getMaxBodyBytesFromEnv,
+  getOriginsFromEnv,
+  getStringFromEnv,
+  type Env,
+} from './config.ts';
 import { BadRequestError, NotFoundError, PayloadTooLargeError, jsonErrors } from './http-errors.ts';
 
-const config = {
-  tableName: getStringFromEnv(process.env, 'TABLE_NAME'),
-  corsOrigins: getOriginsFromEnv(process.env, 'CORS_ORIGINS'),
-  maxBodyBytes: getMaxBodyBytesFromEnv(process.env),
+export interface ApiConfig {
+  tableName: string;
+  corsOrigins: string[];
+  /** The largest request body accepted (the local API Gateway reads no more). */
+  maxBodyBytes: number;
   /** How long a container reuses a poll item it has read (0 turns the cache off). */
-  pollCacheMs: getIntFromEnv(process.env, 'POLL_CACHE_MS', 1000, 0, 60_000),
-};
+  pollCacheMs: number;
+}
 
-const store = new PollStore(
-  DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-  config.tableName,
-);
-const polls = new PollCache(store, config.pollCacheMs);
+/** The API Lambda's settings, read and checked once: TABLE_NAME, CORS_ORIGINS, MAX_BODY_BYTES, POLL_CACHE_MS. */
+export function apiConfigFromEnv(env: Env): ApiConfig {
+  return {
+    tableName: getStringFromEnv(env, 'TABLE_NAME'),
+    corsOrigins: getOriginsFromEnv(env, 'CORS_ORIGINS'),
+    maxBodyBytes: getMaxBodyBytesFromEnv(env),
+    pollCacheMs: getIntFromEnv(env, 'POLL_CACHE_MS', 1000, 0, 60_000),
+  };
+}
+
+export interface ApiDeps {
+  store: PollStore;
+  config: ApiConfig;
+}
+
+/** What the Lambda entry runs on: the settings from `env`, the table through the SDK's default client. */
+export function apiDepsFromEnv(env: Env): ApiDeps {
+  const config = apiConfigFromEnv(env);
+  return { config, store: new PollStore(documentClient(), config.tableName) };
+}
 
 const pollId = z
   .string({ error: 'expected a string' })
@@ -94,10 +118,10 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   return at;
 }
 
-function jsonBody(event: APIGatewayProxyEvent): unknown {
+function jsonBody(event: APIGatewayProxyEvent, maxBytes: number): unknown {
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text) > config.maxBodyBytes) throw new PayloadTooLargeError(config.maxBodyBytes);
+  if (Buffer.byteLength(text) > maxBytes) throw new PayloadTooLargeError(maxBytes);
   if (text.trim() === '') throw new BadRequestError('body: required (a JSON object)');
   try {
     return JSON.parse(text);
@@ -120,54 +144,66 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
   body: JSON.stringify(body),
 });
 
-export async function putAnswer(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const vote: VoteRequest = parse(VoteBody, jsonBody(event), 'body');
-  const poll = await polls.require(vote.poll_id);
-  const stored: VoteResponse = await store.recordVote(poll, vote.requestor_id, vote.answer, new Date());
-  return json(201, stored);
+type Route = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+/** The route handlers over a store: plain functions, one per route. */
+export function apiRoutes({ store, config }: ApiDeps): Record<keyof typeof API_ROUTES, Route> {
+  const polls = new PollCache(store, config.pollCacheMs);
+  return {
+    async vote(event) {
+      const vote: VoteRequest = parse(VoteBody, jsonBody(event, config.maxBodyBytes), 'body');
+      const poll = await polls.require(vote.poll_id);
+      const stored: VoteResponse = await store.recordVote(poll, vote.requestor_id, vote.answer, new Date());
+      return json(201, stored);
+    },
+
+    async history(event) {
+      const q = parse(HistoryQuery, query(event), 'query');
+      const page: HistoryPage = await store.history(q.requestor_id, q.limit, q.cursor);
+      return json(200, page);
+    },
+
+    async poll(event) {
+      const q = parse(PollQuery, query(event), 'query');
+      const view: PollView = await store.view(await store.requirePoll(q.poll_id), new Date());
+      return json(200, view);
+    },
+
+    async currentPoll(event) {
+      parse(z.strictObject({}), query(event), 'query');
+      const poll = await store.getCurrentPoll();
+      if (!poll) throw new NotFoundError('no_poll', 'no poll has been asked yet');
+      const view: PollView = await store.view(poll, new Date());
+      return json(200, view);
+    },
+  };
 }
 
-export async function getHistory(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const q = parse(HistoryQuery, query(event), 'query');
-  const page: HistoryPage = await store.history(q.requestor_id, q.limit, q.cursor);
-  return json(200, page);
+/** The API Lambda's handler: Middy's router over apiRoutes, with CORS, security headers and the contract's errors. */
+export function createApiHandler(deps: ApiDeps) {
+  const routes = apiRoutes(deps);
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(httpHeaderNormalizer())
+    .use(
+      httpCors({
+        origins: deps.config.corsOrigins,
+        methods: 'GET,POST,OPTIONS',
+        headers: 'Content-Type',
+        maxAge: CORS_MAX_AGE_SECONDS,
+        // API Gateway answers preflights in the cloud; the local adapter relies on this.
+        disableBeforePreflightResponse: false,
+      }),
+    )
+    .use(httpSecurityHeaders())
+    .use(jsonErrors())
+    .handler(
+      httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
+        routes: [
+          { method: 'POST', path: API_ROUTES.vote, handler: routes.vote },
+          { method: 'GET', path: API_ROUTES.history, handler: routes.history },
+          { method: 'GET', path: API_ROUTES.poll, handler: routes.poll },
+          { method: 'GET', path: API_ROUTES.currentPoll, handler: routes.currentPoll },
+        ],
+      }),
+    );
 }
-
-export async function getPoll(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const q = parse(PollQuery, query(event), 'query');
-  const view: PollView = await store.view(await store.requirePoll(q.poll_id), new Date());
-  return json(200, view);
-}
-
-export async function getCurrentPoll(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  parse(z.strictObject({}), query(event), 'query');
-  const poll = await store.getCurrentPoll();
-  if (!poll) throw new NotFoundError('no_poll', 'no poll has been asked yet');
-  const view: PollView = await store.view(poll, new Date());
-  return json(200, view);
-}
-
-export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-  .use(httpHeaderNormalizer())
-  .use(
-    httpCors({
-      origins: config.corsOrigins,
-      methods: 'GET,POST,OPTIONS',
-      headers: 'Content-Type',
-      maxAge: CORS_MAX_AGE_SECONDS,
-      // API Gateway answers preflights in the cloud; the local adapter relies on this.
-      disableBeforePreflightResponse: false,
-    }),
-  )
-  .use(httpSecurityHeaders())
-  .use(jsonErrors())
-  .handler(
-    httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
-      routes: [
-        { method: 'POST', path: API_ROUTES.vote, handler: putAnswer },
-        { method: 'GET', path: API_ROUTES.history, handler: getHistory },
-        { method: 'GET', path: API_ROUTES.poll, handler: getPoll },
-        { method: 'GET', path: API_ROUTES.currentPoll, handler: getCurrentPoll },
-      ],
-    }),
-  );

@@ -1,24 +1,23 @@
-// Lambda configuration, read from the environment once per cold start and checked, so a
-// misconfigured deployment fails at init with the variable's name instead of on a request.
+// Lambda configuration, read from an environment once per cold start and checked, so a
+// misconfigured deployment fails at init with the variable's name instead of on a request. The
+// environment is a parameter: the Lambda entry files pass their own, the local stack and the tests
+// pass an object of theirs.
+
+/** Environment variables by name, as a Lambda sees them. */
+export type Env = Readonly<Record<string, string | undefined>>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export function getStringFromEnv(env: NodeJS.ProcessEnv, name: string, fallback?: string): string {
+export function getStringFromEnv(env: Env, name: string, fallback?: string): string {
   const value = env[name]?.trim();
   if (value) return value;
   if (fallback !== undefined) return fallback;
   throw new ConfigError(`${name}: environment variable is required`);
 }
 
-export function getIntFromEnv(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
+export function getIntFromEnv(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);
@@ -29,7 +28,7 @@ export function getIntFromEnv(
 }
 
 /** CORS_ORIGINS: comma-separated origins ("https://example.com,http://127.0.0.1:3000") or "*". */
-export function getOriginsFromEnv(env: NodeJS.ProcessEnv, name: string): string[] {
+export function getOriginsFromEnv(env: Env, name: string): string[] {
   const raw = getStringFromEnv(env, name, '*');
   const origins = raw
     .split(',')
@@ -44,6 +43,6 @@ export function getOriginsFromEnv(env: NodeJS.ProcessEnv, name: string): string[
 }
 
 /** MAX_BODY_BYTES: the largest request body the API Lambda accepts (the local API Gateway reads no more). */
-export function getMaxBodyBytesFromEnv(env: NodeJS.ProcessEnv): number {
+export function getMaxBodyBytesFromEnv(env: Env): number {
   return getIntFromEnv(env, 'MAX_BODY_BYTES', 4096, 256, 1_048_576);
 }

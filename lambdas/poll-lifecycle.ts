@@ -3,10 +3,10 @@
 //   {action:"open",  poll: PlannedPoll}  → OpenResult {pollId, openedAt, closesAt, cue}
 //   {action:"close", pollId}             → CloseResult {pollId, counts, total, correct?, cue}
 // The results are the state machine's contract (contract/state-machine.ts). The cue strings are
-// ready for IVS PutMetadata's `Metadata`.
+// ready for IVS PutMetadata's `Metadata`. Built by createPollLifecycleHandler from its
+// dependencies; nothing here runs at import. The Lambda entry (lambdas/handlers/poll-lifecycle.ts)
+// builds them from its environment, the local stack from its own store and settings.
 import middy from '@middy/core';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
   RUN_ID,
@@ -23,7 +23,8 @@ import { planShow } from '../core/plan.ts';
 import { closingTime, type PollRecord } from '../core/poll.ts';
 import { summarizeIssues, validateExecutionInput } from '../core/show.ts';
 import { PollStore } from '../store/polls.ts';
-import { getIntFromEnv, getStringFromEnv } from './config.ts';
+import { documentClient } from './clients.ts';
+import { getIntFromEnv, getStringFromEnv, type Env } from './config.ts';
 
 /** Named like an ASL error so the state machine can Catch it and show the producer the message. */
 export class ShowValidationError extends Error {
@@ -33,25 +34,40 @@ export class LifecycleInputError extends Error {
   override readonly name = 'LifecycleInputError';
 }
 
-const config = {
-  tableName: getStringFromEnv(process.env, 'TABLE_NAME'),
+export interface PollLifecycleConfig {
+  tableName: string;
   /** How long after closesAt the recount waits for votes that were accepted just before it. */
-  voteSettleMs: getIntFromEnv(process.env, 'VOTE_SETTLE_MS', 1000, 0, 10_000),
+  voteSettleMs: number;
   /**
-   * CUE_CHANNEL_ARNS: comma-separated IVS channels the state machine may send cues to (the stack
-   * grants ivs:PutMetadata on these). Plan refuses an input channelArn outside them and the stack's
-   * default channel, instead of failing with AccessDenied at the first question.
+   * CUE_CHANNEL_ARNS: IVS channels the state machine may send cues to besides the stack's default
+   * (the stack grants ivs:PutMetadata on these). Plan refuses an input channelArn outside them,
+   * instead of failing with AccessDenied at the first question.
    */
-  cueChannelArns: getStringFromEnv(process.env, 'CUE_CHANNEL_ARNS', '')
-    .split(',')
-    .map((arn) => arn.trim())
-    .filter(Boolean),
-};
+  cueChannelArns: string[];
+}
 
-const store = new PollStore(
-  DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
-  config.tableName,
-);
+/** The lifecycle Lambda's settings, read and checked once: TABLE_NAME, VOTE_SETTLE_MS, CUE_CHANNEL_ARNS (comma-separated). */
+export function pollLifecycleConfigFromEnv(env: Env): PollLifecycleConfig {
+  return {
+    tableName: getStringFromEnv(env, 'TABLE_NAME'),
+    voteSettleMs: getIntFromEnv(env, 'VOTE_SETTLE_MS', 1000, 0, 10_000),
+    cueChannelArns: getStringFromEnv(env, 'CUE_CHANNEL_ARNS', '')
+      .split(',')
+      .map((arn) => arn.trim())
+      .filter(Boolean),
+  };
+}
+
+export interface PollLifecycleDeps {
+  store: PollStore;
+  config: PollLifecycleConfig;
+}
+
+/** What the Lambda entry runs on: the settings from `env`, the table through the SDK's default client. */
+export function pollLifecycleDepsFromEnv(env: Env): PollLifecycleDeps {
+  const config = pollLifecycleConfigFromEnv(env);
+  return { config, store: new PollStore(documentClient(), config.tableName) };
+}
 
 const PlannedPollSchema = z.object({
   id: z.string(),
@@ -90,63 +106,78 @@ export function plan(
   return planShow(checked.value, runId, now);
 }
 
-export async function open(
-  poll: Pick<PlannedPoll, keyof z.output<typeof PlannedPollSchema>>,
-  now: Date,
-): Promise<OpenResult> {
-  const record: PollRecord = {
-    pollId: poll.pollId,
-    runId: poll.runId,
-    question: poll.question,
-    answers: poll.answers,
-    state: 'open',
-    openedAt: now.toISOString(),
-    closesAt: closingTime(now, poll.duration, poll.latencyGraceSeconds).toISOString(),
-  };
-  if (poll.correct !== undefined) record.correct = poll.correct;
-  const stored = await store.openPoll(record);
-  await store.setCurrentPoll(stored.pollId);
-  const cue = encodeCue(pollCue(stored.pollId, { ...stored, duration: poll.duration }));
-  return {
-    pollId: stored.pollId,
-    openedAt: stored.openedAt,
-    closesAt: stored.closesAt,
-    cue,
-  } satisfies OpenResult;
+export interface PollLifecycle {
+  open(poll: Pick<PlannedPoll, keyof z.output<typeof PlannedPollSchema>>, now: Date): Promise<OpenResult>;
+  close(pollId: string): Promise<CloseResult>;
+  /** The Lambda's event in, its result out (plan, open or close). */
+  handle(event: unknown): Promise<LifecycleResult>;
 }
 
-export async function close(pollId: string): Promise<CloseResult> {
-  const poll = await store.requirePoll(pollId);
-  // A vote checked just before closesAt may still be writing; recount only once it has landed.
-  const settleUntil = Date.parse(poll.closesAt) + config.voteSettleMs;
-  const wait = settleUntil - Date.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-  const closed = await store.closePoll(pollId, new Date());
-  const counts = closed.finalCounts ?? [];
-  const cue = resultsCue(pollId, counts, closed.correct);
-  const result: CloseResult = { pollId, counts, total: cue.total, cue: encodeCue(cue) };
-  if (closed.correct !== undefined) result.correct = closed.correct;
-  return result;
-}
-
-export async function lifecycle(event: unknown): Promise<LifecycleResult> {
-  const parsed = LifecycleEvent.safeParse(event);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new LifecycleInputError(`${issue.path.join('.') || 'event'}: ${issue.message}`);
+/** The lifecycle's steps over a store: plain functions, as the handler and the tests call them. */
+export function pollLifecycle({ store, config }: PollLifecycleDeps): PollLifecycle {
+  async function open(
+    poll: Pick<PlannedPoll, keyof z.output<typeof PlannedPollSchema>>,
+    now: Date,
+  ): Promise<OpenResult> {
+    const record: PollRecord = {
+      pollId: poll.pollId,
+      runId: poll.runId,
+      question: poll.question,
+      answers: poll.answers,
+      state: 'open',
+      openedAt: now.toISOString(),
+      closesAt: closingTime(now, poll.duration, poll.latencyGraceSeconds).toISOString(),
+    };
+    if (poll.correct !== undefined) record.correct = poll.correct;
+    const stored = await store.openPoll(record);
+    await store.setCurrentPoll(stored.pollId);
+    const cue = encodeCue(pollCue(stored.pollId, { ...stored, duration: poll.duration }));
+    return {
+      pollId: stored.pollId,
+      openedAt: stored.openedAt,
+      closesAt: stored.closesAt,
+      cue,
+    } satisfies OpenResult;
   }
-  const e = parsed.data;
-  switch (e.action) {
-    case 'plan':
-      return plan(e.input, e.runId, e.now ? new Date(e.now) : new Date(), [
-        ...(e.stackChannelArn ? [e.stackChannelArn] : []),
-        ...config.cueChannelArns,
-      ]);
-    case 'open':
-      return open(e.poll, new Date());
-    case 'close':
-      return close(e.pollId);
+
+  async function close(pollId: string): Promise<CloseResult> {
+    const poll = await store.requirePoll(pollId);
+    // A vote checked just before closesAt may still be writing; recount only once it has landed.
+    const settleUntil = Date.parse(poll.closesAt) + config.voteSettleMs;
+    const wait = settleUntil - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const closed = await store.closePoll(pollId, new Date());
+    const counts = closed.finalCounts ?? [];
+    const cue = resultsCue(pollId, counts, closed.correct);
+    const result: CloseResult = { pollId, counts, total: cue.total, cue: encodeCue(cue) };
+    if (closed.correct !== undefined) result.correct = closed.correct;
+    return result;
   }
+
+  async function handle(event: unknown): Promise<LifecycleResult> {
+    const parsed = LifecycleEvent.safeParse(event);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new LifecycleInputError(`${issue.path.join('.') || 'event'}: ${issue.message}`);
+    }
+    const e = parsed.data;
+    switch (e.action) {
+      case 'plan':
+        return plan(e.input, e.runId, e.now ? new Date(e.now) : new Date(), [
+          ...(e.stackChannelArn ? [e.stackChannelArn] : []),
+          ...config.cueChannelArns,
+        ]);
+      case 'open':
+        return open(e.poll, new Date());
+      case 'close':
+        return close(e.pollId);
+    }
+  }
+
+  return { open, close, handle };
 }
 
-export const handler = middy<unknown, LifecycleResult>().handler(lifecycle);
+/** The state machine's Lambda handler. */
+export function createPollLifecycleHandler(deps: PollLifecycleDeps) {
+  return middy<unknown, LifecycleResult>().handler(pollLifecycle(deps).handle);
+}

@@ -1,6 +1,12 @@
-// `npm start`: runs the whole local stack in the foreground until Ctrl-C.
+// `npm start`: runs the whole local stack in the foreground until Ctrl-C, and the demo show in a
+// loop as a client of it (local/demo.ts).
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runDemoLoop, type DemoLoop } from './demo.ts';
+import { DEFAULT_CHANNEL_ARN } from './ivs/index.ts';
 import { DataDirError, startLocalStack } from './server.ts';
+
+const DEMO_SHOW = fileURLToPath(new URL('../shows/demo.json', import.meta.url));
 
 const HELP = `Usage: npm start -- [options]
 
@@ -56,8 +62,21 @@ async function main(): Promise<void> {
     host: process.env.HOST?.trim() || '127.0.0.1',
     rtmpPort: process.env.RTMP_PORT?.trim() === 'off' ? null : portFromEnv('RTMP_PORT', 1935),
     dataDir: values['data-dir'] ?? (process.env.SHOWRUNNER_DATA_DIR?.trim() || '.showrunner'),
-    demo: values.demo && !values['no-demo'],
   });
+  let demo: DemoLoop | undefined;
+  if (values.demo && !values['no-demo']) {
+    if (stack.ivs) {
+      demo = runDemoLoop({
+        showFile: DEMO_SHOW,
+        edgeUrl: stack.edgeUrl,
+        channelArn: DEFAULT_CHANNEL_ARN,
+        tableName: stack.tableName,
+        // Short pause between runs: a newcomer sees a question within 30 s of opening the page.
+        pauseSeconds: 5,
+      });
+      console.log(`  demo        ${DEMO_SHOW} runs in a loop (the first question comes ~15 s after start)`);
+    } else console.log('  demo        not running: it needs the local stream (ffmpeg)');
+  }
   console.log(`ready: open ${stack.appUrl}/ (Ctrl-C stops)`);
 
   let stopping = false;
@@ -65,13 +84,19 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping…`);
-    stack.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
+    // The demo first: it stops its run while Step Functions is still there.
+    const demoStopped = (demo?.stop() ?? Promise.resolve()).catch((e: unknown) =>
+      console.log(`while stopping: ${String(e)}`),
     );
+    demoStopped
+      .then(() => stack.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -1,8 +1,11 @@
 // The composition root of the local stack: one edge endpoint that speaks the AWS services'
 // wire protocols (the LocalStack convention) and one app server for the site, the API and the
-// stream. Programs reach the emulators through the standard AWS_ENDPOINT_URL variable, so the
-// Lambda handlers, the CLI and the state machine run unchanged. The edge endpoint is
-// unauthenticated, so it listens on loopback whatever `host` says; `host` exposes the app server only.
+// stream. Other programs (the CLI) reach the emulators through the standard AWS_ENDPOINT_URL
+// variable. Inside, this root hands each part what it needs and changes nothing of this process's
+// environment: SDK clients get the edge endpoint in their config, the API Lambda's thread gets a
+// Lambda's environment of its own, the local Step Functions gets its Lambda registry. The edge
+// endpoint is unauthenticated, so it listens on loopback whatever `host` says; `host` exposes the
+// app server only.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -20,16 +23,40 @@ import {
   type AppRoute,
   type EdgeService,
 } from './http.ts';
+import { LOCAL_POLL_LIFECYCLE_FUNCTION } from '../contract/state-machine.ts';
 import { TABLE } from '../contract/table.ts';
+import { apiConfigFromEnv } from '../lambdas/api.ts';
+import { documentClient } from '../lambdas/clients.ts';
+import { createPollLifecycleHandler, pollLifecycleConfigFromEnv } from '../lambdas/poll-lifecycle.ts';
+import { PollStore } from '../store/polls.ts';
 import { staticSiteRoute } from './static.ts';
 import { createLocalIvs, DEFAULT_CHANNEL_ARN, BinaryNotFoundError, type LocalIvs } from './ivs/index.ts';
 import { createLocalStepFunctions, type LocalStepFunctions } from './sfn/index.ts';
-import { runDemoLoop } from '../cli/demo.ts';
 
 export { DataDirError } from './dynamodb/index.ts';
 
 const SITE_DIR = fileURLToPath(new URL('../site/dist', import.meta.url));
-const DEMO_SHOW = fileURLToPath(new URL('../shows/demo.json', import.meta.url));
+const API_ENTRY = new URL('../lambdas/handlers/api.ts', import.meta.url).href;
+
+/** The region of the local ARNs (DEFAULT_CHANNEL_ARN's) and of the clients that reach the edge. */
+const LOCAL_REGION = 'us-east-1';
+
+/** Dummy credentials: the emulators ignore signatures, but the SDK refuses to sign without any. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** An AWS SDK client's config for the local stack's edge endpoint. */
+export function localClientConfig(edgeUrl: string) {
+  return { endpoint: edgeUrl, region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS } };
+}
+
+/** The Lambdas' own settings a user may give, named as the cloud's environment variables. */
+const LAMBDA_SETTINGS = [
+  'CORS_ORIGINS',
+  'MAX_BODY_BYTES',
+  'POLL_CACHE_MS',
+  'VOTE_SETTLE_MS',
+  'CUE_CHANNEL_ARNS',
+] as const;
 
 export interface LocalStackOptions {
   /** App server port (site, /api, /live, /config.json); 0 picks a free one. */
@@ -44,7 +71,13 @@ export interface LocalStackOptions {
   tableName?: string;
   /** First RTMP ingest port (OBS); 0 picks a free one, null turns ingest off. */
   rtmpPort?: number | null;
-  demo?: boolean;
+  /**
+   * The Lambdas' settings, as the cloud's environment variables: CORS_ORIGINS (default: the app's
+   * own origin), MAX_BODY_BYTES, POLL_CACHE_MS, VOTE_SETTLE_MS, CUE_CHANNEL_ARNS; other names are
+   * ignored. Default: those set in this process's environment. TABLE_NAME and the SDK's endpoint
+   * and credentials are the stack's own.
+   */
+  lambdaEnv?: Readonly<Record<string, string | undefined>>;
   log?: (line: string) => void;
 }
 
@@ -52,6 +85,8 @@ export interface LocalStack {
   appUrl: string;
   apiUrl: string;
   edgeUrl: string;
+  /** For AWS SDK clients of the stack's services: its edge endpoint, region and dummy credentials. */
+  clientConfig: ReturnType<typeof localClientConfig>;
   tableName: string;
   /** Absent when ffmpeg is missing. */
   ivs: LocalIvs | undefined;
@@ -59,16 +94,14 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-/** Dummy credentials: the emulators ignore signatures, but the SDK refuses to sign without any. */
-function pointSdkAt(edgeUrl: string, tableName: string, appUrl: string): void {
-  process.env.AWS_ENDPOINT_URL = edgeUrl;
-  process.env.AWS_REGION ??= 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID = 'local';
-  process.env.AWS_SECRET_ACCESS_KEY = 'local';
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
-  process.env.TABLE_NAME = tableName;
-  process.env.CORS_ORIGINS ??= appUrl;
+/** The settings of LAMBDA_SETTINGS that `env` sets. */
+function lambdaSettings(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const name of LAMBDA_SETTINGS) {
+    const value = Object.hasOwn(env, name) ? env[name] : undefined;
+    if (value !== undefined) settings[name] = value;
+  }
+  return settings;
 }
 
 async function freePort(host: string): Promise<number> {
@@ -138,7 +171,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const appUrl = `http://${localUrlHost(host)}:${port}`;
     const apiUrl = `${appUrl}/api`;
 
-    pointSdkAt(edgeUrl, tableName, appUrl);
+    const clientConfig = localClientConfig(edgeUrl);
+    // Each Lambda's environment as the cloud would set it (its settings and TABLE_NAME).
+    const functionEnv = {
+      CORS_ORIGINS: appUrl,
+      ...lambdaSettings(options.lambdaEnv ?? process.env),
+      TABLE_NAME: tableName,
+    };
 
     // The RTMP ingest (ffmpeg) listens on loopback.
     const rtmpPort = options.rtmpPort === 0 ? await freePort('127.0.0.1') : options.rtmpPort;
@@ -162,25 +201,41 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // Everything else still works without video: say what is missing and how to get it.
       log(`no local stream: ${error.message}`);
     }
-    const dynamoClient = new DynamoDBClient({});
+    const dynamoClient = new DynamoDBClient(clientConfig);
+    closers.push(async () => dynamoClient.destroy());
     const table = await ensureTable(dynamoClient, tableName);
-    dynamoClient.destroy();
 
+    // The state machine's Lambda runs in this process, built as its entry file builds it, on a
+    // client of the edge and the settings it would have in the cloud.
+    const pollLifecycle = createPollLifecycleHandler({
+      store: new PollStore(documentClient(dynamoClient), tableName),
+      config: pollLifecycleConfigFromEnv(functionEnv),
+    });
     const sfn = await createLocalStepFunctions({
       dataDir: resolve(dataDir, 'stepfunctions'),
       log,
-      env: { tableName, channelArn: DEFAULT_CHANNEL_ARN, edgeUrl },
+      env: { tableName, channelArn: DEFAULT_CHANNEL_ARN, edgeUrl, region: LOCAL_REGION },
+      functions: { [LOCAL_POLL_LIFECYCLE_FUNCTION]: pollLifecycle },
     });
     closers.push(() => sfn.close());
     services.push(sfn.edge);
 
-    // The API Lambda runs in its own thread (its cold start happens now, after the SDK environment
-    // is set), so HTTP requests and the emulators it calls use both cores.
-    const api = new LambdaWorker(new URL('../lambdas/api.ts', import.meta.url).href, 'showrunner-api', log);
+    // The API Lambda runs its entry file in its own thread, with a Lambda's environment pointing
+    // the SDK at the edge, so HTTP requests and the emulators it calls use both cores. Its cold
+    // start happens now, so a bad setting stops the stack at once.
+    const apiEnv = {
+      ...functionEnv,
+      AWS_ENDPOINT_URL: edgeUrl,
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    };
+    const apiConfig = apiConfigFromEnv(apiEnv);
+    const api = new LambdaWorker({ module: API_ENTRY, functionName: 'showrunner-api', env: apiEnv, log });
     await api.start();
     closers.push(() => api.close());
     routes.push(
-      apiRoute('/api/', (event) => api.invoke(event)),
+      apiRoute('/api/', (event) => api.invoke(event), apiConfig.maxBodyBytes),
       configRoute((origin) => ({
         apiUrl: `${origin}/api`,
         playbackUrl: ivs ? `${origin}${new URL(ivs.playbackUrl()).pathname}` : null,
@@ -213,23 +268,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const edgeEnv = edgePort === 4566 ? '' : `EDGE_URL=${edgeUrl} `;
     log(`  producer    ${edgeEnv}npx showrunner list   (or validate, start, cue, stop, history, results)`);
 
-    if (options.demo && ivs) {
-      // Closers run in reverse: the demo stops before Step Functions does.
-      const demo = runDemoLoop({
-        showFile: DEMO_SHOW,
-        edgeUrl,
-        channelArn: DEFAULT_CHANNEL_ARN,
-        log,
-        tableName,
-        // Short pause between runs: a newcomer sees a question within 30 s of opening the page.
-        pauseSeconds: 5,
-      });
-      closers.push(() => demo.stop());
-      log(`  demo        ${DEMO_SHOW} runs in a loop (the first question comes ~15 s after start)`);
-    } else if (options.demo) {
-      log('  demo        not running: it needs the local stream (ffmpeg)');
-    }
-    return { appUrl, apiUrl, edgeUrl, tableName, ivs, sfn, close };
+    return { appUrl, apiUrl, edgeUrl, clientConfig, tableName, ivs, sfn, close };
   } catch (error) {
     await close();
     throw error;

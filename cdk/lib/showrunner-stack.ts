@@ -237,7 +237,7 @@ export class ShowrunnerStack extends Stack {
 
     // ---- Lambdas ----------------------------------------------------------------------------
     this.apiFunction = this.nodeFunction('ApiFunction', {
-      entry: 'lambdas/api.ts',
+      entry: 'lambdas/handlers/api.ts',
       description: 'showrunner viewer REST API (Middy router)',
       memorySize: 512,
       timeout: Duration.seconds(10),
@@ -246,7 +246,7 @@ export class ShowrunnerStack extends Stack {
       tableResources,
     });
     this.lifecycleFunction = this.nodeFunction('PollLifecycleFunction', {
-      entry: 'lambdas/poll-lifecycle.ts',
+      entry: 'lambdas/handlers/poll-lifecycle.ts',
       description: 'showrunner poll lifecycle (plan/open/close), invoked by the show state machine',
       memorySize: 512,
       // The state machine gives Close 60 s (a recount of every answer); the Lambda must not outlive it.

@@ -1,10 +1,9 @@
 // Local API Gateway (REST, proxy integration): each HTTP request under /api becomes the v1 proxy
-// event API Gateway would send, and goes to the same handler module that deploys to Lambda.
+// event API Gateway would send, and goes to the same handler that deploys to Lambda.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Handler } from 'aws-lambda';
 import { lambdaContext } from './context.ts';
-import { getMaxBodyBytesFromEnv } from '../../lambdas/config.ts';
 import { PayloadTooLargeError } from '../../lambdas/http-errors.ts';
 import { BodyTooLargeError, discardBody, readBody, sendJson, type AppRoute } from '../http.ts';
 
@@ -87,13 +86,9 @@ export function inProcess(handler: ProxyHandler, functionName = 'showrunner-api'
 
 /**
  * API Gateway would read up to 10 MB before the Lambda refuses a body; locally that is memory for
- * nothing, so the route reads no more than the Lambda takes.
+ * nothing, so the route reads no more than the Lambda takes (`maxBodyBytes`, its MAX_BODY_BYTES).
  */
-export function apiRoute(
-  prefix: string,
-  invoke: Invoke,
-  maxBodyBytes = getMaxBodyBytesFromEnv(process.env),
-): AppRoute {
+export function apiRoute(prefix: string, invoke: Invoke, maxBodyBytes: number): AppRoute {
   return {
     prefix,
     async handle(req: IncomingMessage, res: ServerResponse) {

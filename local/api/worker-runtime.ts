@@ -1,5 +1,6 @@
-// Inside a LambdaWorker's thread: load the handler module once (the cold start), then answer
-// each event with the handler's result, as the Lambda runtime does.
+// Inside a LambdaWorker's thread: load the entry module once (the cold start: it reads the
+// thread's environment and builds its clients), then answer each event with the handler's result,
+// as the Lambda runtime does.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Handler } from 'aws-lambda';
 import { lambdaContext } from './context.ts';

@@ -1,6 +1,8 @@
-// A Lambda handler module running in its own worker thread: API requests are handled on another
+// A Lambda entry module running in its own worker thread: API requests are handled on another
 // core than the emulators on the edge endpoint, the way a Lambda runs apart from DynamoDB. Events
-// and results are plain JSON, so they cross the thread boundary as they cross Lambda's.
+// and results are plain JSON, so they cross the thread boundary as they cross Lambda's. The thread
+// gets the environment a Lambda would (its settings and the SDK's endpoint and credentials) as its
+// own, so the entry module reads it as in the cloud and the parent's stays untouched.
 import { Worker } from 'node:worker_threads';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 
@@ -10,9 +12,19 @@ interface Reply {
   error?: string;
 }
 
+export interface LambdaWorkerOptions {
+  /** URL of the entry module (it exports `handler`), e.g. lambdas/handlers/api.ts. */
+  module: string;
+  functionName: string;
+  /** The function's environment variables: all the worker's process environment holds. */
+  env: Record<string, string>;
+  log: (line: string) => void;
+}
+
 export class LambdaWorker {
   readonly #modulePath: string;
   readonly #functionName: string;
+  readonly #env: Record<string, string>;
   readonly #log: (line: string) => void;
   readonly #pending = new Map<
     number,
@@ -22,10 +34,11 @@ export class LambdaWorker {
   #nextId = 0;
   #closed = false;
 
-  constructor(modulePath: string, functionName: string, log: (line: string) => void) {
-    this.#modulePath = modulePath;
-    this.#functionName = functionName;
-    this.#log = log;
+  constructor(options: LambdaWorkerOptions) {
+    this.#modulePath = options.module;
+    this.#functionName = options.functionName;
+    this.#env = { ...options.env };
+    this.#log = options.log;
   }
 
   /** Starts the worker and waits for the module to load (its cold start), so config errors show at once. */
@@ -41,11 +54,10 @@ export class LambdaWorker {
   }
 
   #spawn(): void {
-    // The worker gets this environment as it is now (the SDK endpoint variables must be set),
-    // passed explicitly so a sandboxed process.env (jest's) is the one it sees.
+    // The function's environment and nothing of this process's (no AWS_PROFILE, no real keys).
     const worker = new Worker(new URL('./worker-runtime.ts', import.meta.url), {
       workerData: { modulePath: this.#modulePath, functionName: this.#functionName },
-      env: { ...process.env },
+      env: { ...this.#env },
     });
     worker.on('message', (reply: Reply & { ready?: boolean }) => {
       if (reply.ready !== undefined) return;

@@ -1,7 +1,8 @@
 // Local Step Functions: the one state machine (statemachine/show.asl.json) run by
 // aws-local-stepfunctions behind the Step Functions API on the edge endpoint. Task states call the
-// same Lambda handler modules the cloud runs (in-process) and the local IVS and DynamoDB through
-// the AWS SDK, so the definition runs unchanged.
+// Lambda handlers the composition root registers (built by the same factories the cloud's entry
+// files use, run in-process) and the local IVS and DynamoDB through the AWS SDK, so the definition
+// runs unchanged.
 import { join } from 'node:path';
 import { LOCAL_POLL_LIFECYCLE_FUNCTION, STATE_MACHINE_NAME } from '../../contract/state-machine.ts';
 import type { EdgeService } from '../http.ts';
@@ -12,12 +13,25 @@ import { createStepFunctionsService } from './service.ts';
 import { ExecutionStore } from './store.ts';
 
 export { LocalStepFunctionsEngine, RESTART_CAUSE, SHUTDOWN_CAUSE } from './engine.ts';
-export type { TaskIntegrations } from './integrations.ts';
+export type { LambdaHandler, TaskIntegrations } from './integrations.ts';
 
 /** LocalStack's account id: ARNs look real, and nobody mistakes them for a real account. */
 export const LOCAL_ACCOUNT = '000000000000';
 
-export interface LocalStepFunctionsOptions {
+/** What Task states call: the local functions and AWS services, or a test's stand-ins for both. */
+export type LocalTaskTargets =
+  | {
+      /** Lambda functions by name (the definition names them by ARN), e.g. LOCAL_POLL_LIFECYCLE_FUNCTION. */
+      functions: Readonly<Record<string, LambdaHandler>>;
+      integrations?: never;
+    }
+  | {
+      /** Test seam: replaces the Lambda and AWS SDK calls of Task states. */
+      integrations: TaskIntegrations;
+      functions?: never;
+    };
+
+export type LocalStepFunctionsOptions = LocalTaskTargets & {
   /** Executions are kept in <dataDir>/executions/. */
   dataDir: string;
   log?: (line: string) => void;
@@ -27,14 +41,13 @@ export interface LocalStepFunctionsOptions {
     channelArn: string;
     /** Where the SDK clients of Task states send IVS and DynamoDB calls. */
     edgeUrl: string;
+    /** Of the ARNs and the SDK clients (default us-east-1). */
     region?: string;
   };
-  /** Test seam: replaces the Lambda and AWS SDK calls of Task states. */
-  integrations?: TaskIntegrations;
   /** Test seams passed to aws-local-stepfunctions (milliseconds by state name). */
   retryIntervalOverrides?: Record<string, number | number[]>;
   waitTimeOverrides?: Record<string, number>;
-}
+};
 
 export interface LocalStepFunctions {
   edge: EdgeService;
@@ -43,15 +56,11 @@ export interface LocalStepFunctions {
   close(): Promise<void>;
 }
 
-/**
- * Call after the SDK environment points at the edge (AWS_ENDPOINT_URL, TABLE_NAME…): the Lambda
- * modules read it when first imported, like a cold start.
- */
 export async function createLocalStepFunctions(
   options: LocalStepFunctionsOptions,
 ): Promise<LocalStepFunctions> {
   const log = options.log ?? (() => {});
-  const region = options.env.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const region = options.env.region ?? 'us-east-1';
   const functionArn = `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${LOCAL_POLL_LIFECYCLE_FUNCTION}`;
   const stateMachineArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
   const definition = await loadDefinition({
@@ -61,15 +70,7 @@ export async function createLocalStepFunctions(
   });
   const local = options.integrations
     ? undefined
-    : createLocalIntegrations({
-        edgeUrl: options.env.edgeUrl,
-        region,
-        functions: {
-          [LOCAL_POLL_LIFECYCLE_FUNCTION]: async () =>
-            ((await import('../../lambdas/poll-lifecycle.ts')) as unknown as { handler: LambdaHandler })
-              .handler,
-        },
-      });
+    : createLocalIntegrations({ edgeUrl: options.env.edgeUrl, region, functions: options.functions });
   const store = new ExecutionStore(join(options.dataDir, 'executions'), { log });
   const engine = await LocalStepFunctionsEngine.open({
     definition,

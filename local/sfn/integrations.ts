@@ -1,5 +1,6 @@
-// What the local state machine's Task states call: Lambda functions (imported in-process, the same
-// handler modules the cloud runs) and AWS SDK integrations (SDK clients pointed at the local edge).
+// What the local state machine's Task states call: Lambda functions (in-process handlers, built by
+// the composition root with the same factories the cloud's entry files use) and AWS SDK
+// integrations (SDK clients pointed at the local edge).
 // Errors come out named the way Step Functions names them, so the definition's Retry/Catch work.
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'node:http';
@@ -11,6 +12,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { GetChannelCommand, GetStreamCommand, IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
+import type { Context } from 'aws-lambda';
 import { lambdaFunctionError, sdkIntegrationErrorName, TaskFailure } from './errors.ts';
 
 export interface TaskIntegrations {
@@ -20,20 +22,8 @@ export interface TaskIntegrations {
   callAws(service: string, action: string, parameters: Record<string, unknown>): Promise<unknown>;
 }
 
-/** A Lambda handler as exported by lambdas/*.ts (Middy or plain). */
-export type LambdaHandler = (event: unknown, context: LambdaContextLike) => unknown;
-
-export interface LambdaContextLike {
-  functionName: string;
-  functionVersion: string;
-  invokedFunctionArn: string;
-  memoryLimitInMB: string;
-  awsRequestId: string;
-  logGroupName: string;
-  logStreamName: string;
-  callbackWaitsForEmptyEventLoop: boolean;
-  getRemainingTimeInMillis(): number;
-}
+/** A Lambda handler as the lambdas/ factories build them (Middy or plain). */
+export type LambdaHandler = (event: unknown, context: Context) => unknown;
 
 /** Function name (last ARN segment) — how the local registry finds a function the definition names by ARN. */
 export function functionNameOf(nameOrArn: string): string {
@@ -106,8 +96,8 @@ export interface LocalIntegrationsOptions {
   /** The local edge endpoint the SDK clients call (http://127.0.0.1:4566). */
   edgeUrl: string;
   region: string;
-  /** Function name → loader of its handler (imported on first use, like a cold start). */
-  functions: Record<string, () => Promise<LambdaHandler>>;
+  /** Function name → its handler (the registry the composition root builds). */
+  functions: Readonly<Record<string, LambdaHandler>>;
   /** Lambda timeout given to handlers through context.getRemainingTimeInMillis(). */
   functionTimeoutMs?: number;
 }
@@ -116,7 +106,6 @@ export function createLocalIntegrations(
   options: LocalIntegrationsOptions,
 ): TaskIntegrations & { close(): void } {
   const clients = new Map<string, SdkClientLike>();
-  const handlers = new Map<string, Promise<LambdaHandler>>();
   const timeoutMs = options.functionTimeoutMs ?? 60_000;
 
   const clientFor = (service: string, spec: SdkService): SdkClientLike => {
@@ -141,20 +130,15 @@ export function createLocalIntegrations(
   return {
     async invokeLambda(functionName, payload) {
       const name = functionNameOf(functionName);
-      const load = options.functions[name];
-      if (!load) {
+      const handler = Object.hasOwn(options.functions, name) ? options.functions[name] : undefined;
+      if (!handler) {
         throw new TaskFailure(
           'Lambda.ResourceNotFoundException',
           `Function not found: ${functionName} (local functions: ${Object.keys(options.functions).join(', ')})`,
         );
       }
-      let handler = handlers.get(name);
-      if (!handler) {
-        handler = load();
-        handlers.set(name, handler);
-      }
       const deadline = Date.now() + timeoutMs;
-      const context: LambdaContextLike = {
+      const context: Context = {
         functionName: name,
         functionVersion: '$LATEST',
         invokedFunctionArn: functionName,
@@ -164,10 +148,13 @@ export function createLocalIntegrations(
         logStreamName: 'local',
         callbackWaitsForEmptyEventLoop: true,
         getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+        done: () => undefined,
+        fail: () => undefined,
+        succeed: () => undefined,
       };
       try {
         // A round trip through JSON, as over the wire: the function gets plain data, returns plain data.
-        const result = await (await handler)(JSON.parse(JSON.stringify(payload ?? null)), context);
+        const result = await handler(JSON.parse(JSON.stringify(payload ?? null)), context);
         return result === undefined ? null : JSON.parse(JSON.stringify(result));
       } catch (error) {
         throw lambdaFunctionError(error);

@@ -32,7 +32,6 @@ export async function composeStack(
     edgePort: options.edgePort ?? 0,
     dataDir,
     rtmpPort: null,
-    demo: false,
     log: () => {},
   });
   if (!stack.ivs) throw new Error('the CLI tests need ffmpeg for the local stream');

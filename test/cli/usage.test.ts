@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { main } from '../../cli/showrunner.ts';
-import { resolveTarget, TargetError } from '../../cli/target.ts';
+import { resolveTarget, TargetError } from '../../ops/target.ts';
 import { parseStartAt } from '../../cli/args.ts';
 import { closeServer, listen, readBody } from '../../local/http.ts';
 

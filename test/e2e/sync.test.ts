@@ -4,8 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
 import type { Browser, Page } from 'playwright-core';
+import type { PollLifecycle } from '../../lambdas/poll-lifecycle.ts';
+import { stackClientConfig, stackTable, type StackTable } from '../support/aws.ts';
 import { launchChromium, screenshot } from '../support/browser.ts';
-import { startStack, useStackFromThisProcess, type StackProcess } from '../support/stack.ts';
+import { startStack, type StackProcess } from '../support/stack.ts';
 
 const FRAME_S = 1 / 30;
 const CHANNEL = 'arn:aws:ivs:us-east-1:000000000000:channel/local';
@@ -13,7 +15,8 @@ const CHANNEL = 'arn:aws:ivs:us-east-1:000000000000:channel/local';
 let stack: StackProcess;
 let browser: Browser;
 let ivs: IvsClient;
-let lifecycle: typeof import('../../lambdas/poll-lifecycle.ts');
+let table: StackTable;
+let lifecycle: PollLifecycle;
 
 async function viewer(name: string, latencySeconds: number): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
@@ -39,13 +42,15 @@ async function shown(page: Page, pollId: string) {
 
 beforeAll(async () => {
   stack = await startStack();
-  useStackFromThisProcess(stack);
-  lifecycle = await import('../../lambdas/poll-lifecycle.ts');
-  ivs = new IvsClient({});
+  table = stackTable(stack);
+  lifecycle = table.lifecycle;
+  ivs = new IvsClient(stackClientConfig(stack));
   browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
+  ivs?.destroy();
+  table?.destroy();
   await browser?.close();
   await stack?.stop();
 });

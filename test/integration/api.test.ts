@@ -1,14 +1,16 @@
 // The REST API through the whole local path (HTTP → API Gateway event → Middy Lambda → dynalite),
 // with the real SDK for setup; the poll lifecycle Lambda runs in this process against the stack.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { PollStore } from '../../store/polls.ts';
-import { api, startStack, useStackFromThisProcess, type StackProcess } from '../support/stack.ts';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import type { PollLifecycle } from '../../lambdas/poll-lifecycle.ts';
+import type { PollStore } from '../../store/polls.ts';
+import { stackTable, type StackTable } from '../support/aws.ts';
+import { api, startStack, type StackProcess } from '../support/stack.ts';
 
 let stack: StackProcess;
+let table: StackTable;
 let store: PollStore;
-let lifecycle: typeof import('../../lambdas/poll-lifecycle.ts');
+let lifecycle: PollLifecycle;
 let seq = 0;
 
 /** Opens a poll through the lifecycle Lambda, as the state machine does. */
@@ -52,19 +54,18 @@ const vote = (poll_id: string, requestor_id: string, answer: number) =>
 
 beforeAll(async () => {
   stack = await startStack();
-  useStackFromThisProcess(stack);
-  lifecycle = await import('../../lambdas/poll-lifecycle.ts');
-  store = new PollStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), 'showrunner-polls');
+  table = stackTable(stack);
+  ({ store, lifecycle } = table);
 });
 
 afterAll(async () => {
+  table?.destroy();
   expect(await stack.stop()).toBe(0);
 });
 
 describe('local stack', () => {
   it('serves the table on the edge endpoint with the seed keys and GSI', async () => {
-    const client = new DynamoDBClient({ endpoint: stack.edgeUrl });
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: 'showrunner-polls' }));
+    const { Table } = await table.client.send(new DescribeTableCommand({ TableName: 'showrunner-polls' }));
     expect(Table?.KeySchema).toEqual([
       { AttributeName: 'poll_id', KeyType: 'HASH' },
       { AttributeName: 'requestor_id', KeyType: 'RANGE' },

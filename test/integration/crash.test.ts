@@ -1,13 +1,14 @@
 // "Nothing lost on a crash": kill -9 the local stack while votes are coming in, start it again on
 // the same data directory, and every vote that got a 201 must still be there.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { PollStore } from '../../store/polls.ts';
-import { api, startStack, useStackFromThisProcess, type StackProcess } from '../support/stack.ts';
+import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
+import { stackTable, type StackTable } from '../support/aws.ts';
+import { api, startStack, type StackProcess } from '../support/stack.ts';
 
 const stacks: StackProcess[] = [];
+const tables: StackTable[] = [];
 afterAll(async () => {
+  for (const t of tables) t.destroy();
   for (const s of stacks) await s.kill9();
 });
 
@@ -15,11 +16,9 @@ describe('crash safety', () => {
   it('keeps every acknowledged vote across kill -9 and restart', async () => {
     const first = await startStack();
     stacks.push(first);
-    useStackFromThisProcess(first);
-    const store = new PollStore(
-      DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: first.edgeUrl })),
-      'showrunner-polls',
-    );
+    const firstTable = stackTable(first);
+    tables.push(firstTable);
+    const { store } = firstTable;
     const pollId = 'crash-test:q1';
     await store.openPoll({
       pollId,
@@ -60,7 +59,9 @@ describe('crash safety', () => {
 
     const second = await startStack({ dataDir: first.dataDir });
     stacks.push(second);
-    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: second.edgeUrl }));
+    const secondTable = stackTable(second);
+    tables.push(secondTable);
+    const { db } = secondTable;
     const missing: string[] = [];
     for (let i = 0; i < acknowledged.length; i += 100) {
       const keys = acknowledged.slice(i, i + 100).map((requestor_id) => ({ poll_id: pollId, requestor_id }));
@@ -93,7 +94,7 @@ describe('crash safety', () => {
         })
       ).status,
     ).toBe(201);
-    const recount = await new PollStore(db, 'showrunner-polls').recount(pollId, 2);
+    const recount = await secondTable.store.recount(pollId, 2);
     expect(recount[0]! + recount[1]!).toBeGreaterThanOrEqual(acknowledged.length + 1);
     expect(await second.stop()).toBe(0);
   }, 120_000);

@@ -29,7 +29,6 @@ beforeAll(async () => {
     dataDir: join(dir, 'data'),
     siteDir: site,
     rtmpPort: null,
-    demo: false,
     log: (line) => logs.push(line),
   });
   appPort = Number(new URL(stack.appUrl).port);

@@ -76,7 +76,7 @@ describe('local Task integrations', () => {
       edgeUrl,
       region: 'us-east-1',
       functions: {
-        lifecycle: async () => async (event: unknown) => {
+        lifecycle: async (event: unknown) => {
           if ((event as { fail?: boolean }).fail)
             throw new ShowValidationError('polls[0].answers: expected 2–6 answers, got 1');
           return { echo: event };

@@ -101,15 +101,6 @@ export async function startStack(
   };
 }
 
-/** Points this process's AWS SDK clients (and Lambda modules imported after it) at a local stack. */
-export function useStackFromThisProcess(stack: { edgeUrl: string }, tableName = 'showrunner-polls'): void {
-  process.env.AWS_ENDPOINT_URL = stack.edgeUrl;
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID = 'local';
-  process.env.AWS_SECRET_ACCESS_KEY = 'local';
-  process.env.TABLE_NAME = tableName;
-}
-
 export async function api(
   stack: { apiUrl: string },
   method: 'GET' | 'POST',

@@ -89,11 +89,15 @@ describe('architecture (DESIGN.md, "Layout")', () => {
     expect(violations('lambdas', (t) => t.kind === 'package' || t.area !== 'local')).toEqual([]);
   });
 
-  // TODO(issue 11, item 4): local/server.ts still imports cli/demo.ts; enable once the demo loop has
-  // moved out of cli/.
-  // it('local/ imports nothing of cli/', () => {
-  //   expect(violations('local', (t) => t.kind === 'package' || t.area !== 'cli')).toEqual([]);
-  // });
+  it('local/ imports nothing of cli/ (the demo loop calls ops/, as the CLI does)', () => {
+    expect(violations('local', (t) => t.kind === 'package' || t.area !== 'cli')).toEqual([]);
+  });
+
+  it('ops/ is what the CLI, the demo and the producer API share: it imports nothing of cli/, local/ or lambdas/', () => {
+    expect(
+      violations('ops', (t) => t.kind === 'package' || !['cli', 'local', 'lambdas'].includes(t.area)),
+    ).toEqual([]);
+  });
 
   it('nothing but test/ and bench/ imports test/ or bench/', () => {
     const areas = [...new Set(ALL.map((s) => s.area))].filter((a) => a !== 'test' && a !== 'bench');
@@ -131,5 +135,83 @@ describe('architecture (DESIGN.md, "Layout")', () => {
 
   it('shows/show.schema.json is generated from the core schema (run `npm run schema` when this fails)', () => {
     expect(readFileSync(SCHEMA_PATH, 'utf8')).toBe(renderShowSchema());
+  });
+
+  // ---- Wiring without globals (issue 11, item 3) ---------------------------------------------------
+
+  /** The code without its comments (a comment may say what the code must not do). */
+  const codeOf = (source: Source) =>
+    source.text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:\\'"`])\/\/.*$/gm, '$1');
+
+  /** Program entry points: they read the environment and pass what they read on to the rest. */
+  const COMPOSITION_ROOTS = [
+    /^local\/(server|main)\.ts$/,
+    /^lambdas\/handlers\/[^/]+\.ts$/,
+    /^cli\/showrunner\.ts$/,
+    /^(test|bench)\//,
+  ];
+  /**
+   * Known exceptions, each a debt with its reason. local/binaries.ts looks up FFMPEG_PATH… and PATH
+   * when its caller passes no `env`.
+   */
+  const READS_ENV_EXCEPTIONS = new Set(['local/binaries.ts']);
+
+  /** Reads of process.env; handing the whole environment to a child process (`...process.env`) is not one. */
+  const readsEnv = (source: Source) =>
+    /\bprocess\s*\.\s*env\b|\bprocess\s*\[\s*['"`]env|\benv\b[^=;]*\}\s*=\s*process\b/.test(
+      codeOf(source).replace(/\.\.\.\s*process\.env\b/g, ''),
+    );
+
+  it('only composition roots read process.env (local/server.ts, local/main.ts, lambdas/handlers/, cli/showrunner.ts, test/, bench/)', () => {
+    const readers = ALL.filter(readsEnv).map((s) => s.path);
+    expect(
+      readers.filter(
+        (path) => !COMPOSITION_ROOTS.some((root) => root.test(path)) && !READS_ENV_EXCEPTIONS.has(path),
+      ),
+    ).toEqual([]);
+    // The rule sees reads: the Lambda entry files read their environment.
+    expect(readers).toEqual(
+      expect.arrayContaining(['lambdas/handlers/api.ts', 'lambdas/handlers/poll-lifecycle.ts']),
+    );
+  });
+
+  it('lambdas/ outside the entry files read no environment: the factories get their config and clients', () => {
+    expect(
+      ALL.filter((s) => s.area === 'lambdas' && !s.path.startsWith('lambdas/handlers/') && readsEnv(s)).map(
+        (s) => s.path,
+      ),
+    ).toEqual([]);
+  });
+
+  it('CDK bundles the Lambda entry files (lambdas/handlers/), the only lambdas/ modules that do anything at import', () => {
+    const stack = ALL.find((s) => s.path === 'cdk/lib/showrunner-stack.ts')!;
+    const entries = [...codeOf(stack).matchAll(/\bentry:\s*'([^']+)'/g)].map(([, entry]) => entry);
+    expect(entries.length).toBeGreaterThan(0);
+    expect(entries.filter((entry) => !/^lambdas\/handlers\/[^/]+\.ts$/.test(entry!))).toEqual([]);
+  });
+
+  /**
+   * Known exceptions, each a debt with its reason. test/cli/usage.test.ts points resolveTarget's
+   * CloudFormation client at a stub through the environment (it takes no client config yet).
+   */
+  const WRITES_ENV_EXCEPTIONS = new Set(['test/cli/usage.test.ts']);
+
+  it('nothing writes process.env (no assignment, delete or Object.assign): dependencies are passed in', () => {
+    const writes =
+      /\bprocess\.env(?:\s*\.\s*\w+|\s*\[[^\]]+\])?\s*(?:\?\?|\|\||&&|[-+*/%])?=(?!=)|\bdelete\s+process\.env\b|\bObject\.(?:assign|defineProperty|defineProperties)\(\s*process\.env\b/;
+    expect(
+      ALL.filter((s) => !WRITES_ENV_EXCEPTIONS.has(s.path) && writes.test(codeOf(s))).map((s) => s.path),
+    ).toEqual([]);
+    // The pattern sees the ways of writing it (spelt so that this file holds none of them).
+    const env = ['process', 'env'].join('.');
+    for (const line of [
+      `${env}.X = "1";`,
+      `${env}['X'] ??= '1';`,
+      `delete ${env}.X;`,
+      `Object.assign(${env}, {});`,
+      `${env} = {};`,
+    ])
+      expect(writes.test(line)).toBe(true);
+    expect(writes.test(`if (${env}.X === "1") {}`)).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
-import { readTimeline } from '../../cli/timeline.ts';
+import { readTimeline } from '../../ops/timeline.ts';
 import { formatOffset, parseAt } from '../../core/timeline.ts';
 
 describe('`at`: seconds, m:ss / h:mm:ss from show start, or "manual" (DESIGN.md)', () => {
@@ -35,7 +35,7 @@ describe('`at`: seconds, m:ss / h:mm:ss from show start, or "manual" (DESIGN.md)
   });
 });
 
-describe('run timeline (cli/timeline.ts) from the execution history', () => {
+describe('run timeline (ops/timeline.ts) from the execution history', () => {
   /** A history in which AskCue is throttled `retries` times before IVS takes the cue. */
   function throttledHistory(retries: number): HistoryEvent[] {
     const poll = {

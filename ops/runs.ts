@@ -1,18 +1,39 @@
 // Reading runs through the Step Functions API: run ids ↔ execution ARNs, whole histories, and the
-// run's timeline (see timeline.ts). Shared by the commands and the demo loop.
+// run's timeline (see timeline.ts). Shared by the operations.
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   type DescribeExecutionCommandOutput,
+  type ExecutionListItem,
+  type ExecutionStatus,
   type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { planShow } from '../core/plan.ts';
 import { validateExecutionInput } from '../core/show.ts';
+import { RunNotFoundError } from './errors.ts';
 import { readTimeline, type RunTimeline } from './timeline.ts';
 
-export class RunNotFoundError extends Error {
-  override readonly name = 'RunNotFoundError';
+/** A run as Step Functions describes it (its execution). */
+export interface RunInfo {
+  runId: string;
+  executionArn: string;
+  status?: ExecutionStatus;
+  startDate?: Date;
+  stopDate?: Date;
+  error?: string;
+  cause?: string;
+}
+
+export function runInfo(execution: DescribeExecutionCommandOutput | ExecutionListItem): RunInfo {
+  const executionArn = execution.executionArn ?? '';
+  const info: RunInfo = { runId: execution.name ?? runIdOf(executionArn), executionArn };
+  if (execution.status) info.status = execution.status;
+  if (execution.startDate) info.startDate = execution.startDate;
+  if (execution.stopDate) info.stopDate = execution.stopDate;
+  if ('error' in execution && execution.error) info.error = execution.error;
+  if ('cause' in execution && execution.cause) info.cause = execution.cause;
+  return info;
 }
 
 /** A run is named by its id (the execution name) or by its execution ARN. */
@@ -33,7 +54,7 @@ export async function describeRun(
     return await sfn.send(new DescribeExecutionCommand({ executionArn }));
   } catch (error) {
     if ((error as Error).name === 'ExecutionDoesNotExist') {
-      throw new RunNotFoundError(`RUN: no run ${runIdOf(executionArn)} (see \`showrunner list\`)`);
+      throw new RunNotFoundError(runIdOf(executionArn));
     }
     throw error;
   }
@@ -61,7 +82,7 @@ export async function eventsAfter(
 }
 
 /** When the history has no plan yet (or the run failed before it), plan from the execution input. */
-function planFromInput(run: DescribeExecutionCommandOutput): RunTimeline['plan'] {
+export function planFromInput(run: DescribeExecutionCommandOutput): RunTimeline['plan'] {
   try {
     const checked = validateExecutionInput(JSON.parse(run.input ?? 'null'));
     if (!checked.ok || !run.name) return undefined;
@@ -82,5 +103,3 @@ export async function loadRun(sfn: SFNClient, executionArn: string): Promise<Loa
   const events = await eventsAfter(sfn, executionArn);
   return { execution, events, timeline: readTimeline(events, planFromInput(execution)) };
 }
-
-export { planFromInput };

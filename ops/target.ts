@@ -1,6 +1,7 @@
-// Where the CLI sends its calls. `--target local` (default): the local stack's edge endpoint with
-// dummy credentials, the state machine found by name. `--target aws`: the default credential chain
-// and the outputs of the CloudFormation stack the CDK app deploys.
+// Where the operations send their calls: a Target holds the Step Functions and DynamoDB clients, the
+// state machine and the table. Local (the CLI's default): the local stack's edge endpoint with dummy
+// credentials, the state machine found by name. AWS: the default credential chain and the outputs
+// of the CloudFormation stack the CDK app deploys. `withTarget` owns a target's lifetime.
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -34,7 +35,7 @@ export interface TargetOptions {
   stackName?: string;
 }
 
-/** Connection failures say where the CLI looked and how to fix it, instead of an SDK stack trace. */
+/** Connection failures say where the producer's tools looked and how to fix it, instead of an SDK stack trace. */
 export function explainConnectionError(error: unknown, target: Pick<Target, 'kind' | 'description'>): Error {
   const e = error as Error & { code?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code ?? '';
@@ -49,6 +50,71 @@ export function explainConnectionError(error: unknown, target: Pick<Target, 'kin
   return e;
 }
 
+export interface LocalTargetOptions {
+  /** The local stack's edge endpoint (http://127.0.0.1:4566). */
+  edgeUrl: string;
+  region: string;
+  /** Default: the state machine named STATE_MACHINE_NAME. */
+  stateMachineArn?: string;
+  /** Default: TABLE.defaultName. */
+  tableName?: string;
+}
+
+/** The local stack at `edgeUrl` (dummy credentials: the emulators check only their shape). */
+export async function connectLocal(options: LocalTargetOptions): Promise<Target> {
+  const config = {
+    endpoint: options.edgeUrl,
+    region: options.region,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const sfn = new SFNClient(config);
+  const dynamo = new DynamoDBClient(config);
+  const description = `local stack at ${options.edgeUrl}`;
+  const close = () => {
+    sfn.destroy();
+    dynamo.destroy();
+  };
+  try {
+    let stateMachineArn = options.stateMachineArn;
+    if (!stateMachineArn) {
+      const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({}));
+      stateMachineArn = stateMachines.find((m) => m.name === STATE_MACHINE_NAME)?.stateMachineArn;
+      if (!stateMachineArn)
+        throw new TargetError(`the ${description} has no state machine named ${STATE_MACHINE_NAME}`);
+    }
+    return {
+      kind: 'local',
+      description,
+      sfn,
+      db: DynamoDBDocumentClient.from(dynamo),
+      stateMachineArn,
+      tableName: options.tableName ?? TABLE.defaultName,
+      close,
+    };
+  } catch (error) {
+    close();
+    throw explainConnectionError(error, { kind: 'local', description });
+  }
+}
+
+/**
+ * Resolves a target, runs `use` with it and closes it however `use` ends; a connection failure
+ * comes out explained (explainConnectionError).
+ */
+export async function withTarget<T>(
+  resolve: () => Promise<Target>,
+  use: (target: Target) => Promise<T>,
+): Promise<T> {
+  const target = await resolve();
+  try {
+    return await use(target);
+  } catch (error) {
+    throw explainConnectionError(error, target);
+  } finally {
+    target.close();
+  }
+}
+
 export async function resolveTarget(options: TargetOptions): Promise<Target> {
   const region =
     options.env.AWS_REGION?.trim() ||
@@ -58,39 +124,14 @@ export async function resolveTarget(options: TargetOptions): Promise<Target> {
     const endpoint = options.env.EDGE_URL?.trim() || DEFAULT_EDGE_URL;
     if (!/^https?:\/\/[^\s/]+\/?$/.test(endpoint))
       throw new TargetError(`EDGE_URL: expected http://host:port, got "${endpoint}"`);
-    const config = {
-      endpoint,
+    const stateMachineArn = options.env.STATE_MACHINE_ARN?.trim();
+    const tableName = options.env.TABLE_NAME?.trim();
+    return connectLocal({
+      edgeUrl: endpoint,
       region: region!,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    };
-    const sfn = new SFNClient(config);
-    const dynamo = new DynamoDBClient(config);
-    const description = `local stack at ${endpoint}`;
-    const close = () => {
-      sfn.destroy();
-      dynamo.destroy();
-    };
-    try {
-      let stateMachineArn = options.env.STATE_MACHINE_ARN?.trim();
-      if (!stateMachineArn) {
-        const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({}));
-        stateMachineArn = stateMachines.find((m) => m.name === STATE_MACHINE_NAME)?.stateMachineArn;
-        if (!stateMachineArn)
-          throw new TargetError(`the ${description} has no state machine named ${STATE_MACHINE_NAME}`);
-      }
-      return {
-        kind: 'local',
-        description,
-        sfn,
-        db: DynamoDBDocumentClient.from(dynamo),
-        stateMachineArn,
-        tableName: options.env.TABLE_NAME?.trim() || TABLE.defaultName,
-        close,
-      };
-    } catch (error) {
-      close();
-      throw explainConnectionError(error, { kind: 'local', description });
-    }
+      ...(stateMachineArn ? { stateMachineArn } : {}),
+      ...(tableName ? { tableName } : {}),
+    });
   }
 
   const stackName = options.stackName ?? (options.env.SHOWRUNNER_STACK?.trim() || DEFAULT_STACK_NAME);

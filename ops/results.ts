@@ -1,0 +1,53 @@
+// results: the votes per question of a run, read from the table as viewers see them, with what
+// only the producer sees (the stored state, a quiz answer before its reveal).
+import { winners } from '../core/poll.ts';
+import { PollStore } from '../store/polls.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { executionArnFor, loadRun, runIdOf } from './runs.ts';
+import type { Target } from './target.ts';
+
+export interface PollResult {
+  poll: string;
+  pollId: string;
+  question: string;
+  answers: string[];
+  state: 'not asked' | 'open' | 'closed';
+  counts: number[];
+  total: number;
+  correct?: number;
+  /** Answers with the most votes (several on a tie, none without votes). */
+  winner: string[];
+}
+
+export interface RunResults {
+  runId: string;
+  polls: PollResult[];
+}
+
+export async function results(target: Target, run: string, clock: Clock = systemClock): Promise<RunResults> {
+  const executionArn = executionArnFor(target.stateMachineArn, run);
+  const { timeline } = await loadRun(target.sfn, executionArn);
+  const store = new PollStore(target.db, target.tableName);
+  const polls: PollResult[] = [];
+  for (const p of timeline.polls) {
+    const record = await store.getPoll(p.pollId);
+    // Counted as viewers see it (the exact recount once closed, the running tally before).
+    const view = record ? await store.view(record, clock.now()) : undefined;
+    const answers = view?.answers ?? p.answers;
+    const counts = view?.counts ?? answers.map(() => 0);
+    const result: PollResult = {
+      poll: p.id,
+      pollId: p.pollId,
+      question: view?.question ?? p.question,
+      answers,
+      state: !record ? 'not asked' : record.state === 'closed' ? 'closed' : 'open',
+      counts,
+      total: view?.total ?? 0,
+      winner: winners(counts).map((i) => answers[i]!),
+    };
+    const correct = record?.correct ?? p.correct;
+    if (correct !== undefined) result.correct = correct;
+    polls.push(result);
+  }
+  return { runId: runIdOf(executionArn), polls };
+}

@@ -1,0 +1,42 @@
+// In-process AWS clients for a running local stack, configured explicitly (nothing is read from or
+// written to this process's environment), and the poll lifecycle Lambda built on them as the local
+// stack builds it.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../lambdas/clients.ts';
+import {
+  pollLifecycle,
+  pollLifecycleConfigFromEnv,
+  type PollLifecycle,
+} from '../../lambdas/poll-lifecycle.ts';
+import { PollStore } from '../../store/polls.ts';
+
+export const TABLE_NAME = 'showrunner-polls';
+
+/** An AWS SDK client's config for a stack's edge endpoint (the emulators ignore the dummy keys). */
+export function stackClientConfig(stack: { edgeUrl: string }) {
+  return {
+    endpoint: stack.edgeUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+}
+
+export interface StackTable {
+  client: DynamoDBClient;
+  /** The document client the store uses. */
+  db: DynamoDBDocumentClient;
+  store: PollStore;
+  /** The lifecycle Lambda's steps (open, close…) on this table, with its default settings. */
+  lifecycle: PollLifecycle;
+  destroy(): void;
+}
+
+/** The stack's table through the store the Lambdas use. */
+export function stackTable(stack: { edgeUrl: string }, tableName = TABLE_NAME): StackTable {
+  const client = new DynamoDBClient(stackClientConfig(stack));
+  const db = documentClient(client);
+  const store = new PollStore(db, tableName);
+  const config = pollLifecycleConfigFromEnv({ TABLE_NAME: tableName });
+  return { client, db, store, lifecycle: pollLifecycle({ store, config }), destroy: () => client.destroy() };
+}
