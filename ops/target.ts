@@ -2,7 +2,11 @@
 // state machine and the table. Local (the CLI's default): the local stack's edge endpoint with dummy
 // credentials, the state machine found by name. AWS: the default credential chain and the outputs
 // of the CloudFormation stack the CDK app deploys. `withTarget` owns a target's lifetime.
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DescribeStacksCommand,
+  type CloudFormationClientConfig,
+} from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -33,6 +37,8 @@ export interface TargetOptions {
   target: 'local' | 'aws';
   env: NodeJS.ProcessEnv;
   stackName?: string;
+  /** Extra config for the CloudFormation client that reads the stack's outputs (a test's endpoint). */
+  cloudFormationConfig?: CloudFormationClientConfig;
 }
 
 /** Connection failures say where the producer's tools looked and how to fix it, instead of an SDK stack trace. */
@@ -136,7 +142,7 @@ export async function resolveTarget(options: TargetOptions): Promise<Target> {
 
   const stackName = options.stackName ?? (options.env.SHOWRUNNER_STACK?.trim() || DEFAULT_STACK_NAME);
   const config = region ? { region } : {};
-  const cloudFormation = new CloudFormationClient(config);
+  const cloudFormation = new CloudFormationClient({ ...config, ...options.cloudFormationConfig });
   let outputs: Record<string, string>;
   try {
     const { Stacks = [] } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { main } from '../../cli/showrunner.ts';
-import { resolveTarget, TargetError } from '../../ops/target.ts';
+import { resolveTarget, TargetError, type TargetOptions } from '../../ops/target.ts';
 import { parseStartAt } from '../../cli/args.ts';
 import { closeServer, listen, readBody } from '../../local/http.ts';
 
@@ -121,7 +121,8 @@ describe('showrunner CLI usage', () => {
 describe('--target aws', () => {
   let server: Server;
   let outputs: Array<[string, string]> | undefined;
-  const saved = { ...process.env };
+  // The stack's outputs come from a stub CloudFormation; region and credentials as a producer sets them.
+  let aws: Pick<TargetOptions, 'env' | 'cloudFormationConfig'>;
 
   beforeAll(async () => {
     server = createServer(async (req, res) => {
@@ -142,33 +143,31 @@ describe('--target aws', () => {
       );
     });
     const port = await listen(server, 0);
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_CLOUDFORMATION: `http://127.0.0.1:${port}`,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_REGION: 'eu-west-1',
-    });
+    aws = {
+      env: { AWS_REGION: 'eu-west-1' },
+      cloudFormationConfig: {
+        endpoint: `http://127.0.0.1:${port}`,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      },
+    };
   });
   afterAll(async () => {
-    process.env = saved;
     await closeServer(server);
   });
 
   it('reads StateMachineArn, TableName and ChannelArn from the stack outputs, or says the stack is not deployed', async () => {
     outputs = undefined;
-    await expect(resolveTarget({ target: 'aws', env: process.env })).rejects.toThrow(
+    await expect(resolveTarget({ target: 'aws', ...aws })).rejects.toThrow(
       /not deployed: no CloudFormation stack Showrunner in eu-west-1/,
     );
     outputs = [
       ['StateMachineArn', 'arn:aws:states:eu-west-1:123456789012:stateMachine:Show'],
       ['TableName', 'polls'],
     ];
-    await expect(resolveTarget({ target: 'aws', env: process.env })).rejects.toThrow(TargetError);
-    await expect(resolveTarget({ target: 'aws', env: process.env })).rejects.toThrow(
-      /has no output ChannelArn/,
-    );
+    await expect(resolveTarget({ target: 'aws', ...aws })).rejects.toThrow(TargetError);
+    await expect(resolveTarget({ target: 'aws', ...aws })).rejects.toThrow(/has no output ChannelArn/);
     outputs.push(['ChannelArn', 'arn:aws:ivs:eu-west-1:123456789012:channel/AbCd1234']);
-    const target = await resolveTarget({ target: 'aws', env: process.env });
+    const target = await resolveTarget({ target: 'aws', ...aws });
     expect(target).toMatchObject({
       kind: 'aws',
       stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Show',
