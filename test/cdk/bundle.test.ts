@@ -27,12 +27,8 @@ function bundleOf(description: RegExp): string {
 }
 
 /** Imports the bundle in a fresh Node (the one running these tests: Node 24) and calls its handler. */
-function invoke(dir: string, event: unknown, env: Record<string, string>): any {
-  const script = `
-    const { handler } = await import(${JSON.stringify(join(dir, 'index.mjs'))});
-    if (typeof handler !== 'function') throw new Error('handler is not exported');
-    const result = await handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 10000 });
-    process.stdout.write(JSON.stringify(result ?? null));`;
+/** Runs `script` as an ES module in a fresh Node (the bundle's runtime), in `dir`; its stdout is JSON. */
+function runModuleScript(dir: string, script: string, env: Record<string, string>): any {
   const out = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
@@ -40,6 +36,15 @@ function invoke(dir: string, event: unknown, env: Record<string, string>): any {
     timeout: 20_000,
   });
   return JSON.parse(out);
+}
+
+function invoke(dir: string, event: unknown, env: Record<string, string>): any {
+  const script = `
+    const { handler } = await import(${JSON.stringify(join(dir, 'index.mjs'))});
+    if (typeof handler !== 'function') throw new Error('handler is not exported');
+    const result = await handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 10000 });
+    process.stdout.write(JSON.stringify(result ?? null));`;
+  return runModuleScript(dir, script, env);
 }
 
 /**
@@ -59,13 +64,7 @@ function invokeFailing(dir: string, event: unknown, env: Record<string, string>)
     } catch (error) {
       process.stdout.write(JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: String(error.stack).split('\\n') }));
     }`;
-  const out = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  return JSON.parse(out);
+  return runModuleScript(dir, script, env);
 }
 
 beforeAll(() => {
