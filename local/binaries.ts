@@ -4,7 +4,7 @@
 // npm works, and a machine with its own ffmpeg or Chromium uses that. Nothing here relies on an
 // install script (npm 11 skips them): shipped binaries are checked, and made executable, at first use.
 import { execFileSync } from 'node:child_process';
-import { accessSync, chmodSync, closeSync, constants, openSync, readSync, createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'; // prettier-ignore
+import { accessSync, chmodSync, closeSync, constants, openSync, readSync, realpathSync, createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'; // prettier-ignore
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -299,7 +299,7 @@ function fromSystem(name: BinaryName, env: NodeJS.ProcessEnv): ResolvedBinary | 
 function withRunEnv(found: ResolvedBinary): ResolvedBinary {
   const env = found.name === 'chromium' ? undefined : staticGlibcEnv(found.path);
   let version = probeVersion(SPECS[found.name], found.path, env);
-  const pkg = join(dirname(found.path), 'package.json');
+  const pkg = join(dirname(realpathSync(found.path)), 'package.json');
   if (version === 'unknown' && existsSync(pkg))
     version =
       (JSON.parse(readFileSync(pkg, 'utf8')) as { version?: string }).version?.replace(/\.0$/, '') ?? version;
