@@ -1,8 +1,6 @@
 // The viewer REST API as both sides see it: the routes, the request and response bodies
 // (snake_case, as they travel), the error body and its codes, and the CORS max-age. The API
 // Lambda (lambdas/api.ts) answers with these shapes; the site (site/src/lib/api.ts) reads them.
-import type { AnswerItem } from './table.ts';
-
 export const API_ROUTES = {
   /** POST {poll_id, requestor_id, answer} → 201 VoteResponse. */
   vote: '/requestor-put',
@@ -23,8 +21,28 @@ export interface VoteRequest {
   answer: number;
 }
 
-/** 201: the stored answer item. */
-export type VoteResponse = AnswerItem;
+/**
+ * 201: the stored answer, as the viewer knows it: `poll_id` is the poll's own id, not the shard
+ * partition the item is stored under (contract/table.ts AnswerItem).
+ */
+export interface VoteResponse {
+  poll_id: string;
+  requestor_id: string;
+  answer: number;
+  timestamp_created: number;
+  timestamp_ttl: number;
+}
+
+/**
+ * The longest a vote may take from its closing-time check to its 201. The API does not acknowledge
+ * a vote whose answer was written later than this (it answers 500; the answer may or may not
+ * count), and the close step recounts only after closes_at plus this and a clock margin, so every
+ * 201 is in the final result, in the cloud and in the local stack (whose Lambdas have no timeout)
+ * alike. It covers the SDK's retries (3 attempts, backoff ≤ 3 s). The API Lambda's timeout
+ * (cdk/lib/showrunner-stack.ts, 10 s) should stay longer, so a slow vote gets that answer rather
+ * than a gateway timeout; the guarantee does not depend on it.
+ */
+export const VOTE_DEADLINE_MS = 5000;
 
 /** What a viewer may see of a poll: `correct` only once the poll is closed and recounted. */
 export interface PollView {

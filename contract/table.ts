@@ -1,7 +1,9 @@
 // The one DynamoDB table: its keys, index, TTL and every item kind's key, used by CDK, the local
 // setup, the store, the CLI, the state machine (statemachine/show.asl.json writes the '#cue' item)
-// and the tests. Item kinds share the partition `poll_id`; the sort key `requestor_id` holds a
-// viewer id for answers and a '#'-prefixed marker for the other items (viewer ids never start with '#').
+// and the tests. The sort key `requestor_id` holds a viewer id for answers and a '#'-prefixed marker
+// for the other items (viewer ids never start with '#'). The poll's own items ('#poll', '#cue') sit
+// under the partition `poll_id = <pollId>`; its answers and tally counters are spread over the
+// shard partitions `poll_id = <pollId>#<shard>` (see VOTE_SHARDS below and docs/sharding.md).
 
 export const TABLE = {
   defaultName: 'showrunner-polls',
@@ -17,7 +19,7 @@ export const TABLE = {
 
 /** The poll item: question, answers, state, opened_at, closes_at, correct, run_id (no timestamp_created, so the GSI stays sparse). */
 export const POLL_ITEM_KEY = '#poll';
-/** The running tally: one counter per answer, updated with ADD. */
+/** A shard's running tally, in each shard partition: one counter per answer, updated with ADD. */
 export const TALLY_ITEM_KEY = '#tally';
 /**
  * The cue item the state machine's WaitForCue state writes for a manual question
@@ -30,9 +32,56 @@ export const CURRENT_POLL_PARTITION = '#current';
 /** Answers are kept 90 days, like Step Functions keeps execution history. */
 export const ANSWER_TTL_SECONDS = 90 * 24 * 3600;
 
-/** An answer item; the API's POST /requestor-put answers with it (contract/api.ts VoteResponse). */
+// ---- Votes spread over partitions ---------------------------------------------------------------
+// DynamoDB serves at most 1,000 write units/s per partition, and a partition key value (with all
+// its items) is served by one partition until "split for heat" reacts, which takes longer than a
+// poll's vote storm lasts; a single item never goes past 1,000/s. So a poll's answers and counters
+// do not share one key: a vote goes to the shard partition `<pollId>#<shard>`, the shard derived
+// from requestor_id (core/shard.ts), where it costs the answer's conditional put (1 unit, items are
+// < 1 KB) and the shard counter's ADD (1 unit). The GSI's write goes to the viewer's own
+// requestor_id partition. With the peak spread evenly over N shards, each shard key takes
+// 2 × peak / N write units/s; N keeps that at half the limit or less (hash skew, SDK retries, and
+// several keys sharing one physical partition leave the rest as headroom).
+
+/** Write units one partition (so one partition key value, one item) serves per second. */
+export const PARTITION_WRITE_UNITS_PER_SECOND = 1000;
+/** Write units a vote costs on its shard key: the answer's put and the shard counter's ADD. */
+export const VOTE_WRITE_UNITS = 2;
+/** The share of PARTITION_WRITE_UNITS_PER_SECOND a shard key is sized to take at the expected peak. */
+export const SHARD_LOAD_TARGET = 0.5;
+/** At most 100 shards: the live tally reads every shard counter in one BatchGetItem (≤ 100 keys). */
+export const MAX_VOTE_SHARDS = 100;
+/** The design audience's peak (DESIGN.md, "Targets": 100,000 viewers, peaks near 15,000 votes/s). */
+export const DESIGN_PEAK_VOTES_PER_SECOND = 15_000;
+
+/** How many shards keep each shard key at SHARD_LOAD_TARGET of the partition limit at this peak. */
+export function voteShardsFor(peakVotesPerSecond: number): number {
+  const perShard = PARTITION_WRITE_UNITS_PER_SECOND * SHARD_LOAD_TARGET;
+  const needed = Math.ceil((peakVotesPerSecond * VOTE_WRITE_UNITS) / perShard);
+  return Math.min(MAX_VOTE_SHARDS, Math.max(1, needed));
+}
+
+/**
+ * The shard count a poll is opened with unless VOTE_SHARDS (the lifecycle Lambda's setting) says
+ * otherwise: 60 for the design peak, 500 write units/s per shard key. It is stored on the poll item
+ * (`vote_shards`) at open, so a poll keeps its layout whatever the setting later becomes.
+ */
+export const DEFAULT_VOTE_SHARDS = voteShardsFor(DESIGN_PEAK_VOTES_PER_SECOND);
+
+/** The partition key of one shard of a poll's answers and counters. Poll ids never contain '#'. */
+export function shardPartitionKey(pollId: string, shard: number): string {
+  return `${pollId}#${shard}`;
+}
+
+/**
+ * An answer item as stored. `poll_id` is the shard partition (`<pollId>#<shard>`) and
+ * `plain_poll_id` the poll's own id, which history (through the GSI) shows the viewer. Answers of
+ * polls opened before sharding (no `vote_shards` on the poll item) sit under the plain poll id and
+ * have no `plain_poll_id`.
+ */
 export interface AnswerItem {
   poll_id: string;
+  plain_poll_id: string;
   requestor_id: string;
   answer: number;
   timestamp_created: number;

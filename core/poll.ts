@@ -1,6 +1,6 @@
 // Poll rules: when a poll is open, whether a vote counts, and how results are tallied.
 // Pure functions over plain records; the store and the API apply them.
-import type { PollState, PollView } from '../contract/api.ts';
+import { VOTE_DEADLINE_MS, type PollState, type PollView } from '../contract/api.ts';
 import type { Refusal } from './refusal.ts';
 
 /** What the poll item holds (see store/polls.ts for the attribute names). */
@@ -15,6 +15,11 @@ export interface PollRecord {
   closesAt: string;
   /** Exact counts recounted from the answer items when the poll closed. */
   finalCounts?: number[];
+  /**
+   * How many shard partitions its answers and counters are spread over (contract/table.ts), fixed
+   * at open. Absent on polls opened before sharding: their answers sit under the plain poll id.
+   */
+  voteShards?: number;
 }
 
 /** A poll closes `duration` seconds after it is asked, plus the grace for viewers further behind live. */
@@ -43,6 +48,14 @@ export function voteRefusal(
     return { reason: 'poll_closed', message: `poll ${poll.pollId} is closed` };
   }
   return undefined;
+}
+
+/**
+ * Whether a vote checked against the closing time at `checkedAt` and written by `writtenBy` may be
+ * acknowledged: only within VOTE_DEADLINE_MS, which the close step waits out before recounting.
+ */
+export function withinVoteDeadline(checkedAt: Date, writtenBy: Date): boolean {
+  return writtenBy.getTime() - checkedAt.getTime() <= VOTE_DEADLINE_MS;
 }
 
 export function emptyCounts(answerCount: number): number[] {

@@ -153,6 +153,9 @@ export function apiRoutes({ store, config }: ApiDeps): Record<keyof typeof API_R
     async vote(event) {
       const vote: VoteRequest = parse(VoteBody, jsonBody(event, config.maxBodyBytes), 'body');
       const poll = await polls.require(vote.poll_id);
+      // Checked against closes_at now; written into the viewer's shard (the poll item's vote_shards).
+      // A write later than VOTE_DEADLINE_MS after this check is not acknowledged (500): the close
+      // recount may not include it.
       const stored: VoteResponse = await store.recordVote(poll, vote.requestor_id, vote.answer, new Date());
       return json(201, stored);
     },

@@ -8,6 +8,7 @@
 // builds them from its environment, the local stack from its own store and settings.
 import middy from '@middy/core';
 import { z } from 'zod';
+import { VOTE_DEADLINE_MS } from '../contract/api.ts';
 import {
   RUN_ID,
   SHOW_VALIDATION_ERROR,
@@ -17,6 +18,7 @@ import {
   type PlannedPoll,
   type ShowPlan,
 } from '../contract/state-machine.ts';
+import { DEFAULT_VOTE_SHARDS, MAX_VOTE_SHARDS } from '../contract/table.ts';
 import { encodeCue, pollCue, resultsCue } from '../core/cues.ts';
 import { POLL_ID } from '../core/ids.ts';
 import { planShow } from '../core/plan.ts';
@@ -34,10 +36,24 @@ export class LifecycleInputError extends Error {
   override readonly name = 'LifecycleInputError';
 }
 
+/** Room for the clocks of the API Lambda and of this one to disagree (both are NTP-synced). */
+export const CLOCK_MARGIN_MS = 1000;
+/**
+ * The longest VOTE_SETTLE_MS may be: Close's state (statemachine/show.asl.json) times out after 60 s
+ * and the Lambda after 55 s (cdk/lib/showrunner-stack.ts); the Wait before it may end up to 1 s
+ * early (timestamps are truncated to seconds), and the recount of every shard needs the rest.
+ */
+export const MAX_VOTE_SETTLE_MS = 30_000;
+
 export interface PollLifecycleConfig {
   tableName: string;
-  /** How long after closesAt the recount waits for votes that were accepted just before it. */
+  /**
+   * How long after closesAt the recount waits: until every vote checked before closesAt has been
+   * written or can no longer be acknowledged (VOTE_DEADLINE_MS), plus CLOCK_MARGIN_MS.
+   */
   voteSettleMs: number;
+  /** How many shards a poll's answers and counters are spread over, stored with the poll at open. */
+  voteShards: number;
   /**
    * CUE_CHANNEL_ARNS: IVS channels the state machine may send cues to besides the stack's default
    * (the stack grants ivs:PutMetadata on these). Plan refuses an input channelArn outside them,
@@ -46,11 +62,22 @@ export interface PollLifecycleConfig {
   cueChannelArns: string[];
 }
 
-/** The lifecycle Lambda's settings, read and checked once: TABLE_NAME, VOTE_SETTLE_MS, CUE_CHANNEL_ARNS (comma-separated). */
+/**
+ * The lifecycle Lambda's settings, read and checked once: TABLE_NAME, VOTE_SETTLE_MS (never below
+ * VOTE_DEADLINE_MS), VOTE_SHARDS (1–100; default sized for the design peak, contract/table.ts
+ * voteShardsFor), CUE_CHANNEL_ARNS (comma-separated).
+ */
 export function pollLifecycleConfigFromEnv(env: Env): PollLifecycleConfig {
   return {
     tableName: getStringFromEnv(env, 'TABLE_NAME'),
-    voteSettleMs: getIntFromEnv(env, 'VOTE_SETTLE_MS', 1000, 0, 10_000),
+    voteSettleMs: getIntFromEnv(
+      env,
+      'VOTE_SETTLE_MS',
+      VOTE_DEADLINE_MS + CLOCK_MARGIN_MS,
+      VOTE_DEADLINE_MS,
+      MAX_VOTE_SETTLE_MS,
+    ),
+    voteShards: getIntFromEnv(env, 'VOTE_SHARDS', DEFAULT_VOTE_SHARDS, 1, MAX_VOTE_SHARDS),
     cueChannelArns: getStringFromEnv(env, 'CUE_CHANNEL_ARNS', '')
       .split(',')
       .map((arn) => arn.trim())
@@ -127,6 +154,7 @@ export function pollLifecycle({ store, config }: PollLifecycleDeps): PollLifecyc
       state: 'open',
       openedAt: now.toISOString(),
       closesAt: closingTime(now, poll.duration, poll.latencyGraceSeconds).toISOString(),
+      voteShards: config.voteShards,
     };
     if (poll.correct !== undefined) record.correct = poll.correct;
     const stored = await store.openPoll(record);
@@ -142,7 +170,8 @@ export function pollLifecycle({ store, config }: PollLifecycleDeps): PollLifecyc
 
   async function close(pollId: string): Promise<CloseResult> {
     const poll = await store.requirePoll(pollId);
-    // A vote checked just before closesAt may still be writing; recount only once it has landed.
+    // A vote checked just before closesAt may still be writing: recount (strongly consistent, every
+    // shard) only once it has landed or can no longer be acknowledged (VOTE_DEADLINE_MS).
     const settleUntil = Date.parse(poll.closesAt) + config.voteSettleMs;
     const wait = settleUntil - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

@@ -55,6 +55,7 @@ const LAMBDA_SETTINGS = [
   'MAX_BODY_BYTES',
   'POLL_CACHE_MS',
   'VOTE_SETTLE_MS',
+  'VOTE_SHARDS',
   'CUE_CHANNEL_ARNS',
 ] as const;
 
@@ -73,9 +74,9 @@ export interface LocalStackOptions {
   rtmpPort?: number | null;
   /**
    * The Lambdas' settings, as the cloud's environment variables: CORS_ORIGINS (default: the app's
-   * own origin), MAX_BODY_BYTES, POLL_CACHE_MS, VOTE_SETTLE_MS, CUE_CHANNEL_ARNS; other names are
-   * ignored. Default: those set in this process's environment. TABLE_NAME and the SDK's endpoint
-   * and credentials are the stack's own.
+   * own origin), MAX_BODY_BYTES, POLL_CACHE_MS, VOTE_SETTLE_MS, VOTE_SHARDS, CUE_CHANNEL_ARNS;
+   * other names are ignored. Default: those set in this process's environment. TABLE_NAME and the
+   * SDK's endpoint and credentials are the stack's own.
    */
   lambdaEnv?: Readonly<Record<string, string | undefined>>;
   log?: (line: string) => void;

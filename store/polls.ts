@@ -1,7 +1,11 @@
-// The poll data layer over DynamoDB (lib-dynamodb). Item kinds share the partition `poll_id`:
-// answers (sort key = viewer id), the poll ('#poll') and its running tally ('#tally').
-// A vote is a conditional put, then a counter ADD; the final result is recounted from the answer
-// items at close, so it is exact even if a counter update was lost in a crash.
+// The poll data layer over DynamoDB (lib-dynamodb). The poll item ('#poll') sits under the
+// partition `poll_id = <pollId>`; its answers (sort key = viewer id) and running tally counters
+// ('#tally') are spread over `vote_shards` shard partitions `<pollId>#<shard>`, the shard derived
+// from the viewer id (core/shard.ts), so no key takes more than its share of a vote storm
+// (contract/table.ts, docs/sharding.md). A vote is a conditional put, then its shard counter's ADD;
+// the live tally sums the shard counters; the final result is recounted from the answer items of
+// every shard at close, with strongly consistent reads, so it is exact even if a counter update was
+// lost in a crash.
 import {
   BatchGetCommand,
   GetCommand,
@@ -11,13 +15,15 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import type { HistoryEntry, HistoryPage, PollView } from '../contract/api.ts';
+import type { HistoryEntry, HistoryPage, PollView, VoteResponse } from '../contract/api.ts';
 import {
   ANSWER_TTL_SECONDS,
   CURRENT_POLL_PARTITION,
+  DEFAULT_VOTE_SHARDS,
   POLL_ITEM_KEY,
   TABLE,
   TALLY_ITEM_KEY,
+  shardPartitionKey,
   type AnswerItem,
 } from '../contract/table.ts';
 import {
@@ -26,9 +32,11 @@ import {
   isRecounted,
   viewPoll,
   voteRefusal,
+  withinVoteDeadline,
   type PollRecord,
 } from '../core/poll.ts';
 import { RefusedError } from '../core/refusal.ts';
+import { shardOf } from '../core/shard.ts';
 
 interface PollItem {
   poll_id: string;
@@ -42,6 +50,37 @@ interface PollItem {
   closes_at: string;
   closed_at?: string;
   final_counts?: number[];
+  /** Absent on polls opened before sharding. */
+  vote_shards?: number;
+}
+
+/**
+ * The vote was written, but later than VOTE_DEADLINE_MS after its closing-time check, so the close
+ * recount may already have run: it is not acknowledged (the API answers 500). The answer is stored
+ * and may or may not count.
+ */
+export class VoteDeadlineError extends Error {
+  override readonly name = 'VoteDeadlineError';
+}
+
+/** The partition of a poll's shard that holds this viewer's answer and counts it. */
+export function votePartition(poll: Pick<PollRecord, 'pollId' | 'voteShards'>, requestorId: string): string {
+  if (poll.voteShards === undefined) return poll.pollId;
+  return shardPartitionKey(poll.pollId, shardOf(requestorId, poll.voteShards));
+}
+
+/** Every partition holding a poll's answers and counters (only the poll's own for an unsharded poll). */
+export function votePartitions(poll: Pick<PollRecord, 'pollId' | 'voteShards'>): string[] {
+  if (poll.voteShards === undefined) return [poll.pollId];
+  return Array.from({ length: poll.voteShards }, (_, shard) => shardPartitionKey(poll.pollId, shard));
+}
+
+/** The table key of a viewer's answer to a poll. */
+export function answerKey(
+  poll: Pick<PollRecord, 'pollId' | 'voteShards'>,
+  requestorId: string,
+): { poll_id: string; requestor_id: string } {
+  return { poll_id: votePartition(poll, requestorId), requestor_id: requestorId };
 }
 
 const tallyAttribute = (answer: number) => `c${answer}`;
@@ -58,6 +97,7 @@ function toRecord(item: PollItem): PollRecord {
   };
   if (item.correct !== undefined) record.correct = item.correct;
   if (item.final_counts !== undefined) record.finalCounts = item.final_counts;
+  if (item.vote_shards !== undefined) record.voteShards = item.vote_shards;
   return record;
 }
 
@@ -73,6 +113,7 @@ function toItem(record: PollRecord): PollItem {
     closes_at: record.closesAt,
   };
   if (record.correct !== undefined) item.correct = record.correct;
+  if (record.voteShards !== undefined) item.vote_shards = record.voteShards;
   return item;
 }
 
@@ -123,17 +164,21 @@ export class PollStore {
     return poll;
   }
 
-  /** Writes the poll item. Opening the same poll again (a retried step) returns the stored one. */
+  /**
+   * Writes the poll item, with its shard count (DEFAULT_VOTE_SHARDS unless the record names one).
+   * Opening the same poll again (a retried step) returns the stored one, shard count included.
+   */
   async openPoll(record: PollRecord): Promise<PollRecord> {
+    const opened: PollRecord = { ...record, voteShards: record.voteShards ?? DEFAULT_VOTE_SHARDS };
     try {
       await this.#db.send(
         new PutCommand({
           TableName: this.#table,
-          Item: toItem(record),
+          Item: toItem(opened),
           ConditionExpression: 'attribute_not_exists(poll_id)',
         }),
       );
-      return record;
+      return opened;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return this.requirePoll(record.pollId);
       throw error;
@@ -161,22 +206,27 @@ export class PollStore {
   }
 
   /**
-   * Records one vote per viewer: the conditional put, then the counter ADD. Throws a RefusedError
-   * (answer_out_of_range, poll_closed, already_answered) when the vote does not count. The caller
-   * looks the poll up (possibly through PollCache).
+   * Records one vote per viewer: the conditional put in the viewer's shard, then that shard
+   * counter's ADD. Throws a RefusedError (answer_out_of_range, poll_closed, already_answered) when
+   * the vote does not count, and a VoteDeadlineError when the answer was written too long after
+   * `now`, the time it was checked against closes_at. The caller looks the poll up (possibly
+   * through PollCache); the answer goes back as the viewer knows it (the plain poll id).
    */
-  async recordVote(poll: PollRecord, requestorId: string, answer: number, now: Date): Promise<AnswerItem> {
+  async recordVote(poll: PollRecord, requestorId: string, answer: number, now: Date): Promise<VoteResponse> {
     const refusal = voteRefusal(poll, answer, now);
     if (refusal) throw new RefusedError(refusal);
     const pollId = poll.pollId;
+    const partition = votePartition(poll, requestorId);
     const item: AnswerItem = {
-      poll_id: pollId,
+      poll_id: partition,
+      plain_poll_id: pollId,
       requestor_id: requestorId,
       answer,
       timestamp_created: now.getTime(),
       timestamp_ttl: Math.floor(now.getTime() / 1000) + ANSWER_TTL_SECONDS,
     };
     try {
+      // The same viewer always maps to the same shard, so this one condition refuses a re-vote.
       await this.#db.send(
         new PutCommand({
           TableName: this.#table,
@@ -193,36 +243,73 @@ export class PollStore {
       }
       throw error;
     }
+    const writtenBy = new Date();
     await this.#db.send(
       new UpdateCommand({
         TableName: this.#table,
-        Key: { poll_id: pollId, requestor_id: TALLY_ITEM_KEY },
+        Key: { poll_id: partition, requestor_id: TALLY_ITEM_KEY },
         UpdateExpression: 'ADD #c :one',
         ExpressionAttributeNames: { '#c': tallyAttribute(answer) },
         ExpressionAttributeValues: { ':one': 1 },
       }),
     );
-    return item;
+    if (!withinVoteDeadline(now, writtenBy)) {
+      throw new VoteDeadlineError(
+        `vote by ${requestorId} on ${pollId} written ${writtenBy.getTime() - now.getTime()} ms after its check: not acknowledged`,
+      );
+    }
+    return {
+      poll_id: pollId,
+      requestor_id: requestorId,
+      answer,
+      timestamp_created: item.timestamp_created,
+      timestamp_ttl: item.timestamp_ttl,
+    };
   }
 
-  /** The running counts: one item read, whatever the number of votes. */
-  async tally(pollId: string, answerCount: number): Promise<number[]> {
-    const { Item } = await this.#db.send(
-      new GetCommand({ TableName: this.#table, Key: { poll_id: pollId, requestor_id: TALLY_ITEM_KEY } }),
-    );
+  /**
+   * The running counts: the sum of the shard counters, read in one BatchGetItem (≤ 100 shards)
+   * whatever the number of votes.
+   */
+  async liveCounts(poll: PollRecord, answerCount = poll.answers.length): Promise<number[]> {
     const counts = emptyCounts(answerCount);
-    if (Item) for (let i = 0; i < answerCount; i++) counts[i] = Number(Item[tallyAttribute(i)] ?? 0);
+    const keys = votePartitions(poll).map((partition) => ({
+      poll_id: partition,
+      requestor_id: TALLY_ITEM_KEY,
+    }));
+    for (const item of await this.#batchGet(keys)) {
+      for (let i = 0; i < counts.length; i++) counts[i]! += Number(item[tallyAttribute(i)] ?? 0);
+    }
     return counts;
+  }
+
+  /** The running counts of a poll by id (liveCounts after reading the poll item). */
+  async tally(pollId: string, answerCount: number): Promise<number[]> {
+    return this.liveCounts(await this.requirePoll(pollId), answerCount);
   }
 
   /** What a viewer sees of this poll (core's viewPoll), reading the running tally only until it is recounted. */
   async view(poll: PollRecord, now: Date): Promise<PollView> {
-    const live = isRecounted(poll) ? [] : await this.tally(poll.pollId, poll.answers.length);
+    const live = isRecounted(poll) ? [] : await this.liveCounts(poll);
     return viewPoll(poll, live, now);
   }
 
-  /** Exact counts from the answer items themselves (reads every answer: for close, not for viewers). */
+  /**
+   * Exact counts from the answer items themselves, every shard read with strongly consistent
+   * Queries (a write acknowledged before the read is in it; the GSI could not give that). Reads
+   * every answer: for close, not for viewers.
+   */
+  async recountPoll(poll: PollRecord, answerCount = poll.answers.length): Promise<number[]> {
+    const shards = await Promise.all(votePartitions(poll).map((partition) => this.#answersIn(partition)));
+    return countAnswers(shards.flat(), answerCount);
+  }
+
+  /** recountPoll of a poll by id. */
   async recount(pollId: string, answerCount: number): Promise<number[]> {
+    return this.recountPoll(await this.requirePoll(pollId), answerCount);
+  }
+
+  async #answersIn(partition: string): Promise<number[]> {
     const answers: number[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -230,8 +317,9 @@ export class PollStore {
         new QueryCommand({
           TableName: this.#table,
           KeyConditionExpression: 'poll_id = :p',
-          ExpressionAttributeValues: { ':p': pollId },
+          ExpressionAttributeValues: { ':p': partition },
           ProjectionExpression: 'requestor_id, answer',
+          ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
       );
@@ -240,13 +328,13 @@ export class PollStore {
       }
       start = page.LastEvaluatedKey;
     } while (start);
-    return countAnswers(answers, answerCount);
+    return answers;
   }
 
   /** Marks the poll closed with its recounted result. Closing twice recounts again and keeps it closed. */
   async closePoll(pollId: string, now: Date): Promise<PollRecord> {
     const poll = await this.requirePoll(pollId);
-    const finalCounts = await this.recount(pollId, poll.answers.length);
+    const finalCounts = await this.recountPoll(poll);
     await this.#db.send(
       new UpdateCommand({
         TableName: this.#table,
@@ -272,7 +360,10 @@ export class PollStore {
         ExclusiveStartKey: cursor === undefined ? undefined : decodeCursor(cursor, requestorId),
       }),
     );
-    const answers = (page.Items ?? []) as AnswerItem[];
+    // The poll's own id: answers in shard partitions carry it in plain_poll_id, older ones in poll_id.
+    const answers = ((page.Items ?? []) as Array<Partial<AnswerItem> & Pick<AnswerItem, 'poll_id'>>).map(
+      (a) => ({ ...a, poll_id: a.plain_poll_id ?? a.poll_id }) as AnswerItem,
+    );
     const polls = await this.#pollsById([...new Set(answers.map((a) => a.poll_id))]);
     const items = answers.map((a) => {
       const entry: HistoryEntry = {
@@ -295,18 +386,22 @@ export class PollStore {
 
   async #pollsById(pollIds: string[]): Promise<Map<string, PollRecord>> {
     const found = new Map<string, PollRecord>();
-    // BatchGetItem takes at most 100 keys per call; history pages are at most 100.
-    for (let i = 0; i < pollIds.length; i += 100) {
-      let keys: Record<string, unknown>[] | undefined = pollIds
-        .slice(i, i + 100)
-        .map((id) => ({ poll_id: id, requestor_id: POLL_ITEM_KEY }));
-      while (keys && keys.length > 0) {
+    const keys = pollIds.map((id) => ({ poll_id: id, requestor_id: POLL_ITEM_KEY }));
+    for (const item of await this.#batchGet<PollItem>(keys)) found.set(item.poll_id, toRecord(item));
+    return found;
+  }
+
+  /** The items at these keys (missing ones left out), in BatchGetItems of at most 100 keys. */
+  async #batchGet<T = Record<string, unknown>>(keys: Array<Record<string, unknown>>): Promise<T[]> {
+    const found: T[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Array<Record<string, unknown>> | undefined = keys.slice(i, i + 100);
+      while (pending && pending.length > 0) {
         const out = await this.#db.send(
-          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: keys } } }),
+          new BatchGetCommand({ RequestItems: { [this.#table]: { Keys: pending } } }),
         );
-        for (const item of out.Responses?.[this.#table] ?? [])
-          found.set(String(item.poll_id), toRecord(item as PollItem));
-        keys = out.UnprocessedKeys?.[this.#table]?.Keys as Record<string, unknown>[] | undefined;
+        found.push(...((out.Responses?.[this.#table] ?? []) as T[]));
+        pending = out.UnprocessedKeys?.[this.#table]?.Keys as Array<Record<string, unknown>> | undefined;
       }
     }
     return found;
