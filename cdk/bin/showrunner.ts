@@ -1,12 +1,13 @@
 // The CDK app: `npx cdk synth` / `npx cdk deploy` (cdk.json runs `node cdk/bin/showrunner.ts`).
-// Context (-c key=value): channelArn, extraChannelArns (comma-separated), channelType, siteDir,
-// tracing, retainData, apiGatewayCloudWatchRole (true|false). cdk-nag's AwsSolutions pack checks the app at synth:
-// an unacknowledged finding fails synth.
+// Context (-c key=value): audience (viewers per show, default 100,000), channelArn, extraChannelArns
+// (comma-separated), channelType, siteDir, tracing, retainData, apiGatewayCloudWatchRole (true|false).
+// cdk-nag's AwsSolutions pack checks the app at synth: an unacknowledged finding fails synth.
 import { resolve } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import nag from 'cdk-nag';
 import { DefinitionError } from '../lib/asl.ts';
 import { ConfigurationError, ShowrunnerStack, type ShowrunnerStackProps } from '../lib/showrunner-stack.ts';
+import { AUDIENCE_CONTEXT_KEY, parseAudience } from '../lib/sizing.ts';
 
 const CHANNEL_TYPES = ['STANDARD', 'BASIC', 'ADVANCED_SD', 'ADVANCED_HD'] as const;
 
@@ -31,6 +32,7 @@ export function propsFromContext(app: App): ShowrunnerStackProps {
   return {
     description:
       'showrunner: interactive live shows on Amazon IVS (channel, API, state machine, viewer site)',
+    audience: parseAudience(app.node.tryGetContext(AUDIENCE_CONTEXT_KEY)),
     channelArn: text('channelArn'),
     extraChannelArns: text('extraChannelArns')
       ?.split(',')

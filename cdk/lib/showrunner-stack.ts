@@ -1,11 +1,21 @@
 // The whole cloud system in one stack: IVS channel, DynamoDB table, REST API (API Gateway →
 // Middy Lambda), the show state machine (statemachine/show.asl.json) with its lifecycle Lambda,
-// and the viewer site on S3 + CloudFront with its deploy-time config.json.
+// and the viewer site on S3 + CloudFront with its deploy-time config.json. Sized for one audience
+// (cdk/lib/sizing.ts): stage throttle, reserved concurrency, warm throughput, vote shards.
 // Env-agnostic: `cdk synth` runs offline with no credentials (local esbuild, no Docker).
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Aws,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+  type StackProps,
+} from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   LambdaIntegration,
@@ -35,6 +45,10 @@ import { CORS_MAX_AGE_SECONDS } from '../../contract/api.ts';
 import type { Substitutions } from '../../contract/state-machine.ts';
 import { TABLE, createTableInput } from '../../contract/table.ts';
 import { DefinitionError, readAslDefinition, selectSubstitutions, type AslDefinition } from './asl.ts';
+import { ConfigurationError } from './errors.ts';
+import { DEFAULT_AUDIENCE, fmt, sizeFor, type Sizing } from './sizing.ts';
+
+export { ConfigurationError };
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_DEFINITION_PATH = join(REPO_ROOT, 'statemachine', 'show.asl.json');
@@ -45,11 +59,6 @@ export const SITE_HASHED_ASSETS_DIR = 'assets';
 export const SITE_PAGE_CACHE_CONTROL = 'no-cache';
 /** Hashed assets never change under their name. */
 export const SITE_ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
-
-/** A deployment input is wrong (context value, missing build): synth stops with this message. */
-export class ConfigurationError extends Error {
-  override readonly name = 'ConfigurationError';
-}
 
 export interface ShowrunnerStackProps extends StackProps {
   /** The built viewer site (Vite's output: index.html at its root). Default: site/dist. */
@@ -65,10 +74,13 @@ export interface ShowrunnerStackProps extends StackProps {
   readonly channelType?: 'STANDARD' | 'BASIC' | 'ADVANCED_SD' | 'ADVANCED_HD';
   /** X-Ray tracing for the state machine and the API stage. Default true. */
   readonly tracing?: boolean;
-  /** API stage throttling: steady requests per second. Default 500. */
-  readonly apiRateLimit?: number;
-  /** API stage throttling: burst. Default 1000. */
-  readonly apiBurstLimit?: number;
+  /**
+   * The viewers one show is sized for (`-c audience=…`, 100 to 10,000,000; default 100,000): the
+   * stage throttle, reserved concurrency, the table's warm throughput, the vote shards and the API
+   * Lambda's poll cache follow from it (cdk/lib/sizing.ts). Large audiences need quota raises
+   * (README: Sizing and quotas).
+   */
+  readonly audience?: number;
   /**
    * Let this stack set the account's API Gateway CloudWatch Logs role (AWS::ApiGateway::Account).
    * REST API stages refuse access logging until the account (per region) has one; it is a
@@ -112,6 +124,7 @@ export class ShowrunnerStack extends Stack {
   readonly distribution: Distribution;
   readonly siteBucket: Bucket;
   readonly channelArn: string;
+  readonly sizing: Sizing;
 
   constructor(scope: Construct, id: string, props: ShowrunnerStackProps = {}) {
     super(scope, id, props);
@@ -135,6 +148,7 @@ export class ShowrunnerStack extends Stack {
       }
     }
     const definition = readAslDefinition(props.definitionPath ?? DEFAULT_DEFINITION_PATH);
+    const sizing = (this.sizing = sizeFor(props.audience ?? DEFAULT_AUDIENCE));
 
     // ---- Video: the IVS channel the cues travel in -------------------------------------------
     let playbackUrl: string;
@@ -189,6 +203,9 @@ export class ShowrunnerStack extends Stack {
       billingMode: BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: TABLE.ttlAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Pre-warmed for the storm when a new table's 4,000 writes/s would not do (sizing.ts).
+      // DynamoDB never lowers warm throughput: a redeploy that asks for less is refused.
+      ...(sizing.tableWarmThroughput ? { warmThroughput: sizing.tableWarmThroughput } : {}),
       removalPolicy,
     });
     for (const index of spec.GlobalSecondaryIndexes) {
@@ -198,6 +215,9 @@ export class ShowrunnerStack extends Stack {
         partitionKey: attribute(hash!.AttributeName),
         ...(range ? { sortKey: attribute(range.AttributeName) } : {}),
         projectionType: ProjectionType.ALL,
+        // Every answer item is written to the index too; a GSI short of write capacity throttles
+        // the table's writes (back-pressure), so it is warmed alongside.
+        ...(sizing.indexWarmThroughput ? { warmThroughput: sizing.indexWarmThroughput } : {}),
       });
     }
     const tableResources = [
@@ -241,7 +261,15 @@ export class ShowrunnerStack extends Stack {
       description: 'showrunner viewer REST API (Middy router)',
       memorySize: 512,
       timeout: Duration.seconds(10),
-      environment: { TABLE_NAME: this.table.tableName, CORS_ORIGINS: siteUrl },
+      environment: {
+        TABLE_NAME: this.table.tableName,
+        CORS_ORIGINS: siteUrl,
+        // Longer for large audiences: all environments together re-read a poll item ≤ 1,000 units/s.
+        POLL_CACHE_MS: String(sizing.pollCacheMs),
+      },
+      // Its cap: a storm takes at most this much of the account's concurrency (sized to serve
+      // whatever the stage throttle admits), and keeps it for itself.
+      reservedConcurrentExecutions: sizing.apiReservedConcurrency,
       tableActions: tableDataActions,
       tableResources,
     });
@@ -252,7 +280,14 @@ export class ShowrunnerStack extends Stack {
       // The state machine gives Close 60 s (a recount of every answer); the Lambda must not outlive it.
       timeout: Duration.seconds(55),
       // Plan refuses an execution input's channelArn outside these (the state machine's PutMetadata grant).
-      environment: { TABLE_NAME: this.table.tableName, CUE_CHANNEL_ARNS: cueChannelArns.join(',') },
+      environment: {
+        TABLE_NAME: this.table.tableName,
+        CUE_CHANNEL_ARNS: cueChannelArns.join(','),
+        // Open spreads a poll's votes over this many shard partitions (contract/table.ts).
+        VOTE_SHARDS: String(sizing.voteShards),
+      },
+      // The show's own work (plan, open, close): no storm on the API Lambda can starve it.
+      reservedConcurrentExecutions: sizing.lifecycleReservedConcurrency,
       tableActions: tableDataActions,
       tableResources,
     });
@@ -270,8 +305,10 @@ export class ShowrunnerStack extends Stack {
       cloudWatchRole: props.apiGatewayCloudWatchRole ?? false,
       deployOptions: {
         stageName: 'prod',
-        throttlingRateLimit: props.apiRateLimit ?? 500,
-        throttlingBurstLimit: props.apiBurstLimit ?? 1000,
+        // One throttle for the stage: every route is the one ANY /{proxy+} method, so a method
+        // throttle could not tell votes from reads. Above it API Gateway answers 429 itself.
+        throttlingRateLimit: sizing.stageRateLimit,
+        throttlingBurstLimit: sizing.stageBurstLimit,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
         accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
         tracingEnabled: tracing,
@@ -380,6 +417,25 @@ export class ShowrunnerStack extends Stack {
     output('StateMachineArn', this.stateMachine.stateMachineArn, 'The show state machine');
     output('ChannelArn', this.channelArn, 'The IVS channel the cues are sent to');
     output('TableName', this.table.tableName, 'The DynamoDB table');
+    output('Audience', String(sizing.audience), 'The viewers per show this stack is sized for (-c audience)');
+
+    // What the account must allow for this audience, said at synth (README: "Sizing and quotas").
+    Annotations.of(this).addInfo(
+      `Sized for ${fmt(sizing.audience)} viewers: ` +
+        (sizing.quotaRaises.length
+          ? 'needs ' +
+            sizing.quotaRaises
+              .map((q) => `${q.quota} ≥ ${fmt(q.needed)} ${q.unit} (default ${fmt(q.defaultValue)})`)
+              .join('; ')
+          : "fits AWS's default quotas") +
+        '.',
+    );
+    for (const limit of sizing.designLimits) {
+      Annotations.of(this).addWarningV2(
+        `showrunner:sizing-${limit.name}`,
+        `Sized for ${fmt(sizing.audience)} viewers, beyond what a quota raise fixes: ${limit.text}.`,
+      );
+    }
 
     this.acknowledgeNagFindings(tracing);
   }
@@ -393,6 +449,7 @@ export class ShowrunnerStack extends Stack {
       memorySize: number;
       timeout: Duration;
       environment: Record<string, string>;
+      reservedConcurrentExecutions: number;
       tableActions: string[];
       tableResources: string[];
     },
@@ -421,6 +478,7 @@ export class ShowrunnerStack extends Stack {
       description: options.description,
       memorySize: options.memorySize,
       timeout: options.timeout,
+      reservedConcurrentExecutions: options.reservedConcurrentExecutions,
       role,
       logGroup,
       environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps' },

@@ -52,4 +52,13 @@ describe('cdk app (cdk/bin/showrunner.ts)', () => {
     expect(flag.status).toBe(1);
     expect(flag.stderr).toContain('-c tracing=yes: expected true or false');
   }, 60_000);
+
+  it('"A bad audience fails synth, naming the key": -c audience=lots stops with a message, not a stack trace', () => {
+    const run = runApp({ siteDir: fakeSite(), audience: 'lots' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      '-c audience=lots: expected a whole number of viewers from 100 to 10,000,000 (default 100,000)',
+    );
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
 });

@@ -1,0 +1,476 @@
+// Sizes the stack for a show's audience. One number — CDK context `audience` (`-c audience=…`),
+// default 100,000 viewers — gives the API stage throttle, the Lambdas' reserved concurrency, the
+// table's and its index's warm throughput, the number of vote shards (contract/table.ts
+// voteShardsFor) and how long the API Lambda caches a poll item.
+// Pure (no CDK, no I/O): the stack, the tests and the README table compute the same figures here.
+//
+// Two kinds of figures, kept apart:
+//   AWS_LIMITS   AWS's documented default quotas and fixed limits, each with where AWS says so.
+//   ASSUMPTIONS  this project's model of a show and of its own code, each with its reasoning.
+//
+// The chain (each step is a commented line of sizeFor below):
+//   audience ─ storm curve → peak votes/s ─ + the other requests → peak requests/s ─ × headroom →
+//   the stage throttle. Everything behind the stage is sized to absorb what the stage lets through,
+//   so a storm beyond the plan is refused by API Gateway (429, CORS headers on) and never by the
+//   Lambda or the table: API Lambda concurrency = stage rate × vote duration × headroom, table
+//   writes = stage rate × write units per vote (as if every admitted request were a vote).
+import { MAX_VOTE_SHARDS, VOTE_WRITE_UNITS, voteShardsFor } from '../../contract/table.ts';
+import { ConfigurationError } from './errors.ts';
+
+export const AUDIENCE_CONTEXT_KEY = 'audience';
+export const DEFAULT_AUDIENCE = 100_000;
+export const MIN_AUDIENCE = 100;
+export const MAX_AUDIENCE = 10_000_000;
+
+/**
+ * AWS's documented values (defaults per account and Region unless said otherwise):
+ * - API Gateway quotas, "Throttle quota per account, per Region across HTTP APIs, REST APIs,
+ *   WebSocket APIs…: 10,000 requests per second … maximum bucket capacity of 5,000 requests",
+ *   raisable; the burst is set by AWS from the rate quota, not requested
+ *   (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html). Some newer Regions
+ *   start at 2,500 / 1,250.
+ * - Lambda quotas: concurrent executions 1,000, "can be increased up to tens of thousands"; new
+ *   accounts start lower (https://docs.aws.amazon.com/lambda/latest/dg/limits.html). Reserved
+ *   concurrency may take the account's unreserved concurrency "minus 100 for functions that don't
+ *   have reserved concurrency" (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+ *   Scaling: "for each function, your concurrency scaling rate is 1,000 execution environment
+ *   instances every 10 seconds" (https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html);
+ *   not a quota one can request.
+ * - DynamoDB: a new on-demand table (and GSI) can serve 4,000 write and 12,000 read units/s at
+ *   once (its warm throughput), more after pre-warming; warm throughput can be raised, never
+ *   lowered, and raising it is billed
+ *   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/warm-throughput.html). Each
+ *   partition serves at most 1,000 write and 3,000 read units/s
+ *   (…/warm-throughput-scenarios.html). On-demand throughput per table (and per GSI) is bounded by
+ *   the table-level quota, 40,000 read and 40,000 write units/s, raisable
+ *   (…/on-demand-capacity-mode-max-throughput.html, …/ServiceQuotas.html).
+ */
+export const AWS_LIMITS = {
+  apiGatewayAccountRequestsPerSecond: 10_000,
+  apiGatewayAccountBurst: 5_000,
+  lambdaAccountConcurrency: 1_000,
+  lambdaMinUnreservedConcurrency: 100,
+  lambdaNewEnvironmentsPer10Seconds: 1_000,
+  dynamoDbNewTableWarmWriteUnits: 4_000,
+  dynamoDbNewTableWarmReadUnits: 12_000,
+  dynamoDbTableQuotaWriteUnits: 40_000,
+  dynamoDbTableQuotaReadUnits: 40_000,
+  dynamoDbPartitionWriteUnits: 1_000,
+  dynamoDbPartitionReadUnits: 3_000,
+} as const;
+
+/**
+ * This project's assumptions. Change one here and the stack follows; the tests then show which
+ * pinned figures and which README rows (test/cdk/sizing.test.ts) to update.
+ */
+export const ASSUMPTIONS = {
+  // ---- The storm (../shared/DESIGN.md "Targets: Audience"; issue 12) ------------------------------
+  /** Share of the audience that answers a question… */
+  answeringShare: 0.6,
+  /** …within this many seconds of seeing it. */
+  answerWindowSeconds: 8,
+  /**
+   * Peak second ÷ average second of the window: viewers see the question a few seconds apart
+   * (stream latency), so the answers pile up in the middle. 100,000 viewers: 7,500 votes/s on
+   * average, peaks near 15,000/s.
+   */
+  peakToAverage: 2,
+
+  // ---- The other requests during the storm -------------------------------------------------------
+  // Live counts travel as tally cues in the video stream, so no viewer polls the API per second.
+  /** Late joiners: the whole audience arriving within 5 minutes, still arriving during a question. */
+  joinWindowSeconds: 300,
+  /** A joining viewer: its viewer token, then GET /poll-current. */
+  requestsPerJoin: 2,
+  /** GET /poll-get (results, a reconnecting page): 0.5 % of the audience each second. */
+  pollGetsPerViewerPerSecond: 0.005,
+  /** On the modelled peak: a sharper storm, client retries, the model being wrong. */
+  requestHeadroom: 1.2,
+
+  // ---- The API Lambda ------------------------------------------------------------------------------
+  /**
+   * A vote's duration (p99, warm). Measured locally: the handler itself (Middy, zod, SDK
+   * marshalling and signing, with DynamoDB answering at once) costs 0.35 ms of CPU per vote,
+   * p99 2 ms, on one x86 core; a 512 MB Lambda has about 0.3 of a vCPU, so ~1 ms, p99 ~7 ms. A vote
+   * then waits for two DynamoDB calls in sequence (conditional put, counter ADD), single-digit
+   * milliseconds each and some tail: 50 ms p99 in all. (docs/BENCHMARKS.md's votes p99, 270 ms, is
+   * 50 clients queueing on a 2-core machine with dynalite, not a vote's own duration.)
+   */
+  voteP99Seconds: 0.05,
+  /** Environments busy with a cold start while the fleet grows, and DynamoDB's tail latency. */
+  concurrencyHeadroom: 1.5,
+  /** Never fewer API environments than this: one page load's cold starts for a small show. */
+  minApiConcurrency: 20,
+  /**
+   * The lifecycle Lambda (plan, open, close) works for the show, not for viewers: one show keeps at
+   * most 2 invocations in flight (a close and the next open; polls do not overlap), a retry a 3rd.
+   * Reserving 10 covers three shows on three channels at once, whatever the audience, and no
+   * storm on the API Lambda can take it away.
+   */
+  lifecycleConcurrency: 10,
+
+  // ---- DynamoDB (the item layout: contract/table.ts, docs/sharding.md) --------------------------------
+  /** A vote: the conditional put of the answer item + its shard counter's ADD, each < 1 KB. */
+  writeUnitsPerVote: VOTE_WRITE_UNITS,
+  /** The answer item is also written to the requestor GSI (projection ALL, < 1 KB). */
+  indexWriteUnitsPerVote: 1,
+  /**
+   * Reads are of eventually consistent items under 4 KB: 0.5 units each. A poll view (GET
+   * /poll-get) reads the poll item and every shard counter (one BatchGetItem); GET /poll-current
+   * reads the '#current' pointer first. The API Lambda also reads a poll item once per
+   * POLL_CACHE_MS per environment…
+   */
+  readUnitsPerItem: 0.5,
+  /** …and all environments together may read one poll item at most this often (a third of a partition). */
+  pollItemReadBudget: 1_000,
+  /** The API Lambda's own default and maximum for POLL_CACHE_MS (lambdas/api.ts). */
+  minPollCacheMs: 1_000,
+  maxPollCacheMs: 60_000,
+
+  // ---- Floors for small shows -----------------------------------------------------------------------
+  minStageRateLimit: 100,
+  minStageBurstLimit: 100,
+} as const;
+
+export interface WarmThroughput {
+  readUnitsPerSecond?: number;
+  writeUnitsPerSecond?: number;
+}
+
+/** A quota the account needs above AWS's default for this audience. */
+export interface QuotaRaise {
+  /** Short, for the README table. */
+  name: string;
+  /** The quota as AWS names it. */
+  quota: string;
+  /** At least this much… */
+  needed: number;
+  /** …where AWS's default is this. */
+  defaultValue: number;
+  unit: string;
+}
+
+/** A limit no quota raise lifts, met by this audience. */
+export interface DesignLimit {
+  name: 'lambda-scaling' | 'shard-writes' | 'tally-reads';
+  text: string;
+}
+
+export interface Sizing {
+  audience: number;
+  /** Votes per second averaged over the answer window, and in its peak second. */
+  averageVotesPerSecond: number;
+  peakVotesPerSecond: number;
+  /** Votes plus joins plus /poll-get in the peak second. */
+  peakRequestsPerSecond: number;
+  /** The API stage's throttle (requests/s and its token bucket). */
+  stageRateLimit: number;
+  stageBurstLimit: number;
+  /** Reserved concurrency of the API Lambda: its cap, and what it keeps for itself. */
+  apiReservedConcurrency: number;
+  /** Reserved concurrency of the lifecycle Lambda: the show's own work. */
+  lifecycleReservedConcurrency: number;
+  /** The account's concurrency this stack needs: both reservations + the 100 Lambda keeps unreserved. */
+  accountConcurrencyNeeded: number;
+  /** API Lambda environments busy in the peak second (peak requests × vote duration). */
+  peakApiEnvironments: number;
+  /** From a cold start, the seconds before Lambda may have created that many (1,000 per 10 s). */
+  coldScaleUpSeconds: number;
+  /** The API Lambda's POLL_CACHE_MS: keeps the poll item's reads within pollItemReadBudget. */
+  pollCacheMs: number;
+  /** Table writes if every request the stage admits were a vote, and the modelled reads. */
+  tableWriteUnitsPerSecond: number;
+  tableReadUnitsPerSecond: number;
+  /** Writes to the requestor GSI, same basis. */
+  indexWriteUnitsPerSecond: number;
+  /** What the stack pre-warms: only what exceeds a new on-demand table's warm throughput. */
+  tableWarmThroughput: WarmThroughput | undefined;
+  indexWarmThroughput: WarmThroughput | undefined;
+  /** Shard partitions per poll (the lifecycle Lambda's VOTE_SHARDS): contract/table.ts voteShardsFor(peak). */
+  voteShards: number;
+  /** Write units/s on each shard key if the stage admitted only votes (a partition serves 1,000). */
+  shardWriteUnitsPerSecond: number;
+  /** Read units/s on each shard counter item from poll views (an item serves 3,000). */
+  tallyItemReadUnitsPerSecond: number;
+  /** Limits this audience meets that no quota raise lifts (empty: none). */
+  designLimits: DesignLimit[];
+  /** Quotas to raise before deploying (empty: the defaults suffice). */
+  quotaRaises: QuotaRaise[];
+}
+
+const AUDIENCE_RANGE = `a whole number of viewers from ${fmt(MIN_AUDIENCE)} to ${fmt(MAX_AUDIENCE)}`;
+
+/**
+ * The audience from CDK context (`-c audience=250000`, also `250_000` or `250,000`; a number in
+ * cdk.json). Absent or empty: DEFAULT_AUDIENCE. Anything else fails synth with a message naming the key.
+ */
+export function parseAudience(value: unknown): number {
+  if (value === undefined || value === null || value === '') return DEFAULT_AUDIENCE;
+  const text = String(value).trim();
+  const digits = /^\d+$/.test(text) || /^\d{1,3}(?:([,_])\d{3})(?:\1\d{3})*$/.test(text);
+  const audience = digits ? Number(text.replace(/[,_]/g, '')) : Number.NaN;
+  if (typeof value === 'number' ? !isAudience(value) : !isAudience(audience)) {
+    throw new ConfigurationError(
+      `-c ${AUDIENCE_CONTEXT_KEY}=${text}: expected ${AUDIENCE_RANGE} (default ${fmt(DEFAULT_AUDIENCE)})`,
+    );
+  }
+  return typeof value === 'number' ? value : audience;
+}
+
+function isAudience(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= MIN_AUDIENCE && n <= MAX_AUDIENCE;
+}
+
+/** Everything the stack sets for `audience` viewers, and the quotas that needs. */
+export function sizeFor(audience: number): Sizing {
+  if (!isAudience(audience)) {
+    throw new ConfigurationError(
+      `${AUDIENCE_CONTEXT_KEY} ${audience}: expected ${AUDIENCE_RANGE} (CDK context -c ${AUDIENCE_CONTEXT_KEY}=…)`,
+    );
+  }
+  const a = ASSUMPTIONS;
+  const L = AWS_LIMITS;
+
+  // Storm curve → votes/s: 60 % of the audience within 8 s, the peak second twice the average.
+  const averageVotesPerSecond = up((audience * a.answeringShare) / a.answerWindowSeconds);
+  const peakVotesPerSecond = up(averageVotesPerSecond * a.peakToAverage);
+
+  // The rest of the traffic in that second: joiners (token + /poll-current) and /poll-get.
+  const joinsPerSecond = audience / a.joinWindowSeconds;
+  const pollGetsPerSecond = audience * a.pollGetsPerViewerPerSecond;
+  const peakRequestsPerSecond = up(
+    peakVotesPerSecond + joinsPerSecond * a.requestsPerJoin + pollGetsPerSecond,
+  );
+
+  // Stage throttle: the peak with headroom, in hundreds; the bucket half the rate (AWS's own
+  // account ratio, 10,000/5,000): votes arrive spread over seconds, not in one instant.
+  const stageRateLimit = Math.max(
+    a.minStageRateLimit,
+    roundUp(peakRequestsPerSecond * a.requestHeadroom, 100),
+  );
+  const stageBurstLimit = Math.max(a.minStageBurstLimit, roundUp(stageRateLimit / 2, 100));
+
+  // Lambda (Little's law): environments in use = requests/s × seconds each. The API Lambda's cap
+  // admits everything the stage admits, with headroom for cold starts; the lifecycle's is fixed.
+  const apiReservedConcurrency = Math.max(
+    a.minApiConcurrency,
+    up(stageRateLimit * a.voteP99Seconds * a.concurrencyHeadroom),
+  );
+  const lifecycleReservedConcurrency = a.lifecycleConcurrency;
+  const accountConcurrencyNeeded =
+    apiReservedConcurrency + lifecycleReservedConcurrency + L.lambdaMinUnreservedConcurrency;
+  const peakApiEnvironments = up(peakRequestsPerSecond * a.voteP99Seconds);
+  const coldScaleUpSeconds = 10 * (Math.ceil(peakApiEnvironments / L.lambdaNewEnvironmentsPer10Seconds) - 1);
+
+  // Every API environment re-reads a poll item once per POLL_CACHE_MS: keep one item's reads
+  // within the budget (1,000 units/s, a third of a partition's 3,000).
+  const pollCacheMs = Math.min(
+    a.maxPollCacheMs,
+    Math.max(
+      a.minPollCacheMs,
+      roundUp(((apiReservedConcurrency * a.readUnitsPerItem) / a.pollItemReadBudget) * 1000, 1000),
+    ),
+  );
+
+  // Vote shards: the layout's own rule (each shard key at half a partition at the peak, ≤ 100).
+  const voteShards = voteShardsFor(peakVotesPerSecond);
+
+  // DynamoDB writes: whatever the stage admits, as votes. Reads: the modelled mix, with headroom:
+  // the API environments' poll-item reads, and per view the poll item and one counter per shard.
+  // (The close recount reads every answer once, strongly consistent, after the storm: about 5,000
+  // units for 100,000 answers, inside the same warm throughput.)
+  const tableWriteUnitsPerSecond = stageRateLimit * a.writeUnitsPerVote;
+  const indexWriteUnitsPerSecond = stageRateLimit * a.indexWriteUnitsPerVote;
+  const pollItemReads = apiReservedConcurrency * a.readUnitsPerItem * (1000 / pollCacheMs);
+  const viewsPerSecond = pollGetsPerSecond + joinsPerSecond;
+  const viewReads = (viewsPerSecond * (1 + voteShards) + joinsPerSecond) * a.readUnitsPerItem;
+  const tableReadUnitsPerSecond = up((pollItemReads + viewReads) * a.requestHeadroom);
+  const shardWriteUnitsPerSecond = up(tableWriteUnitsPerSecond / voteShards);
+  const tallyItemReadUnitsPerSecond = up(viewsPerSecond * a.readUnitsPerItem * a.requestHeadroom);
+
+  // Pre-warm only above what a new on-demand table (or GSI) has anyway, in thousands: nothing is
+  // billed or fixed for a small show, and a value once set can only go up.
+  const warm = (units: number, fresh: number) => (units > fresh ? roundUp(units, 1000) : undefined);
+  const tableWarmThroughput = warmThroughput(
+    warm(tableWriteUnitsPerSecond, L.dynamoDbNewTableWarmWriteUnits),
+    warm(tableReadUnitsPerSecond, L.dynamoDbNewTableWarmReadUnits),
+  );
+  const indexWarmThroughput = warmThroughput(
+    warm(indexWriteUnitsPerSecond, L.dynamoDbNewTableWarmWriteUnits),
+    undefined,
+  );
+
+  const quotaRaises: QuotaRaise[] = [];
+  const need = (name: string, quota: string, needed: number, defaultValue: number, unit: string) => {
+    if (needed > defaultValue) quotaRaises.push({ name, quota, needed, defaultValue, unit });
+  };
+  need(
+    'API Gateway',
+    'API Gateway: throttle quota per account, per Region (Service Quotas: Throttle rate)',
+    stageRateLimit,
+    L.apiGatewayAccountRequestsPerSecond,
+    'requests/s',
+  );
+  need(
+    'Lambda',
+    'Lambda: concurrent executions',
+    accountConcurrencyNeeded,
+    L.lambdaAccountConcurrency,
+    'concurrent executions',
+  );
+  need(
+    'DynamoDB writes',
+    'DynamoDB: table-level write throughput (per table and per GSI, on-demand)',
+    Math.max(tableWarmThroughput?.writeUnitsPerSecond ?? 0, indexWarmThroughput?.writeUnitsPerSecond ?? 0),
+    L.dynamoDbTableQuotaWriteUnits,
+    'write units/s',
+  );
+  need(
+    'DynamoDB reads',
+    'DynamoDB: table-level read throughput (per table and per GSI, on-demand)',
+    tableWarmThroughput?.readUnitsPerSecond ?? 0,
+    L.dynamoDbTableQuotaReadUnits,
+    'read units/s',
+  );
+
+  // Limits that no quota raise lifts.
+  const designLimits: DesignLimit[] = [];
+  if (coldScaleUpSeconds > 0) {
+    designLimits.push({
+      name: 'lambda-scaling',
+      text:
+        `a cold API Lambda needs ${coldScaleUpSeconds} s to reach the peak's ${fmt(peakApiEnvironments)} ` +
+        `environments (Lambda adds ${fmt(L.lambdaNewEnvironmentsPer10Seconds)} per function every 10 s)`,
+    });
+  }
+  if (shardWriteUnitsPerSecond > L.dynamoDbPartitionWriteUnits) {
+    designLimits.push({
+      name: 'shard-writes',
+      text:
+        `${fmt(voteShards)} vote shards (at most ${MAX_VOTE_SHARDS}) take ${fmt(shardWriteUnitsPerSecond)} ` +
+        `write units/s each at the stage rate, over a partition's ${fmt(L.dynamoDbPartitionWriteUnits)}`,
+    });
+  }
+  if (tallyItemReadUnitsPerSecond > L.dynamoDbPartitionReadUnits) {
+    designLimits.push({
+      name: 'tally-reads',
+      text:
+        `poll views read each shard counter ${fmt(tallyItemReadUnitsPerSecond)} units/s, over an item's ` +
+        `${fmt(L.dynamoDbPartitionReadUnits)}`,
+    });
+  }
+
+  return {
+    audience,
+    averageVotesPerSecond,
+    peakVotesPerSecond,
+    peakRequestsPerSecond,
+    stageRateLimit,
+    stageBurstLimit,
+    apiReservedConcurrency,
+    lifecycleReservedConcurrency,
+    accountConcurrencyNeeded,
+    peakApiEnvironments,
+    coldScaleUpSeconds,
+    pollCacheMs,
+    tableWriteUnitsPerSecond,
+    tableReadUnitsPerSecond,
+    indexWriteUnitsPerSecond,
+    tableWarmThroughput,
+    indexWarmThroughput,
+    voteShards,
+    shardWriteUnitsPerSecond,
+    tallyItemReadUnitsPerSecond,
+    designLimits,
+    quotaRaises,
+  };
+}
+
+/** The largest audience whose stack fits AWS's default quotas (an account running nothing else). */
+export function largestAudienceWithinDefaultQuotas(): number {
+  return largestAudience((s) => s.quotaRaises.length === 0);
+}
+
+/** The largest audience that does not meet this design limit. */
+export function largestAudienceWithin(limit: DesignLimit['name']): number {
+  return largestAudience((s) => !s.designLimits.some((d) => d.name === limit));
+}
+
+/** The largest audience for which `fits` holds (it holds for the smallest, and stops holding once). */
+function largestAudience(fits: (s: Sizing) => boolean): number {
+  let low = MIN_AUDIENCE;
+  let high = MAX_AUDIENCE + 1;
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (fits(sizeFor(mid))) low = mid;
+    else high = mid;
+  }
+  return low;
+}
+
+/** The audiences of the README's table. */
+export const README_AUDIENCES = [1_000, 10_000, 100_000, 1_000_000] as const;
+
+/** The README's "Sizing and quotas" table, as markdown rows (test/cdk/sizing.test.ts compares them). */
+export function sizingTable(audiences: readonly number[] = README_AUDIENCES): string[] {
+  const warmText = (w: WarmThroughput | undefined) =>
+    w
+      ? [
+          w.writeUnitsPerSecond ? `${fmt(w.writeUnitsPerSecond)} W` : '',
+          w.readUnitsPerSecond ? `${fmt(w.readUnitsPerSecond)} R` : '',
+        ]
+          .filter(Boolean)
+          .join(', ')
+      : '—';
+  const rows = audiences.map((audience) => {
+    const s = sizeFor(audience);
+    const raises = s.quotaRaises.length
+      ? s.quotaRaises.map((q) => `${q.name} ≥ ${fmt(q.needed)} ${q.unit}`).join('; ')
+      : 'none';
+    return [
+      fmt(audience),
+      fmt(s.peakVotesPerSecond),
+      `${fmt(s.stageRateLimit)} / ${fmt(s.stageBurstLimit)}`,
+      `${fmt(s.apiReservedConcurrency)} / ${fmt(s.lifecycleReservedConcurrency)}`,
+      fmt(s.voteShards),
+      fmt(s.pollCacheMs / 1000),
+      warmText(s.tableWarmThroughput),
+      warmText(s.indexWarmThroughput),
+      raises,
+    ];
+  });
+  const header = [
+    'audience',
+    'peak votes/s',
+    'stage rate / burst (req/s)',
+    'reserved concurrency: API / lifecycle',
+    'vote shards',
+    'poll cache (s)',
+    'table warm throughput',
+    'index warm throughput',
+    'quota raises needed',
+  ];
+  return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`);
+}
+
+/** 12,345 */
+export function fmt(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function warmThroughput(write: number | undefined, read: number | undefined): WarmThroughput | undefined {
+  if (write === undefined && read === undefined) return undefined;
+  return {
+    ...(write !== undefined ? { writeUnitsPerSecond: write } : {}),
+    ...(read !== undefined ? { readUnitsPerSecond: read } : {}),
+  };
+}
+
+/** Up to a whole number, ignoring floating-point dust (0.6 × 100,000 / 8 × 2 is 15,000, not 15,001). */
+function up(x: number): number {
+  return Math.ceil(x - 1e-9);
+}
+
+function roundUp(x: number, step: number): number {
+  return up(x / step) * step;
+}

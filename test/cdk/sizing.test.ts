@@ -1,0 +1,375 @@
+// A stack sized for a show (issue 12, item 3): the sizing rules of cdk/lib/sizing.ts, what the
+// synthesized template sets for the default audience and for a small one, how a bad `audience`
+// fails synth, and that the README's table is what the code computes.
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { propsFromContext } from '../../cdk/bin/showrunner.ts';
+import { ConfigurationError, REPO_ROOT } from '../../cdk/lib/showrunner-stack.ts';
+import { voteShardsFor } from '../../contract/table.ts';
+import {
+  ASSUMPTIONS,
+  AWS_LIMITS,
+  DEFAULT_AUDIENCE,
+  MAX_AUDIENCE,
+  MIN_AUDIENCE,
+  fmt,
+  largestAudienceWithin,
+  largestAudienceWithinDefaultQuotas,
+  parseAudience,
+  sizeFor,
+  sizingTable,
+  type Sizing,
+} from '../../cdk/lib/sizing.ts';
+import { onlyResource, removeTempDirs, synth, type Synth } from './support.ts';
+
+afterAll(removeTempDirs);
+
+/** Audiences across the whole range, small to huge, including the edges of the floors. */
+const AUDIENCES = [
+  MIN_AUDIENCE,
+  101,
+  999,
+  1_000,
+  7_777,
+  10_000,
+  33_333,
+  51_533,
+  51_534,
+  100_000,
+  250_000,
+  1_000_000,
+  MAX_AUDIENCE,
+];
+const all = () => AUDIENCES.map(sizeFor);
+
+/** True when a stack sized so runs on AWS's default quotas (checked against AWS_LIMITS itself). */
+function fitsDefaults(s: Sizing): boolean {
+  const L = AWS_LIMITS;
+  return (
+    s.stageRateLimit <= L.apiGatewayAccountRequestsPerSecond &&
+    s.stageBurstLimit <= L.apiGatewayAccountBurst &&
+    s.apiReservedConcurrency + s.lifecycleReservedConcurrency + L.lambdaMinUnreservedConcurrency <=
+      L.lambdaAccountConcurrency &&
+    (s.tableWarmThroughput?.writeUnitsPerSecond ?? 0) <= L.dynamoDbTableQuotaWriteUnits &&
+    (s.tableWarmThroughput?.readUnitsPerSecond ?? 0) <= L.dynamoDbTableQuotaReadUnits &&
+    (s.indexWarmThroughput?.writeUnitsPerSecond ?? 0) <= L.dynamoDbTableQuotaWriteUnits
+  );
+}
+
+describe('sizing rules (cdk/lib/sizing.ts)', () => {
+  it('"The storm": 100,000 viewers, 60 % answering within 8 s, make 7,500 votes/s on average and peaks of 15,000/s (DESIGN.md, Targets: Audience)', () => {
+    const s = sizeFor(100_000);
+    expect(s.averageVotesPerSecond).toBe(7_500);
+    expect(s.peakVotesPerSecond).toBe(15_000);
+    // Votes dominate the peak; joins and /poll-get add the rest (no per-viewer polling).
+    expect(s.peakRequestsPerSecond).toBeGreaterThan(s.peakVotesPerSecond);
+    expect(s.peakRequestsPerSecond).toBeLessThan(s.peakVotesPerSecond * 1.1);
+  });
+
+  it('"The stage admits the peak with headroom": stage rate ≥ peak requests/s × 1.2, burst half the rate', () => {
+    for (const s of all()) {
+      expect(s.stageRateLimit).toBeGreaterThanOrEqual(s.peakRequestsPerSecond * ASSUMPTIONS.requestHeadroom);
+      expect(s.stageRateLimit % 100).toBe(0);
+      expect(s.stageBurstLimit).toBeGreaterThanOrEqual(s.stageRateLimit / 2);
+      expect(s.stageBurstLimit).toBeLessThanOrEqual(Math.max(s.stageRateLimit / 2 + 100, 100));
+    }
+  });
+
+  it('"Nothing behind the stage gives way before it": API Lambda concurrency ≥ stage rate × vote p99 (× 1.5), table writes ≥ stage rate × 2 units, index writes ≥ stage rate', () => {
+    for (const s of all()) {
+      expect(s.apiReservedConcurrency).toBeGreaterThanOrEqual(
+        s.stageRateLimit * ASSUMPTIONS.voteP99Seconds * ASSUMPTIONS.concurrencyHeadroom,
+      );
+      expect(s.tableWriteUnitsPerSecond).toBe(s.stageRateLimit * 2);
+      const tableWrites =
+        s.tableWarmThroughput?.writeUnitsPerSecond ?? AWS_LIMITS.dynamoDbNewTableWarmWriteUnits;
+      expect(tableWrites).toBeGreaterThanOrEqual(s.stageRateLimit * 2);
+      const indexWrites =
+        s.indexWarmThroughput?.writeUnitsPerSecond ?? AWS_LIMITS.dynamoDbNewTableWarmWriteUnits;
+      expect(indexWrites).toBeGreaterThanOrEqual(s.stageRateLimit);
+      const reads = s.tableWarmThroughput?.readUnitsPerSecond ?? AWS_LIMITS.dynamoDbNewTableWarmReadUnits;
+      expect(reads).toBeGreaterThanOrEqual(s.tableReadUnitsPerSecond);
+    }
+  });
+
+  it('"A storm cannot starve the show": the lifecycle Lambda reserves its own 10, whatever the audience, and the account keeps 100 unreserved', () => {
+    for (const s of all()) {
+      expect(s.lifecycleReservedConcurrency).toBe(10);
+      expect(s.accountConcurrencyNeeded).toBe(s.apiReservedConcurrency + 10 + 100);
+    }
+  });
+
+  it('"No key above its partition limit": all API environments together re-read a poll item at ≤ 1,000 read units/s, with POLL_CACHE_MS inside the Lambda\'s 1–60 s', () => {
+    for (const s of all()) {
+      expect(s.pollCacheMs).toBeGreaterThanOrEqual(1_000);
+      expect(s.pollCacheMs).toBeLessThanOrEqual(60_000);
+      const pollItemReads = (s.apiReservedConcurrency * 0.5 * 1000) / s.pollCacheMs;
+      expect(pollItemReads).toBeLessThanOrEqual(
+        s.pollCacheMs === 60_000 ? AWS_LIMITS.dynamoDbPartitionReadUnits : 1_000,
+      );
+      // Vote shards: the layout's rule (contract/table.ts), so each shard key stays under a
+      // partition's 1,000 write units/s even if every request the stage admits is a vote.
+      expect(s.voteShards).toBe(voteShardsFor(s.peakVotesPerSecond));
+      expect(s.shardWriteUnitsPerSecond).toBeGreaterThanOrEqual((s.stageRateLimit * 2) / s.voteShards);
+      if (s.audience <= largestAudienceWithin('shard-writes'))
+        expect(s.shardWriteUnitsPerSecond).toBeLessThanOrEqual(AWS_LIMITS.dynamoDbPartitionWriteUnits);
+      if (s.audience <= largestAudienceWithin('tally-reads'))
+        expect(s.tallyItemReadUnitsPerSecond).toBeLessThanOrEqual(AWS_LIMITS.dynamoDbPartitionReadUnits);
+    }
+    expect(sizeFor(100_000).pollCacheMs).toBe(1_000); // the Lambda's own default
+    expect(sizeFor(1_000_000).pollCacheMs).toBeGreaterThan(1_000);
+  });
+
+  it('"Pre-warm only above a new table": no warm throughput while a new on-demand table\'s 4,000 writes / 12,000 reads suffice; whole thousands above', () => {
+    for (const s of all()) {
+      const w = s.tableWarmThroughput;
+      expect(w === undefined).toBe(
+        s.tableWriteUnitsPerSecond <= 4_000 && s.tableReadUnitsPerSecond <= 12_000,
+      );
+      for (const units of [
+        w?.writeUnitsPerSecond,
+        w?.readUnitsPerSecond,
+        s.indexWarmThroughput?.writeUnitsPerSecond,
+      ]) {
+        if (units !== undefined) expect(units % 1000).toBe(0);
+      }
+    }
+    expect(sizeFor(10_000).tableWarmThroughput).toBeUndefined();
+  });
+
+  it('"A bigger audience never gets less": every figure grows with the audience', () => {
+    const keys = [
+      'stageRateLimit',
+      'stageBurstLimit',
+      'apiReservedConcurrency',
+      'accountConcurrencyNeeded',
+      'tableWriteUnitsPerSecond',
+      'tableReadUnitsPerSecond',
+      'indexWriteUnitsPerSecond',
+      'pollCacheMs',
+    ] as const;
+    const sized = all();
+    for (let i = 1; i < sized.length; i++) {
+      for (const key of keys) expect(sized[i]![key]).toBeGreaterThanOrEqual(sized[i - 1]![key]);
+    }
+  });
+
+  it('"Small shows need no quota raise": up to 51,533 viewers the stack fits AWS\'s default quotas; 51,534 needs the API Gateway throttle raised', () => {
+    const largest = largestAudienceWithinDefaultQuotas();
+    expect(largest).toBe(51_533);
+    for (const audience of [MIN_AUDIENCE, 1_000, 10_000, largest]) {
+      expect(sizeFor(audience).quotaRaises).toEqual([]);
+      expect(fitsDefaults(sizeFor(audience))).toBe(true);
+    }
+    const over = sizeFor(largest + 1);
+    expect(fitsDefaults(over)).toBe(false);
+    expect(over.quotaRaises.map((q) => q.name)).toEqual(['API Gateway']);
+    // quotaRaises and the limits agree everywhere.
+    for (const s of all()) expect(s.quotaRaises.length === 0).toBe(fitsDefaults(s));
+  });
+
+  it('"A 100,000-viewer show names its quota raises": API Gateway ≥ 19,500 requests/s and Lambda ≥ 1,573 concurrent executions; DynamoDB stays inside its 40,000 per table', () => {
+    const s = sizeFor(DEFAULT_AUDIENCE);
+    expect(DEFAULT_AUDIENCE).toBe(100_000);
+    expect(s).toMatchObject({
+      stageRateLimit: 19_500,
+      stageBurstLimit: 9_800,
+      apiReservedConcurrency: 1_463,
+      lifecycleReservedConcurrency: 10,
+      accountConcurrencyNeeded: 1_573,
+      pollCacheMs: 1_000,
+      tableWarmThroughput: { writeUnitsPerSecond: 39_000, readUnitsPerSecond: 32_000 },
+      indexWarmThroughput: { writeUnitsPerSecond: 20_000 },
+      voteShards: 60,
+      // From a cold start, Lambda may create the ~800 environments of the peak at once.
+      peakApiEnvironments: 809,
+      coldScaleUpSeconds: 0,
+    });
+    expect(s.quotaRaises.map((q) => [q.name, q.needed, q.defaultValue])).toEqual([
+      ['API Gateway', 19_500, 10_000],
+      ['Lambda', 1_573, 1_000],
+    ]);
+  });
+
+  it('"Limits no quota lifts are named": none for the default 100,000; from 123,707 viewers a cold API Lambda cannot reach the peak at once, from 257,721 the 100 vote shards are too few, from 600,001 the shard counters are read too often', () => {
+    expect(sizeFor(DEFAULT_AUDIENCE).designLimits).toEqual([]);
+    expect(largestAudienceWithin('lambda-scaling')).toBe(123_706);
+    expect(largestAudienceWithin('shard-writes')).toBe(257_720);
+    expect(largestAudienceWithin('tally-reads')).toBe(600_000);
+    const huge = sizeFor(1_000_000);
+    expect(huge.designLimits.map((d) => d.name)).toEqual(['lambda-scaling', 'shard-writes', 'tally-reads']);
+    expect(huge.coldScaleUpSeconds).toBe(80);
+    expect(huge.voteShards).toBe(100);
+  });
+
+  it('reads the audience from context: absent → 100,000; digits, or thousands with "," or "_"', () => {
+    expect(parseAudience(undefined)).toBe(100_000);
+    expect(parseAudience('')).toBe(100_000);
+    expect(parseAudience('250000')).toBe(250_000);
+    expect(parseAudience(' 250,000 ')).toBe(250_000);
+    expect(parseAudience('1_000_000')).toBe(1_000_000);
+    expect(parseAudience(5_000)).toBe(5_000);
+    expect(parseAudience(String(MIN_AUDIENCE))).toBe(MIN_AUDIENCE);
+    expect(parseAudience(String(MAX_AUDIENCE))).toBe(MAX_AUDIENCE);
+  });
+
+  it('"A bad audience fails synth with the context key": not a whole number from 100 to 10,000,000', () => {
+    for (const bad of [
+      'lots',
+      '1e5',
+      '-5',
+      '99',
+      '100000.5',
+      '1.000.000',
+      '1,00,000',
+      '1,000_000',
+      '10000001',
+      true,
+      2.5,
+    ]) {
+      expect(() => parseAudience(bad)).toThrow(ConfigurationError);
+      expect(() => parseAudience(bad)).toThrow(
+        new RegExp(
+          `^-c audience=${String(bad).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: expected a whole number of viewers from 100 to 10,000,000 \\(default 100,000\\)$`,
+        ),
+      );
+    }
+    // Through the app's context reader, as `cdk synth -c audience=lots` reaches it.
+    expect(() => propsFromContext(new App({ context: { audience: 'lots' } }))).toThrow(
+      '-c audience=lots: expected a whole number',
+    );
+    expect(propsFromContext(new App({ context: { audience: '2,500' } })).audience).toBe(2_500);
+    expect(propsFromContext(new App()).audience).toBe(100_000);
+  });
+});
+
+describe('the synthesized stack', () => {
+  let sized: Synth;
+  let small: Synth;
+  beforeAll(() => {
+    sized = synth();
+    small = synth({ audience: 1_000 });
+  });
+
+  const fn = (s: Synth, description: RegExp) =>
+    onlyResource(s.template, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp(description.source),
+    })[1].Properties;
+
+  it('"Sized for 100,000 viewers by default": stage throttle, table and index warm throughput, reserved concurrency and poll cache as sizeFor(100,000)', () => {
+    const s = sizeFor(100_000);
+    expect(sized.stack.sizing).toEqual(s);
+    const [, stage] = onlyResource(sized.template, 'AWS::ApiGateway::Stage');
+    expect(stage.Properties.MethodSettings).toEqual([
+      expect.objectContaining({
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        ThrottlingRateLimit: 19_500,
+        ThrottlingBurstLimit: 9_800,
+      }),
+    ]);
+    const [, table] = onlyResource(sized.template, 'AWS::DynamoDB::Table');
+    expect(table.Properties.WarmThroughput).toEqual({
+      WriteUnitsPerSecond: 39_000,
+      ReadUnitsPerSecond: 32_000,
+    });
+    expect(table.Properties.GlobalSecondaryIndexes.map((g: any) => g.WarmThroughput)).toEqual([
+      { WriteUnitsPerSecond: 20_000 },
+    ]);
+    const api = fn(sized, /REST API/);
+    expect(api.ReservedConcurrentExecutions).toBe(1_463);
+    expect(api.Environment.Variables.POLL_CACHE_MS).toBe('1000');
+    expect(fn(sized, /lifecycle/).ReservedConcurrentExecutions).toBe(10);
+    expect(fn(sized, /lifecycle/).Environment.Variables.VOTE_SHARDS).toBe('60');
+    expect(sized.template.toJSON().Outputs.Audience.Value).toBe('100000');
+    // Synth says which quotas this needs, and warns of nothing a raise cannot fix.
+    const infos = Annotations.fromStack(sized.stack).findInfo('*', Match.stringLikeRegexp('Sized for'));
+    expect(infos.map((i) => i.entry.data)).toEqual([
+      expect.stringMatching(
+        /^Sized for 100,000 viewers: needs API Gateway.* ≥ 19,500 requests\/s \(default 10,000\); Lambda: concurrent executions ≥ 1,573 concurrent executions \(default 1,000\)\.$/,
+      ),
+    ]);
+    expect(Annotations.fromStack(sized.stack).findWarning('*', Match.stringLikeRegexp('Sized for'))).toEqual(
+      [],
+    );
+  });
+
+  it('"A 1,000-viewer stack fits the default quotas": stage ≤ 10,000 req/s (burst ≤ 5,000), reservations + 100 ≤ 1,000, no warm throughput to pay for', () => {
+    const [, stage] = onlyResource(small.template, 'AWS::ApiGateway::Stage');
+    const [settings] = stage.Properties.MethodSettings;
+    expect(settings.ThrottlingRateLimit).toBe(sizeFor(1_000).stageRateLimit);
+    expect(settings.ThrottlingRateLimit).toBeLessThanOrEqual(AWS_LIMITS.apiGatewayAccountRequestsPerSecond);
+    expect(settings.ThrottlingBurstLimit).toBeLessThanOrEqual(AWS_LIMITS.apiGatewayAccountBurst);
+    const reserved = [fn(small, /REST API/), fn(small, /lifecycle/)].map(
+      (p) => p.ReservedConcurrentExecutions,
+    );
+    expect(reserved).toEqual([20, 10]);
+    expect(reserved[0] + reserved[1] + AWS_LIMITS.lambdaMinUnreservedConcurrency).toBeLessThanOrEqual(
+      AWS_LIMITS.lambdaAccountConcurrency,
+    );
+    const [, table] = onlyResource(small.template, 'AWS::DynamoDB::Table');
+    expect(table.Properties.WarmThroughput).toBeUndefined();
+    expect(table.Properties.GlobalSecondaryIndexes.map((g: any) => g.WarmThroughput)).toEqual([undefined]);
+    expect(fn(small, /lifecycle/).Environment.Variables.VOTE_SHARDS).toBe('1');
+    expect(small.template.toJSON().Outputs.Audience.Value).toBe('1000');
+  });
+
+  it('"Limits no quota lifts are said at synth": a 1,000,000-viewer stack synthesizes with a warning for each', () => {
+    // CDK prints each warning as it synthesizes; the test reads them from the annotations instead.
+    const printed = jest.spyOn(console, 'error').mockImplementation(() => {});
+    let huge: Synth;
+    let warnings: string[];
+    try {
+      huge = synth({ audience: 1_000_000 });
+      warnings = Annotations.fromStack(huge.stack)
+        .findWarning('*', Match.stringLikeRegexp('beyond what a quota raise fixes'))
+        .map((w) => String(w.entry.data));
+    } finally {
+      printed.mockRestore();
+    }
+    expect(warnings).toHaveLength(3);
+    expect(warnings.join('\n')).toMatch(/cold API Lambda needs 80 s/);
+    const [, table] = onlyResource(huge.template, 'AWS::DynamoDB::Table');
+    expect(table.Properties.WarmThroughput).toEqual({
+      WriteUnitsPerSecond: 389_000,
+      ReadUnitsPerSecond: 509_000,
+    });
+  });
+
+  it('"A bad audience fails synth, naming the key": out of range or not whole', () => {
+    for (const audience of [50, 2.5, 20_000_000, Number.NaN]) {
+      expect(() => synth({ audience })).toThrow(ConfigurationError);
+      expect(() => synth({ audience })).toThrow(
+        /^audience .*: expected a whole number of viewers from 100 to 10,000,000 \(CDK context -c audience=…\)$/,
+      );
+    }
+  });
+});
+
+describe('README "Sizing and quotas"', () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const cells = (line: string) =>
+    line
+      .trim()
+      .replace(/^\||\|$/g, '')
+      .split('|')
+      .map((c) => c.trim().replace(/^-+$/, '---'));
+
+  it('"The README\'s table is what the code computes": its rows are sizingTable() (1k, 10k, 100k, 1M viewers)', () => {
+    const block = /<!-- sizing:table -->([\s\S]*?)<!-- \/sizing:table -->/.exec(readme);
+    expect(block).not.toBeNull();
+    const rows = block![1]!.split('\n').filter((line) => line.trim() !== '');
+    expect(rows.map(cells)).toEqual(sizingTable().map(cells));
+  });
+
+  it('states the largest audience that needs no quota raise, the limits no raise lifts, and the default audience', () => {
+    for (const limit of ['lambda-scaling', 'shard-writes', 'tally-reads'] as const)
+      expect(readme.toLowerCase()).toContain(`from ${fmt(largestAudienceWithin(limit) + 1)} viewers`);
+    expect(readme).toContain(`up to ${fmt(largestAudienceWithinDefaultQuotas())} viewers`);
+    expect(readme).toContain('-c audience=');
+    expect(readme).toContain(fmt(DEFAULT_AUDIENCE));
+  });
+});
