@@ -33,7 +33,13 @@ import {
   getStringFromEnv,
   type Env,
 } from './config.ts';
-import { BadRequestError, NotFoundError, PayloadTooLargeError, jsonErrors } from './http-errors.ts';
+import {
+  BadRequestError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  jsonErrors,
+} from './http-errors.ts';
 
 export interface ApiConfig {
   tableName: string;
@@ -118,7 +124,14 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   return at;
 }
 
+/**
+ * The body of a POST, as JSON. Only `application/json` is taken: a cross-site form or `text/plain`
+ * post needs no CORS preflight, so accepting it would let any web page make its visitors vote.
+ */
 function jsonBody(event: APIGatewayProxyEvent, maxBytes: number): unknown {
+  const contentType = event.headers?.['content-type'] ?? undefined; // names lowercased by httpHeaderNormalizer
+  if (contentType?.split(';')[0]?.trim().toLowerCase() !== 'application/json')
+    throw new UnsupportedMediaTypeError(contentType);
   const raw = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text) > maxBytes) throw new PayloadTooLargeError(maxBytes);

@@ -44,6 +44,18 @@ export class ConflictError extends ApiError {
   }
 }
 
+/** 415: a POST body that is not JSON. Browsers preflight JSON posts, so other sites cannot send them. */
+export class UnsupportedMediaTypeError extends ApiError {
+  override readonly name = 'UnsupportedMediaTypeError';
+  constructor(got: string | undefined) {
+    super(
+      415,
+      'unsupported_media_type',
+      `content-type: expected application/json, got ${got ? JSON.stringify(got) : 'none'}`,
+    );
+  }
+}
+
 export class PayloadTooLargeError extends ApiError {
   override readonly name = 'PayloadTooLargeError';
   constructor(limit: number) {

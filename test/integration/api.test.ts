@@ -199,6 +199,39 @@ describe('POST /requestor-put', () => {
     expect(response.json.error.message).toMatch(message);
   });
 
+  // A cross-site form or text/plain post needs no CORS preflight: only JSON is taken, so a page on
+  // another site cannot make its visitors vote (the browser preflights JSON, and CORS refuses it).
+  it.each([
+    ['text/plain', 415],
+    ['application/x-www-form-urlencoded', 415],
+    ['multipart/form-data; boundary=x', 415],
+    [undefined, 415],
+    ['application/json; charset=utf-8', 201],
+    ['Application/JSON', 201],
+  ])('content-type %s → %i', async (contentType, status) => {
+    const { pollId } = await openPoll();
+    const response = await fetch(`${stack.apiUrl}/requestor-put`, {
+      method: 'POST',
+      headers: {
+        origin: 'https://elsewhere.example',
+        ...(contentType ? { 'content-type': contentType } : {}),
+      },
+      // Bytes, not a string: fetch would label a string text/plain itself.
+      body: new TextEncoder().encode(
+        JSON.stringify({ poll_id: pollId, requestor_id: `ct-${status}-${seq}`, answer: 0 }),
+      ),
+    });
+    expect(response.status).toBe(status);
+    if (status === 415) {
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(((await response.json()) as { error: { code: string; message: string } }).error).toEqual({
+        code: 'unsupported_media_type',
+        message: `content-type: expected application/json, got ${contentType ? JSON.stringify(contentType) : 'none'}`,
+      });
+      expect((await api(stack, 'GET', `/poll-get?poll_id=${pollId}`)).json.total).toBe(0);
+    }
+  });
+
   it('1,000 concurrent votes from distinct requestors: counts equal the 201s, and the recount agrees', async () => {
     const { pollId } = await openPoll({ answers: ['A', 'B', 'C', 'D'] });
     const results = await Promise.all(
