@@ -253,9 +253,9 @@ describe('showrunner CLI on the local stack', () => {
     const throttled = events.filter(
       (e) => e.type === 'TaskFailed' && e.taskFailedEventDetails?.error === 'Ivs.ThrottlingException',
     );
+    // How long the retries took is random (FULL jitter) and not asserted; the schedule benchmark
+    // measures lateness.
     expect(throttled.length).toBeGreaterThan(0);
-    const spread = Math.max(...asks.map((a) => a.at)) - Math.min(...asks.map((a) => a.at));
-    expect(spread).toBeLessThan(3000);
     expect(
       accepted.filter((a) => a.payload.includes(`"${runId}:`) && a.payload.includes('"type":"poll"')),
     ).toHaveLength(6);

@@ -205,10 +205,12 @@ describe('local Step Functions (stub integrations)', () => {
     const asks = h.aws.cues.filter((c) => c.type === 'poll');
     expect(asks.map((c) => c.pollId).sort()).toEqual(ids.map((id) => `${runId}:${id}`));
     expect(h.aws.throttled).toBeGreaterThan(0);
-    const spread = Math.max(...asks.map((c) => c.at)) - Math.min(...asks.map((c) => c.at));
-    expect(spread).toBeLessThan(3000);
+    // Every refusal is in the history as a retried task failure. How long the retries took is not
+    // asserted: FULL jitter makes it random (a timed bound here flaked in CI at 3.1 s); the
+    // schedule benchmark measures lateness.
     const failures = (await history(h.client, arn)).filter((e) => e.type === 'TaskFailed');
-    expect(failures.map((e) => e.taskFailedEventDetails!.error)).toContain('Ivs.ThrottlingException');
+    const throttles = failures.filter((e) => e.taskFailedEventDetails!.error === 'Ivs.ThrottlingException');
+    expect(throttles).toHaveLength(h.aws.throttled);
   });
 
   it('StopExecution mid-show aborts it: ABORTED with the given cause, and no cue is sent afterwards', async () => {
