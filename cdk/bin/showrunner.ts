@@ -1,12 +1,15 @@
 // The CDK app: `npx cdk synth` / `npx cdk deploy` (cdk.json runs `node cdk/bin/showrunner.ts`).
 // Context (-c key=value): audience (viewers per show, default 100,000), channelArn, extraChannelArns
-// (comma-separated), channelType, siteDir, tracing, retainData, apiGatewayCloudWatchRole (true|false).
+// (comma-separated), channelType, siteDir, tracing, retainData, apiGatewayCloudWatchRole (true|false),
+// stateMachineLogLevel (ERROR|ALL), stateMachineLogExecutionData (true|false).
+// Stack parameter: AlarmEmail (`cdk deploy --parameters AlarmEmail=you@example.com`).
 // cdk-nag's AwsSolutions pack checks the app at synth: an unacknowledged finding fails synth.
 import { resolve } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import nag from 'cdk-nag';
 import { DefinitionError } from '../lib/asl.ts';
 import { ConfigurationError, ShowrunnerStack, type ShowrunnerStackProps } from '../lib/showrunner-stack.ts';
+import { STATE_MACHINE_LOG_LEVEL_CONTEXT_KEY, parseStateMachineLogLevel } from '../lib/monitoring.ts';
 import { AUDIENCE_CONTEXT_KEY, parseAudience } from '../lib/sizing.ts';
 
 const CHANNEL_TYPES = ['STANDARD', 'BASIC', 'ADVANCED_SD', 'ADVANCED_HD'] as const;
@@ -43,6 +46,10 @@ export function propsFromContext(app: App): ShowrunnerStackProps {
     tracing: flag('tracing', true),
     retainData: flag('retainData', false),
     apiGatewayCloudWatchRole: flag('apiGatewayCloudWatchRole', false),
+    stateMachineLogLevel: parseStateMachineLogLevel(
+      app.node.tryGetContext(STATE_MACHINE_LOG_LEVEL_CONTEXT_KEY),
+    ),
+    stateMachineLogExecutionData: flag('stateMachineLogExecutionData', false),
   };
 }
 

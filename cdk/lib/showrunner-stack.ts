@@ -46,6 +46,12 @@ import type { Substitutions } from '../../contract/state-machine.ts';
 import { TABLE, createTableInput } from '../../contract/table.ts';
 import { DefinitionError, readAslDefinition, selectSubstitutions, type AslDefinition } from './asl.ts';
 import { ConfigurationError } from './errors.ts';
+import {
+  DEFAULT_STATE_MACHINE_LOG_LEVEL,
+  ShowAlarms,
+  parseStateMachineLogLevel,
+  type StateMachineLogLevel,
+} from './monitoring.ts';
 import { DEFAULT_AUDIENCE, fmt, sizeFor, type Sizing } from './sizing.ts';
 
 export { ConfigurationError };
@@ -91,6 +97,16 @@ export interface ShowrunnerStackProps extends StackProps {
   readonly retainData?: boolean;
   /** The state machine definition. Default statemachine/show.asl.json. */
   readonly definitionPath?: string;
+  /**
+   * The state machine's log level (`-c stateMachineLogLevel=ALL` to debug). Default ERROR: failure
+   * events only. ALL logs every state transition (cue timing, Plan's output).
+   */
+  readonly stateMachineLogLevel?: StateMachineLogLevel;
+  /**
+   * Log state input and output too (`-c stateMachineLogExecutionData=true`). Default false: they
+   * hold the show's questions, viewers' answers and the manual-cue task tokens.
+   */
+  readonly stateMachineLogExecutionData?: boolean;
 }
 
 const CHANNEL_ARN = /^arn:aws[a-z-]*:ivs:[a-z0-9-]+:\d{12}:channel\/[A-Za-z0-9]+$/;
@@ -125,6 +141,7 @@ export class ShowrunnerStack extends Stack {
   readonly siteBucket: Bucket;
   readonly channelArn: string;
   readonly sizing: Sizing;
+  readonly alarms: ShowAlarms;
 
   constructor(scope: Construct, id: string, props: ShowrunnerStackProps = {}) {
     super(scope, id, props);
@@ -149,6 +166,9 @@ export class ShowrunnerStack extends Stack {
     }
     const definition = readAslDefinition(props.definitionPath ?? DEFAULT_DEFINITION_PATH);
     const sizing = (this.sizing = sizeFor(props.audience ?? DEFAULT_AUDIENCE));
+    const stateMachineLogLevel = parseStateMachineLogLevel(
+      props.stateMachineLogLevel ?? DEFAULT_STATE_MACHINE_LOG_LEVEL,
+    );
 
     // ---- Video: the IVS channel the cues travel in -------------------------------------------
     let playbackUrl: string;
@@ -357,7 +377,14 @@ export class ShowrunnerStack extends Stack {
       definitionBody: DefinitionBody.fromFile(definition.path),
       definitionSubstitutions: substitutions,
       stateMachineType: StateMachineType.STANDARD,
-      logs: { destination: stateMachineLogs, level: LogLevel.ALL, includeExecutionData: true },
+      // ERROR by default, without execution data: ALL with data would put every state's input and
+      // output in CloudWatch Logs (questions, answers, the manual cue's task token). The execution
+      // history keeps every event for 90 days (`showrunner history`); the log feeds the IVS alarm.
+      logs: {
+        destination: stateMachineLogs,
+        level: LogLevel[stateMachineLogLevel],
+        includeExecutionData: props.stateMachineLogExecutionData ?? false,
+      },
       tracingEnabled: tracing,
     });
     for (const statement of taskPolicy(definition, {
@@ -367,6 +394,17 @@ export class ShowrunnerStack extends Stack {
     })) {
       this.stateMachine.addToRolePolicy(statement);
     }
+
+    // ---- Alarms: an SNS topic (stack parameter AlarmEmail subscribes) and what they watch ------
+    this.alarms = new ShowAlarms(this, 'Alarms', {
+      sizing,
+      api: this.api,
+      apiAccessLogs: accessLogs,
+      table: this.table,
+      indexNames: spec.GlobalSecondaryIndexes.map((i) => i.IndexName),
+      stateMachine: this.stateMachine,
+      stateMachineLogs,
+    });
 
     // ---- Site content and its deploy-time config ---------------------------------------------
     // Two deployments, because Cache-Control is set per deployment: hashed assets are immutable;
@@ -437,7 +475,7 @@ export class ShowrunnerStack extends Stack {
       );
     }
 
-    this.acknowledgeNagFindings(tracing);
+    this.acknowledgeNagFindings(tracing, stateMachineLogLevel);
   }
 
   /** A Node 24 arm64 ESM Lambda with its own log group and a role that can write only there and to the table. */
@@ -487,7 +525,7 @@ export class ShowrunnerStack extends Stack {
   }
 
   /** Every AwsSolutions finding that stays, with its reason. Everything else is fixed, not acknowledged. */
-  private acknowledgeNagFindings(tracing: boolean): void {
+  private acknowledgeNagFindings(tracing: boolean, stateMachineLogLevel: StateMachineLogLevel): void {
     const ack = (scope: Construct, id: string, reason: string) =>
       Validations.of(scope).acknowledge({ id, reason });
 
@@ -563,7 +601,14 @@ export class ShowrunnerStack extends Stack {
       ack(
         this.stateMachine,
         'AwsSolutions-SF2',
-        'X-Ray tracing was turned off for this deployment (-c tracing=false); execution history and ALL-level logs remain.',
+        'X-Ray tracing was turned off for this deployment (-c tracing=false); execution history and the error logs remain.',
+      );
+    }
+    if (stateMachineLogLevel !== 'ALL') {
+      ack(
+        this.stateMachine,
+        'AwsSolutions-SF1',
+        'Logs at ERROR on purpose: ALL-level logs carry every state transition of a show, and with execution data its questions, answers and task tokens. A Standard workflow keeps its full execution history 90 days anyway (showrunner history); -c stateMachineLogLevel=ALL turns ALL on for debugging.',
       );
     }
 

@@ -53,6 +53,24 @@ describe('cdk app (cdk/bin/showrunner.ts)', () => {
     expect(flag.stderr).toContain('-c tracing=yes: expected true or false');
   }, 60_000);
 
+  it('"A bad stateMachineLogLevel fails synth, naming the key": -c stateMachineLogLevel=DEBUG stops with a message, not a stack trace; ALL passes cdk-nag', () => {
+    const run = runApp({ siteDir: fakeSite(), stateMachineLogLevel: 'DEBUG' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('-c stateMachineLogLevel=DEBUG: expected ERROR or ALL (default ERROR');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    const all = runApp({ siteDir: fakeSite(), stateMachineLogLevel: 'all' });
+    expect(all.stderr).not.toMatch(/AwsSolutions-/);
+    expect(all.status).toBe(0);
+    const template = JSON.parse(readFileSync(join(all.outdir, 'Showrunner.template.json'), 'utf8'));
+    const [machine] = Object.values<any>(template.Resources).filter(
+      (r) => r.Type === 'AWS::StepFunctions::StateMachine',
+    );
+    expect(machine.Properties.LoggingConfiguration).toMatchObject({
+      Level: 'ALL',
+      IncludeExecutionData: false,
+    });
+  }, 60_000);
+
   it('"A bad audience fails synth, naming the key": -c audience=lots stops with a message, not a stack trace', () => {
     const run = runApp({ siteDir: fakeSite(), audience: 'lots' });
     expect(run.status).toBe(1);

@@ -336,11 +336,11 @@ describe('viewer site', () => {
 });
 
 describe('state machine', () => {
-  it('is a Standard workflow with ALL-level logging to its log group, and tracing', () => {
+  it('is a Standard workflow logging errors (without execution data: alarms.test.ts) to its log group, and tracing', () => {
     const [, machine] = onlyResource(created.template, 'AWS::StepFunctions::StateMachine');
     expect(machine.Properties).toMatchObject({
       StateMachineType: 'STANDARD',
-      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      LoggingConfiguration: { Level: 'ERROR', IncludeExecutionData: false },
       TracingConfiguration: { Enabled: true },
     });
     const [destination] = machine.Properties.LoggingConfiguration.Destinations;
