@@ -29,40 +29,41 @@ export class BodyTooLargeError extends Error {
 
 /**
  * Reads the whole body, at most `limit` bytes. A larger one (declared in Content-Length, or seen
- * while reading) fails at once, without keeping the rest: the caller discards it (discardBody) and
- * answers 413 with `connection: close`.
+ * while reading) is refused without being kept: the rest is read and thrown away, for at most
+ * `DISCARD_MAX_BYTES` or `DISCARD_MAX_MS`, and then BodyTooLargeError is thrown. A client still
+ * sending (fetch and curl write the whole body before they read the answer) would otherwise get
+ * EPIPE instead of the 413; a client sending more, or stalling, is cut off at the bound, and the
+ * caller answers with `connection: close`.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length'] ?? 0) > limit) {
-      reject(new BodyTooLargeError(limit));
-      return;
-    }
     const chunks: Buffer[] = [];
     let size = 0;
+    let refused = false;
+    const refuse = () => {
+      refused = true;
+      chunks.length = 0;
+      void discardRest(req).then(() => reject(new BodyTooLargeError(limit)));
+    };
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
+      refuse();
+      return;
+    }
     req.on('data', (chunk: Buffer) => {
-      if (size > limit) return; // already refused; the rest is thrown away
+      if (refused) return;
       size += chunk.length;
       if (size <= limit) chunks.push(chunk);
-      else {
-        chunks.length = 0;
-        reject(new BodyTooLargeError(limit));
-      }
+      else refuse();
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
+    req.on('end', () => refused || resolve(Buffer.concat(chunks)));
+    req.on('error', (error) => refused || reject(error));
   });
 }
 
-/**
- * Reads and throws away the rest of a refused body, for at most `maxBytes` or `maxMs`. A client
- * still sending (fetch and curl write the whole body before they read the answer) would otherwise
- * get EPIPE instead of our 413; a client sending more, or stalling, is cut off at the bound.
- */
-export function discardBody(
-  req: IncomingMessage,
-  { maxBytes = 16 << 20, maxMs = 3000 }: { maxBytes?: number; maxMs?: number } = {},
-): Promise<void> {
+const DISCARD_MAX_BYTES = 16 << 20;
+const DISCARD_MAX_MS = 3000;
+
+function discardRest(req: IncomingMessage): Promise<void> {
   return new Promise((resolve) => {
     if (req.readableEnded) return resolve();
     let seen = 0;
@@ -73,9 +74,9 @@ export function discardBody(
     };
     const count = (chunk: Buffer) => {
       seen += chunk.length;
-      if (seen > maxBytes) done();
+      if (seen > DISCARD_MAX_BYTES) done();
     };
-    const timer = setTimeout(done, maxMs);
+    const timer = setTimeout(done, DISCARD_MAX_MS);
     req.on('data', count).once('end', done).once('error', done).once('close', done);
     req.resume();
   });

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Handler } from 'aws-lambda';
 import { lambdaContext } from './context.ts';
 import { PayloadTooLargeError } from '../../lambdas/http-errors.ts';
-import { BodyTooLargeError, discardBody, readBody, sendJson, type AppRoute } from '../http.ts';
+import { BodyTooLargeError, readBody, sendJson, type AppRoute } from '../http.ts';
 
 export type ProxyHandler = Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
@@ -97,10 +97,9 @@ export function apiRoute(prefix: string, invoke: Invoke, maxBodyBytes: number): 
         body = await readBody(req, maxBodyBytes);
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
-          // The Lambda's own 413, once the rest of the body is thrown away (bounded in bytes and
-          // time), so a client still sending reads the answer; then the connection closes.
+          // The Lambda's own 413 (readBody has thrown the rest of the body away), then the
+          // connection closes.
           const { code, message } = new PayloadTooLargeError(maxBodyBytes);
-          await discardBody(req);
           sendJson(res, 413, { error: { code, message } }, { connection: 'close' });
           return;
         }

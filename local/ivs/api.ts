@@ -149,7 +149,7 @@ export function createIvsService(directory: ChannelDirectory, log: (line: string
         input = parsed as Record<string, unknown>;
       } catch (error) {
         if (error instanceof BodyTooLargeError)
-          // The rest of the body is not read: the connection closes after the answer.
+          // readBody has thrown the rest of the body away: answer, then close the connection.
           sendError(res, 'ValidationException', 'Request body too large', { connection: 'close' });
         else sendError(res, 'ValidationException', 'Malformed JSON body');
         return;

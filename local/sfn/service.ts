@@ -282,7 +282,7 @@ export function createStepFunctionsService(engine: LocalStepFunctionsEngine): Ed
         send(res, 200, await run(params));
       } catch (error) {
         if (!(error instanceof SfnApiError)) throw error;
-        // The rest of a too-large body is not read: the connection closes after the answer.
+        // readBody has thrown the rest of a too-large body away: answer, then close the connection.
         sendError(res, error, error.statusCode === 413 ? { connection: 'close' } : {});
       }
     },
