@@ -119,10 +119,10 @@ function packageDir(name: string): string | undefined {
     .find((dir) => existsSync(join(dir, 'package.json')));
 }
 
+/** A copy found inside an npm package, with any environment it needs beyond runEnv's. */
 interface Shipped {
   path: string;
   origin: string;
-  version: string;
   env?: Record<string, string>;
 }
 
@@ -130,14 +130,7 @@ interface Shipped {
 function npmFfmpegLike(name: BinaryName, platform: string): Shipped | undefined {
   const pkg = `@${name}-installer/${platform}`;
   const dir = packageDir(pkg);
-  if (!dir) return undefined;
-  const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string };
-  return {
-    path: join(dir, name + EXE),
-    origin: pkg,
-    version: version.replace(/\.0$/, ''),
-    env: staticGlibcEnv(join(dir, name + EXE)),
-  };
+  return dir ? { path: join(dir, name + EXE), origin: pkg } : undefined;
 }
 
 /** An ELF executable without a PT_INTERP program header is statically linked. */
@@ -258,7 +251,7 @@ async function npmChromium(platform: string): Promise<Shipped | undefined> {
       rmSync(partial, { force: true });
     }
   }
-  return { path, origin: pkg, version, env: { FONTCONFIG_FILE: fontconfigFile(target) } };
+  return { path, origin: pkg, env: { FONTCONFIG_FILE: fontconfigFile(target) } };
 }
 
 function notFound(name: BinaryName, platform: string, detail = ''): BinaryNotFoundError {
@@ -270,35 +263,44 @@ function notFound(name: BinaryName, platform: string, detail = ''): BinaryNotFou
   );
 }
 
-function fromVariable(name: BinaryName, env: NodeJS.ProcessEnv): ResolvedBinary | undefined {
+function fromVariable(name: BinaryName, env: NodeJS.ProcessEnv): Located | undefined {
   const spec = SPECS[name];
   const explicit = env[spec.variable]?.trim();
   if (!explicit) return undefined;
   if (!isExecutable(explicit))
     throw new BinaryNotFoundError(`${spec.variable}: ${explicit} is not an executable file`);
-  return withRunEnv({ name, path: explicit, source: 'variable', origin: spec.variable, version: 'unknown' });
+  return { name, path: explicit, source: 'variable', origin: spec.variable };
 }
 
-function fromSystem(name: BinaryName, env: NodeJS.ProcessEnv): ResolvedBinary | undefined {
-  const spec = SPECS[name];
-  const found = onPath(spec.system, env.PATH ?? '');
-  if (!found) return undefined;
-  return withRunEnv({
-    name,
-    path: found.path,
-    source: 'system',
-    origin: found.dir,
-    version: 'unknown',
-  });
+function fromSystem(name: BinaryName, env: NodeJS.ProcessEnv): Located | undefined {
+  const found = onPath(SPECS[name].system, env.PATH ?? '');
+  return found && { name, path: found.path, source: 'system', origin: found.dir };
 }
+
+type Located = Omit<ResolvedBinary, 'version' | 'env'>;
 
 /**
- * Adds the environment a found binary needs and its version: as it reports it, else (static builds
- * report a git id) the version of the npm package it sits in, if it does.
+ * Runs a located binary once, with the environment it needs (a static build's, plus `extraEnv`):
+ * proves it starts here, and reads its version as it reports it, else (static builds report a git
+ * id) the version of the npm package it sits in.
  */
-function withRunEnv(found: ResolvedBinary): ResolvedBinary {
-  const env = found.name === 'chromium' ? undefined : staticGlibcEnv(found.path);
-  let version = probeVersion(SPECS[found.name], found.path, env);
+function inspect(found: Located, platform: string, extraEnv?: Record<string, string>): ResolvedBinary {
+  const staticEnv = found.name === 'chromium' ? undefined : staticGlibcEnv(found.path);
+  const env = staticEnv || extraEnv ? { ...staticEnv, ...extraEnv } : undefined;
+  let version: string;
+  try {
+    version = probeVersion(SPECS[found.name], found.path, env);
+  } catch (error) {
+    const where = {
+      npm: `the copy in ${found.origin} (${found.path})`,
+      system: `the system's copy (${found.path})`,
+      variable: `${found.origin}=${found.path}`,
+    }[found.source];
+    throw new BinaryNotFoundError(
+      `${found.name}: ${where} does not run on this machine (${platform}): ` +
+        `${(error as Error).message.split('\n')[0]}. Set ${SPECS[found.name].variable} to a working ${found.name}.`,
+    );
+  }
   const pkg = join(dirname(realpathSync(found.path)), 'package.json');
   if (version === 'unknown' && existsSync(pkg))
     version =
@@ -314,19 +316,6 @@ function checkShipped(name: BinaryName, shipped: Shipped): void {
     );
 }
 
-/** The version the binary reports, else its package's (static ffmpeg builds report a git id). */
-function probeShipped(name: BinaryName, { path, origin, version, env }: Shipped, platform: string): string {
-  try {
-    const reported = probeVersion(SPECS[name], path, env);
-    return reported === 'unknown' ? version : reported;
-  } catch (error) {
-    throw new BinaryNotFoundError(
-      `${name}: the copy in ${origin} (${path}) does not run on this machine (${platform}): ` +
-        `${(error as Error).message.split('\n')[0]}. Set ${SPECS[name].variable} to a working ${name}.`,
-    );
-  }
-}
-
 /** Options: `prefer: 'npm'` skips the system's copy (CI runs the suite once more on the shipped ones). */
 export interface ResolveOptions {
   env?: NodeJS.ProcessEnv;
@@ -339,7 +328,7 @@ async function resolve(name: BinaryName, options: ResolveOptions): Promise<Resol
   const env = options.env ?? process.env;
   const platform = options.platform ?? `${process.platform}-${process.arch}`;
   const chosen = fromVariable(name, env) ?? (options.prefer === 'npm' ? undefined : fromSystem(name, env));
-  if (chosen) return chosen;
+  if (chosen) return inspect(chosen, platform);
   const shipped = name === 'chromium' ? await npmChromium(platform) : npmFfmpegLike(name, platform);
   if (!shipped)
     throw notFound(
@@ -348,7 +337,7 @@ async function resolve(name: BinaryName, options: ResolveOptions): Promise<Resol
       name === 'chromium' ? '; @sparticuz/chromium ships Linux x64 and arm64 only' : '',
     );
   checkShipped(name, shipped);
-  return { name, source: 'npm', ...shipped, version: probeShipped(name, shipped, platform) };
+  return inspect({ name, source: 'npm', path: shipped.path, origin: shipped.origin }, platform, shipped.env);
 }
 
 // Resolved once per process and options: each resolution runs the binary once to check it.
