@@ -196,18 +196,23 @@ export class ShowAlarms extends Construct {
         metricValue: '1',
         defaultValue: 0,
       }).metric({ statistic: 'Sum', period: PERIOD });
+    /** The metric `id` as a percentage of `requests` in each period (0 when there were none). */
+    const percentOfRequests = (label: string, id: string, part: IMetric, requests: IMetric) =>
+      new MathExpression({
+        label,
+        expression: `IF(requests > 0, 100 * FILL(${id}, 0) / requests, 0)`,
+        usingMetrics: { [id]: part, requests },
+        period: PERIOD,
+      });
     const sizedFor = `The stack is sized for ${fmt(sizing.audience)} viewers (-c audience)`;
 
     // ---- API Gateway 5xx --------------------------------------------------------------------
-    const apiServerErrors = new MathExpression({
-      label: 'API 5xx (% of requests)',
-      expression: 'IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)',
-      usingMetrics: {
-        errors: props.api.metricServerError({ statistic: 'Sum', period: PERIOD }),
-        requests: props.api.metricCount({ statistic: 'Sum', period: PERIOD }),
-      },
-      period: PERIOD,
-    });
+    const apiServerErrors = percentOfRequests(
+      'API 5xx (% of requests)',
+      'errors',
+      props.api.metricServerError({ statistic: 'Sum', period: PERIOD }),
+      props.api.metricCount({ statistic: 'Sum', period: PERIOD }),
+    );
 
     // ---- API Gateway 429 --------------------------------------------------------------------
     // REST APIs have no 429 metric. 4XXError is no proxy here: it also counts the Lambda's own
@@ -215,26 +220,18 @@ export class ShowAlarms extends Construct {
     // vote that was in). The stage's access log has every request's status (the stack always
     // enables it: jsonWithStandardFields, "status" as a string), so two metric filters count the
     // 429s exactly, and the requests they are a share of, from the same log.
-    const apiThrottled = new MathExpression({
-      label: 'API 429 (% of requests)',
-      expression: 'IF(requests > 0, 100 * FILL(throttled, 0) / requests, 0)',
-      usingMetrics: {
-        throttled: countFilter(
-          'ApiThrottledFilter',
-          props.apiAccessLogs,
-          'ApiThrottledRequests',
-          FilterPattern.stringValue('$.status', '=', '429'),
-        ),
-        // One access log line per request.
-        requests: countFilter(
-          'ApiRequestsFilter',
-          props.apiAccessLogs,
-          'ApiRequests',
-          FilterPattern.allEvents(),
-        ),
-      },
-      period: PERIOD,
-    });
+    const apiThrottled = percentOfRequests(
+      'API 429 (% of requests)',
+      'throttled',
+      countFilter(
+        'ApiThrottledFilter',
+        props.apiAccessLogs,
+        'ApiThrottledRequests',
+        FilterPattern.stringValue('$.status', '=', '429'),
+      ),
+      // One access log line per request.
+      countFilter('ApiRequestsFilter', props.apiAccessLogs, 'ApiRequests', FilterPattern.allEvents()),
+    );
 
     // ---- DynamoDB throttling ---------------------------------------------------------------
     // Read/WriteThrottleEvents of the table and of its index: an index short of write capacity
