@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
 import type { Browser, Page } from 'playwright-core';
 import type { PollLifecycle } from '../../lambdas/poll-lifecycle.ts';
-import { stackClientConfig, stackTable, type StackTable } from '../support/aws.ts';
+import { localClientConfig } from '../../local/server.ts';
+import { stackTable, type StackTable } from '../support/aws.ts';
 import { launchChromium, screenshot } from '../support/browser.ts';
 import { startStack, type StackProcess } from '../support/stack.ts';
 
@@ -44,7 +45,7 @@ beforeAll(async () => {
   stack = await startStack();
   table = stackTable(stack);
   lifecycle = table.lifecycle;
-  ivs = new IvsClient(stackClientConfig(stack));
+  ivs = new IvsClient(localClientConfig(stack.edgeUrl));
   browser = await launchChromium();
 }, 60_000);
 

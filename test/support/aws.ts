@@ -4,6 +4,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../lambdas/clients.ts';
+import { localClientConfig } from '../../local/server.ts';
 import {
   pollLifecycle,
   pollLifecycleConfigFromEnv,
@@ -12,15 +13,6 @@ import {
 import { PollStore } from '../../store/polls.ts';
 
 export const TABLE_NAME = 'showrunner-polls';
-
-/** An AWS SDK client's config for a stack's edge endpoint (the emulators ignore the dummy keys). */
-export function stackClientConfig(stack: { edgeUrl: string }) {
-  return {
-    endpoint: stack.edgeUrl,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  };
-}
 
 export interface StackTable {
   client: DynamoDBClient;
@@ -34,7 +26,7 @@ export interface StackTable {
 
 /** The stack's table through the store the Lambdas use. */
 export function stackTable(stack: { edgeUrl: string }, tableName = TABLE_NAME): StackTable {
-  const client = new DynamoDBClient(stackClientConfig(stack));
+  const client = new DynamoDBClient(localClientConfig(stack.edgeUrl));
   const db = documentClient(client);
   const store = new PollStore(db, tableName);
   const config = pollLifecycleConfigFromEnv({ TABLE_NAME: tableName });
