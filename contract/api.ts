@@ -106,6 +106,12 @@ export interface ApiErrorBody {
 }
 
 /**
+ * GET /poll-get is public and the same for every viewer: shared caches (CloudFront in the cloud)
+ * may serve it for this long, so a crowd of late joiners costs the API one read per poll per second.
+ */
+export const POLL_VIEW_MAX_AGE_SECONDS = 1;
+
+/**
  * How long a browser may reuse a preflight answer, for both places that answer a preflight: API
  * Gateway in the cloud (cdk/lib/showrunner-stack.ts) and the API Lambda's httpCors locally
  * (lambdas/api.ts). Browsers cap it (Chromium at 2 h), and every reuse spares API Gateway a

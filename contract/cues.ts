@@ -16,6 +16,18 @@ export interface PollCue {
   duration: number;
 }
 
+/**
+ * The live count of an open poll, sent about once a second while it changes (lambdas/poll-lifecycle.ts
+ * `tally`), so viewers draw live bars from the stream and never poll the API for them.
+ */
+export interface TallyCue {
+  v: 1;
+  type: 'tally';
+  poll_id: string;
+  counts: number[];
+  total: number;
+}
+
 export interface ResultsCue {
   v: 1;
   type: 'results';
@@ -26,7 +38,7 @@ export interface ResultsCue {
   correct?: number;
 }
 
-export type Cue = PollCue | ResultsCue;
+export type Cue = PollCue | TallyCue | ResultsCue;
 
 const isCount = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
 
@@ -50,13 +62,13 @@ export function decodeCue(text: string): Cue | undefined {
       cue.duration > 0;
     return ok ? (cue as unknown as PollCue) : undefined;
   }
-  if (cue.type === 'results') {
+  if (cue.type === 'tally' || cue.type === 'results') {
     const ok =
       Array.isArray(cue.counts) &&
       cue.counts.every(isCount) &&
       isCount(cue.total) &&
-      (cue.correct === undefined || isCount(cue.correct));
-    return ok ? (cue as unknown as ResultsCue) : undefined;
+      (cue.type === 'tally' ? cue.correct === undefined : cue.correct === undefined || isCount(cue.correct));
+    return ok ? (cue as unknown as TallyCue | ResultsCue) : undefined;
   }
   return undefined;
 }

@@ -36,6 +36,12 @@ export const STATES = {
   Open: 'Open',
   /** Sends the poll cue with IVS PutMetadata. */
   AskCue: 'AskCue',
+  /**
+   * While the poll is open, the Lambda (`tally`) sends its live count as a tally cue about once a
+   * second when it changed; it returns after a slice of time, and the state machine calls it again
+   * until closesAt. Its output holds `tally`.
+   */
+  LiveTally: 'LiveTally',
   /** Closes and recounts (Lambda `close`): its output holds `closed`. */
   Close: 'Close',
   /** Sends the results cue with IVS PutMetadata. */
@@ -102,7 +108,17 @@ export interface CloseResult {
   cue: string;
 }
 
-export type LifecycleResult = ShowPlan | OpenResult | CloseResult;
+/** LiveTally's result: one slice of the tally loop. `done` once closesAt has come. */
+export interface TallyResult {
+  pollId: string;
+  done: boolean;
+  /** Tally cues IVS accepted in this slice. */
+  sent: number;
+  /** Ticks whose cue IVS refused (5 calls/s per channel, or not broadcasting): skipped, never retried. */
+  skipped: number;
+}
+
+export type LifecycleResult = ShowPlan | OpenResult | TallyResult | CloseResult;
 
 /** The fields each task state keeps of its result (its ResultSelector), and where (its ResultPath). */
 export const TASK_OUTPUTS = {
@@ -113,6 +129,10 @@ export const TASK_OUTPUTS = {
   Open: {
     resultPath: '$.opened',
     fields: ['pollId', 'openedAt', 'closesAt', 'cue'] as const satisfies readonly (keyof OpenResult)[],
+  },
+  LiveTally: {
+    resultPath: '$.tally',
+    fields: ['done', 'sent', 'skipped'] as const satisfies readonly (keyof TallyResult)[],
   },
   Close: {
     resultPath: '$.closed',
@@ -126,6 +146,7 @@ type Kept<T, S extends keyof typeof TASK_OUTPUTS> = Pick<
 >;
 export type PlanOutput = Kept<ShowPlan, 'Plan'>;
 export type OpenedOutput = Kept<OpenResult, 'Open'>;
+export type TallyOutput = Kept<TallyResult, 'LiveTally'>;
 export type ClosedOutput = Kept<CloseResult, 'Close'>;
 
 /** The execution's state once Plan has run: the input, with the plan at `plan`. */
@@ -138,6 +159,7 @@ export interface PollIterationState {
   poll: PlannedPoll;
   channelArn: string;
   opened?: OpenedOutput;
+  tally?: TallyOutput;
   closed?: ClosedOutput;
 }
 

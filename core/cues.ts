@@ -1,7 +1,7 @@
 // Builds the payloads carried in the video stream as IVS timed metadata (their shapes are in
 // contract/cues.ts). IVS refuses payloads over 1 KB (counted in UTF-8 bytes, not characters), so
 // every builder's output is checked by encodeCue.
-import { MAX_CUE_BYTES, type Cue, type PollCue, type ResultsCue } from '../contract/cues.ts';
+import { MAX_CUE_BYTES, type Cue, type PollCue, type ResultsCue, type TallyCue } from '../contract/cues.ts';
 
 export class CueTooLargeError extends Error {
   override readonly name = 'CueTooLargeError';
@@ -38,6 +38,10 @@ export function pollCue(
     answers: [...poll.answers],
     duration: poll.duration,
   };
+}
+
+export function tallyCue(pollId: string, counts: readonly number[]): TallyCue {
+  return { v: 1, type: 'tally', poll_id: pollId, counts: [...counts], total: counts.reduce((a, b) => a + b, 0) };
 }
 
 export function resultsCue(pollId: string, counts: readonly number[], correct?: number): ResultsCue {

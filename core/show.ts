@@ -9,6 +9,9 @@ import { MAX_AT_SECONDS, formatOffset, parseAt, tooLateMessage, type AskAt } fro
 
 export const MIN_ANSWERS = 2;
 export const MAX_ANSWERS = 6;
+/** The longest a poll may take answers, and the most grace a show may add (docs/show-limits.md counts the history events of a poll open that long). */
+export const MAX_DURATION_SECONDS = 1800;
+export const MAX_LATENCY_GRACE_SECONDS = 60;
 export const DEFAULT_DURATION_SECONDS = 30;
 export const DEFAULT_LATENCY_GRACE_SECONDS = 10;
 /**
@@ -72,7 +75,7 @@ export const PollSchema = z
         .number({ error: 'expected seconds (number)' })
         .int({ error: 'expected whole seconds' })
         .min(5, { error: 'expected at least 5 seconds' })
-        .max(1800, { error: 'expected at most 1800 seconds' })
+        .max(MAX_DURATION_SECONDS, { error: `expected at most ${MAX_DURATION_SECONDS} seconds` })
         .default(DEFAULT_DURATION_SECONDS)
         .describe('Seconds viewers have to answer, in video time'),
     },
@@ -90,7 +93,7 @@ export const ShowSchema = z
         .number({ error: 'expected seconds (number)' })
         .int({ error: 'expected whole seconds' })
         .min(0, { error: 'expected ≥ 0' })
-        .max(60, { error: 'expected at most 60 seconds' })
+        .max(MAX_LATENCY_GRACE_SECONDS, { error: `expected at most ${MAX_LATENCY_GRACE_SECONDS} seconds` })
         .default(DEFAULT_LATENCY_GRACE_SECONDS)
         .describe('Extra seconds a poll stays open after its duration, for viewers further behind live'),
       polls: z

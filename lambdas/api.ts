@@ -17,6 +17,7 @@ import { z } from 'zod';
 import {
   API_ROUTES,
   CORS_MAX_AGE_SECONDS,
+  POLL_VIEW_MAX_AGE_SECONDS,
   type HistoryPage,
   type PollView,
   type VoteRequest,
@@ -151,9 +152,9 @@ function query(event: APIGatewayProxyEvent): Record<string, string> {
   return { ...(event.queryStringParameters as Record<string, string> | null) };
 }
 
-const json = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
+const json = (statusCode: number, body: unknown, cacheControl = 'no-store'): APIGatewayProxyResult => ({
   statusCode,
-  headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+  headers: { 'Content-Type': 'application/json', 'Cache-Control': cacheControl },
   body: JSON.stringify(body),
 });
 
@@ -182,7 +183,7 @@ export function apiRoutes({ store, config }: ApiDeps): Record<keyof typeof API_R
     async poll(event) {
       const q = parse(PollQuery, query(event), 'query');
       const view: PollView = await store.view(await store.requirePoll(q.poll_id), new Date());
-      return json(200, view);
+      return json(200, view, `public, max-age=${POLL_VIEW_MAX_AGE_SECONDS}`);
     },
 
     async currentPoll(event) {

@@ -117,7 +117,7 @@ export function jsonErrors(
       request.response = {
         ...request.response,
         statusCode,
-        headers: { ...request.response?.headers, 'Content-Type': 'application/json' },
+        headers: { ...request.response?.headers, 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
         body: JSON.stringify(body),
       };
     },

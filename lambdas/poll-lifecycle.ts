@@ -1,12 +1,15 @@
 // The state machine's Lambda: plans a show run, opens a poll and closes it.
 //   {action:"plan",  input, runId, now?, stackChannelArn?} → ShowPlan (absolute ask times)
 //   {action:"open",  poll: PlannedPoll}  → OpenResult {pollId, openedAt, closesAt, cue}
+//   {action:"tally", pollId, closesAt, channelArn} → TallyResult {pollId, done, sent, skipped}
 //   {action:"close", pollId}             → CloseResult {pollId, counts, total, correct?, cue}
 // The results are the state machine's contract (contract/state-machine.ts). The cue strings are
-// ready for IVS PutMetadata's `Metadata`. Built by createPollLifecycleHandler from its
+// ready for IVS PutMetadata's `Metadata`; the tally cues this Lambda sends itself. Built by createPollLifecycleHandler from its
 // dependencies; nothing here runs at import. The Lambda entry (lambdas/handlers/poll-lifecycle.ts)
 // builds them from its environment, the local stack from its own store and settings.
+import { IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { VOTE_DEADLINE_MS } from '../contract/api.ts';
 import {
@@ -17,9 +20,10 @@ import {
   type OpenResult,
   type PlannedPoll,
   type ShowPlan,
+  type TallyResult,
 } from '../contract/state-machine.ts';
 import { DEFAULT_VOTE_SHARDS, MAX_VOTE_SHARDS } from '../contract/table.ts';
-import { encodeCue, pollCue, resultsCue } from '../core/cues.ts';
+import { encodeCue, pollCue, resultsCue, tallyCue } from '../core/cues.ts';
 import { POLL_ID } from '../core/ids.ts';
 import { planShow } from '../core/plan.ts';
 import { closingTime, type PollRecord } from '../core/poll.ts';
@@ -44,6 +48,23 @@ export const CLOCK_MARGIN_MS = 1000;
  * early (timestamps are truncated to seconds), and the recount of every shard needs the rest.
  */
 export const MAX_VOTE_SETTLE_MS = 30_000;
+
+/** How often an open poll's tally is read and, when it changed, sent as a cue. */
+export const TALLY_INTERVAL_MS = 1000;
+/**
+ * The longest one `tally` invocation runs: the state machine calls it again until closesAt, and
+ * each call is 7 events of the execution's history, so slices are long (docs/show-limits.md).
+ * Below the Lambda's 15-minute timeout; also bounded by the invocation's remaining time.
+ */
+export const TALLY_SLICE_MS = 14 * 60_000;
+/** Left of the invocation's time when a slice ends, to return the result. */
+const TALLY_RETURN_MARGIN_MS = 5000;
+/**
+ * PutMetadata errors that no later tick can fix: the slice fails (the state machine goes on to
+ * close the poll). Anything else — throttling (5 calls/s per channel: asks and results come first),
+ * a channel not broadcasting, a network error — skips the tick.
+ */
+const PERMANENT_CUE_ERRORS = new Set(['AccessDeniedException', 'ValidationException', 'ResourceNotFoundException']);
 
 export interface PollLifecycleConfig {
   tableName: string;
@@ -87,13 +108,19 @@ export function pollLifecycleConfigFromEnv(env: Env): PollLifecycleConfig {
 
 export interface PollLifecycleDeps {
   store: PollStore;
+  /** Sends the tally cues (the other cues are sent by the state machine). No SDK retries: a throttled tally is skipped. */
+  ivs: Pick<IvsClient, 'send'>;
   config: PollLifecycleConfig;
 }
 
-/** What the Lambda entry runs on: the settings from `env`, the table through the SDK's default client. */
+/** What the Lambda entry runs on: the settings from `env`, the table and IVS through the SDK's default clients. */
 export function pollLifecycleDepsFromEnv(env: Env): PollLifecycleDeps {
   const config = pollLifecycleConfigFromEnv(env);
-  return { config, store: new PollStore(documentClient(), config.tableName) };
+  return {
+    config,
+    store: new PollStore(documentClient(), config.tableName),
+    ivs: new IvsClient({ maxAttempts: 1 }),
+  };
 }
 
 const PlannedPollSchema = z.object({
@@ -117,6 +144,12 @@ const LifecycleEvent = z.discriminatedUnion('action', [
     stackChannelArn: z.string().optional(),
   }),
   z.object({ action: z.literal('open'), poll: PlannedPollSchema }),
+  z.object({
+    action: z.literal('tally'),
+    pollId: z.string().regex(POLL_ID),
+    closesAt: z.iso.datetime({ offset: true }),
+    channelArn: z.string().startsWith('arn:'),
+  }),
   z.object({ action: z.literal('close'), pollId: z.string().regex(POLL_ID) }),
 ]);
 export type LifecycleEvent = z.input<typeof LifecycleEvent>;
@@ -135,13 +168,17 @@ export function plan(
 
 export interface PollLifecycle {
   open(poll: Pick<PlannedPoll, keyof z.output<typeof PlannedPollSchema>>, now: Date): Promise<OpenResult>;
+  /** Sends the live tally until closesAt or `until`, whichever comes first. */
+  tally(pollId: string, channelArn: string, closesAt: Date, until: number): Promise<TallyResult>;
   close(pollId: string): Promise<CloseResult>;
-  /** The Lambda's event in, its result out (plan, open or close). */
-  handle(event: unknown): Promise<LifecycleResult>;
+  /** The Lambda's event in, its result out (plan, open, tally or close). */
+  handle(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<LifecycleResult>;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** The lifecycle's steps over a store: plain functions, as the handler and the tests call them. */
-export function pollLifecycle({ store, config }: PollLifecycleDeps): PollLifecycle {
+export function pollLifecycle({ store, ivs, config }: PollLifecycleDeps): PollLifecycle {
   async function open(
     poll: Pick<PlannedPoll, keyof z.output<typeof PlannedPollSchema>>,
     now: Date,
@@ -168,6 +205,43 @@ export function pollLifecycle({ store, config }: PollLifecycleDeps): PollLifecyc
     } satisfies OpenResult;
   }
 
+  async function tally(
+    pollId: string,
+    channelArn: string,
+    closesAt: Date,
+    until: number,
+  ): Promise<TallyResult> {
+    const poll = await store.requirePoll(pollId);
+    const end = Math.min(closesAt.getTime(), until);
+    const result: TallyResult = { pollId, done: false, sent: 0, skipped: 0 };
+    // Viewers start from zero bars: only a count that differs from the last one they got is sent.
+    let onAir = poll.answers.map(() => 0).join();
+    // Ticks on a fixed grid from the start, so a slow read or call never makes the cadence drift.
+    for (let tick = Date.now(); tick < end; tick += TALLY_INTERVAL_MS) {
+      if (tick > Date.now()) await sleep(tick - Date.now());
+      if (Date.now() >= end) break;
+      // A run stopped or failed mid-poll closes it (nothing stops this invocation): stop with it.
+      const current = await store.getPoll(pollId);
+      if (current?.state !== 'open') return { ...result, done: true };
+      const counts = await store.liveCounts(poll);
+      if (counts.join() === onAir) continue;
+      try {
+        await ivs.send(
+          new PutMetadataCommand({ channelArn, metadata: encodeCue(tallyCue(pollId, counts)) }),
+        );
+        onAir = counts.join();
+        result.sent += 1;
+      } catch (error) {
+        if (PERMANENT_CUE_ERRORS.has((error as Error).name)) throw error;
+        result.skipped += 1;
+      }
+    }
+    // The slice ends at its end, not at its last tick: the state machine goes on to close on time.
+    if (Date.now() < end) await sleep(end - Date.now());
+    result.done = Date.now() >= closesAt.getTime();
+    return result;
+  }
+
   async function close(pollId: string): Promise<CloseResult> {
     const poll = await store.requirePoll(pollId);
     // A vote checked just before closesAt may still be writing: recount (strongly consistent, every
@@ -183,7 +257,10 @@ export function pollLifecycle({ store, config }: PollLifecycleDeps): PollLifecyc
     return result;
   }
 
-  async function handle(event: unknown): Promise<LifecycleResult> {
+  async function handle(
+    event: unknown,
+    context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  ): Promise<LifecycleResult> {
     const parsed = LifecycleEvent.safeParse(event);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -198,15 +275,21 @@ export function pollLifecycle({ store, config }: PollLifecycleDeps): PollLifecyc
         ]);
       case 'open':
         return open(e.poll, new Date());
+      case 'tally': {
+        const now = Date.now();
+        const remaining = context ? context.getRemainingTimeInMillis() - TALLY_RETURN_MARGIN_MS : Infinity;
+        return tally(e.pollId, e.channelArn, new Date(e.closesAt), now + Math.min(TALLY_SLICE_MS, remaining));
+      }
       case 'close':
         return close(e.pollId);
     }
   }
 
-  return { open, close, handle };
+  return { open, tally, close, handle };
 }
 
 /** The state machine's Lambda handler. */
 export function createPollLifecycleHandler(deps: PollLifecycleDeps) {
-  return middy<unknown, LifecycleResult>().handler(pollLifecycle(deps).handle);
+  const lifecycle = pollLifecycle(deps);
+  return middy<unknown, LifecycleResult>().handler((event, context) => lifecycle.handle(event, context));
 }

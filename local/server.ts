@@ -9,6 +9,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IvsClient } from '@aws-sdk/client-ivs';
 import type { Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { apiRoute } from './api/index.ts';
@@ -208,8 +209,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     // The state machine's Lambda runs in this process, built as its entry file builds it, on a
     // client of the edge and the settings it would have in the cloud.
+    // Its IVS client sends the live tally cues; a throttled tally is skipped, never retried.
+    const ivsClient = new IvsClient({ ...clientConfig, maxAttempts: 1 });
+    closers.push(async () => ivsClient.destroy());
     const pollLifecycle = createPollLifecycleHandler({
       store: new PollStore(documentClient(dynamoClient), tableName),
+      ivs: ivsClient,
       config: pollLifecycleConfigFromEnv(functionEnv),
     });
     const sfn = await createLocalStepFunctions({

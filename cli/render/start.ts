@@ -56,6 +56,7 @@ export function renderFollowEvent(e: FollowEvent, json: boolean): string {
       }
       const answers = poll?.answers ?? cue.counts.map((_, i) => `#${i}`);
       const counts = cue.counts.map((c, i) => `${answers[i]} ${c}`).join(' · ');
+      if (cue.type === 'tally') return `${clock(sent.at, true)}  tally    ${id} ${counts}\n`;
       const correct = cue.correct !== undefined ? `  correct: ${answers[cue.correct]}` : '';
       return `${clock(sent.at, true)}  results  ${id} ${counts}  (${cue.total} vote${cue.total === 1 ? '' : 's'})${correct}\n`;
     }

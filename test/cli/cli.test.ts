@@ -143,15 +143,23 @@ describe('showrunner CLI on the local stack', () => {
     const cuesOfRun = accepted
       .map((a) => JSON.parse(a.payload))
       .filter((c) => c.poll_id.startsWith(`${runId}:`));
-    expect(cuesOfRun.map((c) => `${c.poll_id.split(':')[1]}:${c.type}`).sort()).toEqual(
+    const asksAndResults = cuesOfRun.filter((c) => c.type !== 'tally');
+    expect(asksAndResults.map((c) => `${c.poll_id.split(':')[1]}:${c.type}`).sort()).toEqual(
       ['q1:poll', 'q1:results', 'q2:poll', 'q2:results', 'q3:poll', 'q3:results'].sort(),
     );
+    // While q1 was open its live count went out as tally cues, only when it changed: the last one
+    // has every vote; q2 and q3 got no votes, so no tally.
+    const tallies = cuesOfRun.filter((c) => c.type === 'tally');
+    expect(tallies.length).toBeGreaterThanOrEqual(1);
+    expect(tallies.every((c) => c.poll_id === `${runId}:q1`)).toBe(true);
+    expect(tallies.at(-1)).toEqual({ v: 1, type: 'tally', poll_id: `${runId}:q1`, counts: [1, 0, 2], total: 3 });
+    expect(new Set(tallies.map((c) => c.total)).size).toBe(tallies.length);
     // …and each is in the HLS stream, stamped on the next video frame, in that frame's segment. The run
     // ends as soon as its last PutMetadata is accepted, but that cue goes on air only with the next frame,
     // and its segment is published only when the following keyframe cuts it (~0.5 s, longer on a loaded
     // machine): wait for the published segments, not for the run.
     const ofRun = recorder.accepted.filter((a) => a.payload.toString('utf8').includes(`"${runId}:`));
-    expect(ofRun).toHaveLength(6);
+    expect(ofRun).toHaveLength(6 + tallies.length);
     await until(
       'the segments carrying every cue of the run to be published',
       async () => {
@@ -171,7 +179,7 @@ describe('showrunner CLI on the local stack', () => {
       .map((f) => JSON.parse(f.data.toString('utf8')))
       .filter((c) => c.poll_id.startsWith(`${runId}:`));
     expect(streamed.map((c) => `${c.poll_id.split(':')[1]}:${c.type}`).sort()).toEqual(
-      ['q1:poll', 'q1:results', 'q2:poll', 'q2:results', 'q3:poll', 'q3:results'].sort(),
+      cuesOfRun.map((c) => `${c.poll_id.split(':')[1]}:${c.type}`).sort(),
     );
     expect(cuesOfRun.find((c) => c.type === 'poll' && c.poll_id.endsWith(':q1'))).not.toHaveProperty(
       'correct',

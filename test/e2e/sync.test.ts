@@ -116,4 +116,63 @@ describe('frame-synced polls', () => {
       await screenshot(page, `sync-${name}-revealed`);
     }
   }, 120_000);
+
+  it('live bars move with the tally cues in the stream while the poll is open, and the page asks the API for none of it', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const pollGets: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/poll-get')) pollGets.push(r.url());
+    });
+    await page.goto(`${stack.appUrl}/`);
+    await page.waitForFunction(() => (document.querySelector('video')?.currentTime ?? 0) > 1, undefined, {
+      timeout: 30_000,
+    });
+    const opened = await lifecycle.open(
+      {
+        id: 'live',
+        runId: 'sync-test',
+        pollId: 'sync-test:live',
+        question: 'Live bars?',
+        answers: ['Yes', 'No'],
+        duration: 20,
+        latencyGraceSeconds: 0,
+      },
+      new Date(),
+    );
+    await ivs.send(new PutMetadataCommand({ channelArn: CHANNEL, metadata: opened.cue }));
+    // What the state machine's LiveTally state runs, for the whole poll.
+    const tally = lifecycle.tally(opened.pollId, CHANNEL, new Date(opened.closesAt), Infinity);
+
+    await page.getByRole('button', { name: 'Yes' }).click();
+    await page.getByTestId('my-answer').waitFor();
+    const total = page.locator('.total');
+    await page.waitForFunction(() => document.querySelector('.total')?.textContent === '1 vote', undefined, {
+      timeout: 15_000,
+    });
+    const rows = await page.getByTestId('result-row').allTextContents();
+    expect(rows[0]).toMatch(/Yes.*\(you\).*100% · 1/);
+
+    // Other viewers vote: the bars follow, from the stream.
+    for (const id of ['other-1', 'other-2', 'other-3']) {
+      const res = await fetch(`${stack.apiUrl}/requestor-put`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ poll_id: opened.pollId, requestor_id: id, answer: 1 }),
+      });
+      expect(res.status).toBe(201);
+    }
+    await page.waitForFunction(() => document.querySelector('.total')?.textContent === '4 votes', undefined, {
+      timeout: 15_000,
+    });
+    await expect(total.textContent()).resolves.toBe('4 votes');
+    expect((await page.getByTestId('result-row').allTextContents())[1]).toMatch(/No.*75% · 3/);
+    await page.waitForTimeout(500); // the bars' width transition (0.4 s), for the screenshot
+    await screenshot(page, 'site-live-tally-phone');
+    expect(pollGets).toEqual([]);
+
+    const result = await tally;
+    expect(result).toMatchObject({ done: true, skipped: 0 });
+    expect(result.sent).toBeGreaterThanOrEqual(2);
+    await page.close();
+  }, 90_000);
 });

@@ -293,6 +293,17 @@ describe('GET /poll-get', () => {
     expect((await api(stack, 'GET', '/poll-get?poll_id=run:missing')).status).toBe(404);
   });
 
+  it('a poll view is public for 1 s (a CDN may serve it), errors and viewer data are never cached', async () => {
+    const { pollId } = await openPoll();
+    const view = await fetch(`${stack.apiUrl}/poll-get?poll_id=${encodeURIComponent(pollId)}`);
+    expect(view.status).toBe(200);
+    expect(view.headers.get('cache-control')).toBe('public, max-age=1');
+    const missing = await fetch(`${stack.apiUrl}/poll-get?poll_id=run:missing`);
+    expect(missing.headers.get('cache-control')).toBe('no-store');
+    const history = await fetch(`${stack.apiUrl}/requestor-get?requestor_id=viewer-a`);
+    expect(history.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('/poll-current gives late joiners the latest opened poll, without the correct answer', async () => {
     const { pollId } = await openPoll({ answers: ['Yes', 'No'], correct: 0 });
     const current = await api(stack, 'GET', '/poll-current');

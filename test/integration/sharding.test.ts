@@ -42,7 +42,7 @@ const vote = (poll_id: string, requestor_id: string, answer: number) =>
 async function openPoll(env: Record<string, string> = {}, answers = ['A', 'B', 'C', 'D']) {
   const config = pollLifecycleConfigFromEnv({ TABLE_NAME, ...env });
   const id = `q${++seq}`;
-  const opened = await pollLifecycle({ store, config }).open(
+  const opened = await pollLifecycle({ store, ivs: table.ivs, config }).open(
     {
       id,
       runId: 'shard-test',

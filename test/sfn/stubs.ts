@@ -59,6 +59,7 @@ export class StubAws implements TaskIntegrations {
       stackChannelArn?: string;
       poll?: PlannedPoll;
       pollId?: string;
+      closesAt?: string;
     };
     if (event.action === 'plan') {
       // As lambdas/poll-lifecycle.ts plans: the run's context, and a message that fits a Cause.
@@ -81,6 +82,13 @@ export class StubAws implements TaskIntegrations {
         closesAt: stored.closesAt,
         cue: encodeCue(pollCue(poll.pollId, poll)),
       };
+    }
+    if (event.action === 'tally') {
+      // As the Lambda's slice does when closesAt comes first: returns done at closesAt (no cues: the
+      // stub's votes are not live).
+      const wait = Date.parse(event.closesAt!) - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      return { pollId: event.pollId, done: true, sent: 0, skipped: 0 };
     }
     const poll = this.#polls.get(event.pollId!)!;
     const counts = this.votes.get(poll.pollId) ?? poll.answers.map(() => 0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeCue, MAX_CUE_BYTES } from '../../contract/cues.ts';
-import { CueTooLargeError, encodeCue, pollCue, resultsCue } from '../../core/cues.ts';
+import { CueTooLargeError, encodeCue, pollCue, resultsCue, tallyCue } from '../../core/cues.ts';
 
 describe('timed metadata payloads (DESIGN.md, "≤ 1024 bytes UTF-8")', () => {
   it('the poll cue carries question, answers and duration, and never the correct answer', () => {
@@ -48,6 +48,13 @@ describe('timed metadata payloads (DESIGN.md, "≤ 1024 bytes UTF-8")', () => {
     const text = encodeCue(pollCue('r:q', { question: 'Q', answers: ['a', 'b'], duration: 5 }));
     expect(decodeCue(text)).toMatchObject({ type: 'poll', poll_id: 'r:q' });
     expect(decodeCue(encodeCue(resultsCue('r:q', [1, 0])))).toMatchObject({ type: 'results', total: 1 });
+    expect(decodeCue(encodeCue(tallyCue('r:q', [2, 5])))).toEqual({
+      v: 1,
+      type: 'tally',
+      poll_id: 'r:q',
+      counts: [2, 5],
+      total: 7,
+    });
     for (const other of [
       '',
       'nope',
@@ -55,6 +62,8 @@ describe('timed metadata payloads (DESIGN.md, "≤ 1024 bytes UTF-8")', () => {
       '{"v":2,"type":"poll"}',
       '{"v":1,"type":"ad","poll_id":"x"}',
       '{"v":1,"type":"results","poll_id":"x","counts":[-1],"total":0}',
+      // A tally never carries the quiz answer: only the results reveal it.
+      '{"v":1,"type":"tally","poll_id":"x","counts":[1],"total":1,"correct":0}',
     ]) {
       expect(decodeCue(other)).toBeUndefined();
     }

@@ -1,8 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { MAX_CUE_BYTES } from '../../contract/cues.ts';
+import { TALLY_SLICE_MS } from '../../lambdas/poll-lifecycle.ts';
 import { planShow } from '../../core/plan.ts';
 import {
+  MAX_DURATION_SECONDS,
+  MAX_LATENCY_GRACE_SECONDS,
   MAX_POLLS,
   MAX_REPORTED_ISSUES,
   formatIssues,
@@ -171,6 +174,18 @@ describe('show limits that keep a run inside Step Functions (issue 11)', () => {
     expect(doc).toContain(`at most ${MAX_AT_SECONDS} seconds (364 days, \`MAX_AT_SECONDS\``);
     expect(doc).toContain(`the first ${MAX_REPORTED_ISSUES} issues (\`MAX_REPORTED_ISSUES\``);
     expect(doc).toContain(`${MAX_CUE_BYTES.toLocaleString('en-US')} bytes of UTF-8 (\`MAX_CUE_BYTES\``);
+  });
+
+  it('"Step Functions keeps at most 25,000 events per execution": the longest show stays well under, per-second tallies out of the history', () => {
+    const doc = readFileSync(new URL('../../docs/show-limits.md', import.meta.url), 'utf8');
+    const longestOpenSeconds = MAX_DURATION_SECONDS + MAX_LATENCY_GRACE_SECONDS;
+    const slices = Math.ceil((longestOpenSeconds * 1000) / TALLY_SLICE_MS);
+    expect(TALLY_SLICE_MS).toBeLessThan(15 * 60_000); // the Lambda's longest timeout
+    expect(doc).toContain(`1,800 s of \`duration\` plus 60 s of grace = ${longestOpenSeconds.toLocaleString('en-US')} s: ${slices} slices (${slices * 7}`);
+    const perPoll = 2 + 8 + 3 + 20 + slices * 7;
+    expect(doc).toContain(`costs 2 + 8 + 3 + 20 + ${slices * 7} = **${perPoll} events**`);
+    expect(doc).toContain(`(${MAX_POLLS} such polls) **${(perPoll * MAX_POLLS).toLocaleString('en-US')}**`);
+    expect(perPoll * MAX_POLLS + 15 + MAX_POLLS * 2 * 21).toBeLessThan(25_000 / 5);
   });
 
   it(`"at" is bounded: at most MAX_AT_SECONDS (${MAX_AT_SECONDS} s, 364 days), so 1e13 is rejected instead of Plan throwing RangeError`, () => {

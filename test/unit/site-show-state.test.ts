@@ -6,7 +6,7 @@
 // imported module uses; svelte-check does, for the site.
 /// <reference types="svelte" />
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { encodeCue, pollCue, resultsCue } from '../../core/cues.ts';
+import { encodeCue, pollCue, resultsCue, tallyCue } from '../../core/cues.ts';
 import type { PollView } from '../../contract/api.ts';
 import { ApiFailure } from '../../site/src/lib/api.ts';
 import type { SiteConfig } from '../../site/src/lib/config.ts';
@@ -17,6 +17,7 @@ import { ShowState, type ShowApi } from '../../site/src/lib/show.svelte.ts';
 const NOW = Date.parse('2030-01-01T12:00:00Z');
 const STREAM: SiteConfig = {
   apiUrl: 'http://api.test',
+  cachedApiUrl: 'http://api.test',
   playbackUrl: 'http://live.test/index.m3u8',
   player: 'hls.js',
 };
@@ -170,11 +171,14 @@ describe('ShowState: questions from the stream', () => {
 });
 
 describe('ShowState: answers and results', () => {
-  it('sends an answer, shows it with the live tally, then the final results from the stream', async () => {
+  it('sends an answer, draws live bars from tally cues on their frames, then the final results from the stream', async () => {
     const { show, api, video, cue } = await setup();
-    api.poll.mockImplementation(async (pollId) => view(pollId, { counts: [1, 4, 0], total: 5 }));
     cue(10, ask('run:q1'));
     video.present(10);
+    // A tally cue before the viewer answers is kept, not drawn (the card shows bars once answered).
+    cue(11, encodeCue(tallyCue('run:q1', [1, 3, 0])));
+    video.present(11);
+    expect(show.counts).toEqual([1, 3, 0]);
 
     const sent = show.answer(1);
     expect(show.sending).toBe(true);
@@ -185,14 +189,19 @@ describe('ShowState: answers and results', () => {
     expect(show.myAnswer).toBe(1);
     expect(show.announcement).toBe('Your answer: B');
     await settle();
-    expect(show.counts).toEqual([1, 4, 0]);
-    expect(show.total).toBe(5);
     expect(api.history).toHaveBeenCalledTimes(2); // on start, and with the new answer
 
-    api.poll.mockImplementation(async (pollId) => view(pollId, { counts: [2, 6, 1], total: 9 }));
-    jest.advanceTimersByTime(2000);
-    await settle();
+    // The next count changes on the frame its cue is stamped on, not before.
+    cue(13, encodeCue(tallyCue('run:q1', [2, 6, 1])));
+    video.present(12.9);
+    expect(show.counts).toEqual([1, 3, 0]);
+    video.present(13);
     expect(show.counts).toEqual([2, 6, 1]);
+    expect(show.total).toBe(9);
+    // Live bars cost the API nothing: no poll reads, however long the question stays open.
+    jest.advanceTimersByTime(20_000);
+    await settle();
+    expect(api.poll).not.toHaveBeenCalled();
 
     cue(40, encodeCue(resultsCue('run:q1', [3, 6, 1], 0)));
     video.present(40);
@@ -204,10 +213,19 @@ describe('ShowState: answers and results', () => {
     expect(show.myAnswer).toBe(1);
     expect(show.announcement).toBe('Results: 10 votes, 60% top answer. The answer: A.');
 
-    // The live tally no longer overwrites the final one.
-    jest.advanceTimersByTime(2000);
-    await settle();
+    // A late tally cue (replayed, or sent before the close) no longer overwrites the final count.
+    cue(41, encodeCue(tallyCue('run:q1', [3, 5, 1])));
+    video.present(41);
     expect(show.counts).toEqual([3, 6, 1]);
+  });
+
+  it("ignores another poll's tally cue", async () => {
+    const { show, video, cue } = await setup();
+    cue(10, ask('run:q2'));
+    video.present(10);
+    cue(11, encodeCue(tallyCue('run:q1', [5, 5, 5])));
+    video.present(11);
+    expect(show.counts).toBeNull();
   });
 
   it('answers only while answering, once', async () => {
@@ -289,9 +307,10 @@ describe('ShowState: answers and results', () => {
 });
 
 describe('ShowState: joining mid-poll, history, errors', () => {
-  it('a viewer who joins mid-poll gets it from the API, counted down in wall time', async () => {
+  it('a viewer who joins mid-poll gets it from the API, counted down in wall time; the count comes from the stream', async () => {
     const { show, api } = await setupJoining(new Date(NOW + 30_000).toISOString());
     expect(api.current).toHaveBeenCalled();
+    expect(show.counts).toBeNull();
     expect(show.stream).toEqual({ kind: 'offline', message: 'No stream is configured for this show.' });
     expect(show.poll).toMatchObject({ pollId: 'run:q1', cueTime: null, closesAt: NOW + 30_000 });
     expect(show.remaining).toBe(30);
@@ -347,7 +366,9 @@ async function setupJoining(closesAt: string) {
   const api = {
     answer: jest.fn<ShowApi['answer']>(async () => ({})),
     poll: jest.fn<ShowApi['poll']>(async (pollId) => view(pollId)),
-    current: jest.fn<ShowApi['current']>(async () => view('run:q1', { closes_at: closesAt })),
+    current: jest.fn<ShowApi['current']>(async () =>
+      view('run:q1', { closes_at: closesAt, counts: [2, 0, 1], total: 3 }),
+    ),
     history: jest.fn<ShowApi['history']>(async () => ({ items: [], next_cursor: null })),
   };
   show = new ShowState('viewer-1', {

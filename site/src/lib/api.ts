@@ -41,17 +41,20 @@ export class ApiFailure extends Error {
 
 export class ApiClient {
   readonly #base: string;
+  readonly #cachedBase: string;
   readonly #timeoutMs: number;
 
-  constructor(base: string, timeoutMs = 8000) {
+  /** `cachedBase` serves the cacheable reads (GET /poll-get): a CDN in front of the API, or the API itself. */
+  constructor(base: string, cachedBase = base, timeoutMs = 8000) {
     this.#base = base;
+    this.#cachedBase = cachedBase;
     this.#timeoutMs = timeoutMs;
   }
 
-  async #request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  async #request<T>(path: string, init: RequestInit = {}, base = this.#base): Promise<T> {
     let response: Response;
     try {
-      response = await fetch(`${this.#base}${path}`, {
+      response = await fetch(`${base}${path}`, {
         ...init,
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
@@ -89,7 +92,7 @@ export class ApiClient {
   }
 
   poll(pollId: string): Promise<PollView> {
-    return this.#request(`${API_ROUTES.poll}?poll_id=${encodeURIComponent(pollId)}`);
+    return this.#request(`${API_ROUTES.poll}?poll_id=${encodeURIComponent(pollId)}`, {}, this.#cachedBase);
   }
 
   /** The latest opened poll, or null before any. */

@@ -3,6 +3,11 @@
 
 export interface SiteConfig {
   apiUrl: string;
+  /**
+   * Where the cacheable reads (GET /poll-get, public for 1 s) go: in the cloud the CDN in front of
+   * the API; apiUrl when absent (the local stack).
+   */
+  cachedApiUrl: string;
   playbackUrl: string | null;
   player: 'hls.js' | 'ivs';
 }
@@ -15,9 +20,14 @@ export async function loadConfig(fetchImpl: typeof fetch = fetch): Promise<SiteC
   if (raw.playbackUrl !== null && typeof raw.playbackUrl !== 'string') {
     throw new Error('config.json: playbackUrl must be a URL or null');
   }
+  if (raw.cachedApiUrl !== undefined && (typeof raw.cachedApiUrl !== 'string' || raw.cachedApiUrl === '')) {
+    throw new Error('config.json: cachedApiUrl must be a URL when present');
+  }
   const player = raw.player === 'ivs' ? 'ivs' : 'hls.js';
+  const apiUrl = raw.apiUrl.replace(/\/$/, '');
   return {
-    apiUrl: raw.apiUrl.replace(/\/$/, ''),
+    apiUrl,
+    cachedApiUrl: typeof raw.cachedApiUrl === 'string' ? raw.cachedApiUrl.replace(/\/$/, '') : apiUrl,
     playbackUrl: (raw.playbackUrl as string | null) ?? null,
     player,
   };

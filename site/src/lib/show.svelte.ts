@@ -3,7 +3,7 @@
 // (so a new question can never inherit a field of the last one); components read it through
 // getters. What follows from it — phase, countdown, announcement, latency — is `$derived`.
 import type { HistoryEntry, PollView } from '../../../contract/api.ts';
-import { decodeCue, type PollCue, type ResultsCue } from '../../../contract/cues.ts';
+import { decodeCue, type PollCue, type ResultsCue, type TallyCue } from '../../../contract/cues.ts';
 import { ApiClient, ApiFailure } from './api.ts';
 import type { SiteConfig } from './config.ts';
 import { CueClock, type DueCue } from './cue-clock.ts';
@@ -47,7 +47,7 @@ interface Question {
   /** The API said the poll is closed or gone. */
   readonly closed: boolean;
   readonly sending: boolean;
-  /** Live counts after answering; the final ones once revealed. */
+  /** The live counts of the last tally cue shown (the page draws them once answered); the final ones once revealed. */
   readonly tally: Tally | null;
   /** The results cue has been shown. */
   readonly revealed: boolean;
@@ -69,11 +69,10 @@ export interface ShowOptions {
   player: (kind: SiteConfig['player']) => Promise<PlayerFactory>;
   /** The page's `?latency=` in seconds (see latency.ts), or null. */
   latency?: number | null;
-  /** The API client for config.apiUrl (tests pass a fake). */
-  api?: (apiUrl: string) => ShowApi;
+  /** The API client for the config's URLs (tests pass a fake). */
+  api?: (config: SiteConfig) => ShowApi;
 }
 
-const LIVE_RESULTS_MS = 2000;
 const API_RETRY_MS = 3000;
 /** How often the wall clock ticks: it only times polls that came from the API. */
 const WALL_TICK_MS = 250;
@@ -91,7 +90,7 @@ const question = (poll: ActivePoll): Question => ({
 
 export class ShowState {
   readonly requestorId: string;
-  readonly #makeApi: (apiUrl: string) => ShowApi;
+  readonly #makeApi: (config: SiteConfig) => ShowApi;
   readonly #loadPlayer: (kind: SiteConfig['player']) => Promise<PlayerFactory>;
 
   #fatal = $state.raw<string | null>(null);
@@ -164,7 +163,7 @@ export class ShowState {
   constructor(requestorId: string, options: ShowOptions) {
     this.requestorId = requestorId;
     this.#requestedLatency = options.latency ?? null;
-    this.#makeApi = options.api ?? ((apiUrl) => new ApiClient(apiUrl));
+    this.#makeApi = options.api ?? ((config) => new ApiClient(config.apiUrl, config.cachedApiUrl));
     this.#loadPlayer = options.player;
   }
 
@@ -212,14 +211,13 @@ export class ShowState {
   }
 
   async start(config: SiteConfig, video: HTMLVideoElement): Promise<void> {
-    this.#api = this.#makeApi(config.apiUrl);
+    this.#api = this.#makeApi(config);
     this.#clock = new CueClock(
       video,
       (cue) => this.#onDueCue(cue),
       (mediaTime) => (this.#videoNow = mediaTime),
     );
     this.#timers.push(setInterval(() => (this.#wallNow = Date.now()), WALL_TICK_MS));
-    this.#timers.push(setInterval(() => void this.#refreshLiveResults(), LIVE_RESULTS_MS));
     void this.loadHistory(true);
     void this.#joinOpenPoll();
     if (!config.playbackUrl) {
@@ -270,6 +268,7 @@ export class ShowState {
     const cue = decodeCue(due.payload);
     if (!cue) return;
     if (cue.type === 'poll') this.#ask(cue, due);
+    else if (cue.type === 'tally') this.#liveTally(cue);
     else void this.#reveal(cue);
   }
 
@@ -297,6 +296,16 @@ export class ShowState {
     };
     this.#question = question(poll);
     if (this.#requestedLatency !== null) void this.#learnGrace(poll);
+  }
+
+  /**
+   * Live bars come in the stream, on their frames: every viewer sees the count of their own moment
+   * of the show, and nobody polls the API for it.
+   */
+  #liveTally(cue: TallyCue): void {
+    this.#update(cue.poll_id, (q) =>
+      q.revealed ? q : { ...q, tally: { counts: cue.counts, total: cue.total } },
+    );
   }
 
   async #reveal(cue: ResultsCue): Promise<void> {
@@ -333,6 +342,8 @@ export class ShowState {
   async #joinOpenPoll(): Promise<void> {
     const view = await this.#call((api) => api.current()).catch(() => null);
     if (!view || view.state !== 'open' || this.#question) return;
+    // No count yet: the bars come with the stream's next tally cue (a count from the API would be
+    // from another moment than the viewer's, and would not have their own answer in it).
     this.#question = question(this.#fromView(view));
   }
 
@@ -344,7 +355,6 @@ export class ShowState {
     try {
       await this.#call((api) => api.answer(pollId, this.requestorId, index));
       this.#update(pollId, (q) => ({ ...q, sending: false, myAnswer: index, answered: true }));
-      void this.#refreshLiveResults();
       void this.loadHistory(true);
     } catch (error) {
       const code = error instanceof ApiFailure ? error.code : null;
@@ -358,16 +368,6 @@ export class ShowState {
         closed: q.closed || code === 'poll_closed' || code === 'unknown_poll',
       }));
     }
-  }
-
-  async #refreshLiveResults(): Promise<void> {
-    const q = this.#question;
-    if (!q || this.phase !== 'answered') return;
-    const view = await this.#call((api) => api.poll(q.poll.pollId)).catch(() => null);
-    if (!view) return;
-    this.#update(view.poll_id, (q) =>
-      q.revealed ? q : { ...q, tally: { counts: view.counts, total: view.total } },
-    );
   }
 
   async loadHistory(reset: boolean): Promise<void> {
