@@ -195,9 +195,10 @@ describe('ShowState: answers and results', () => {
     cue(13, encodeCue(tallyCue('run:q1', [2, 6, 1])));
     video.present(12.9);
     expect(show.counts).toEqual([1, 3, 0]);
-    video.present(13);
+    video.present(13.02);
     expect(show.counts).toEqual([2, 6, 1]);
     expect(show.total).toBe(9);
+    expect(show.tallyTiming).toEqual({ cueTime: 13, frameTime: 13.02 });
     // Live bars cost the API nothing: no poll reads, however long the question stays open.
     jest.advanceTimersByTime(20_000);
     await settle();

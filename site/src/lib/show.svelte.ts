@@ -35,6 +35,9 @@ export interface Tally {
   readonly total: number;
   /** Quiz questions, with the results only. */
   readonly correct?: number;
+  /** Media time of the frame carrying the cue it came from, and of the frame it was drawn on. */
+  readonly cueTime: number;
+  readonly frameTime: number;
 }
 
 /** Everything about the question on screen. */
@@ -194,6 +197,11 @@ export class ShowState {
   get correct(): number | undefined {
     return this.#question?.tally?.correct;
   }
+  /** The cue the counts on screen came from: its frame's media time, and the frame it was drawn on. */
+  get tallyTiming(): { cueTime: number; frameTime: number } | null {
+    const tally = this.#question?.tally;
+    return tally ? { cueTime: tally.cueTime, frameTime: tally.frameTime } : null;
+  }
   get notice(): string | null {
     return this.#question?.notice ?? null;
   }
@@ -268,8 +276,8 @@ export class ShowState {
     const cue = decodeCue(due.payload);
     if (!cue) return;
     if (cue.type === 'poll') this.#ask(cue, due);
-    else if (cue.type === 'tally') this.#liveTally(cue);
-    else void this.#reveal(cue);
+    else if (cue.type === 'tally') this.#liveTally(cue, due);
+    else void this.#reveal(cue, due);
   }
 
   #ask(cue: PollCue, due: DueCue): void {
@@ -302,13 +310,14 @@ export class ShowState {
    * Live bars come in the stream, on their frames: every viewer sees the count of their own moment
    * of the show, and nobody polls the API for it.
    */
-  #liveTally(cue: TallyCue): void {
+  #liveTally(cue: TallyCue, due: DueCue): void {
+    const timing = { cueTime: due.mediaTime, frameTime: due.frameMediaTime };
     this.#update(cue.poll_id, (q) =>
-      q.revealed ? q : { ...q, tally: { counts: cue.counts, total: cue.total } },
+      q.revealed ? q : { ...q, tally: { counts: cue.counts, total: cue.total, ...timing } },
     );
   }
 
-  async #reveal(cue: ResultsCue): Promise<void> {
+  async #reveal(cue: ResultsCue, due: DueCue): Promise<void> {
     if (this.#question?.poll.pollId !== cue.poll_id) {
       // Joined after the question: show its result with the question from the API.
       const view = await this.#call((api) => api.poll(cue.poll_id)).catch(() => null);
@@ -318,7 +327,13 @@ export class ShowState {
     this.#update(cue.poll_id, (q) => ({
       ...q,
       revealed: true,
-      tally: { counts: cue.counts, total: cue.total, correct: cue.correct },
+      tally: {
+        counts: cue.counts,
+        total: cue.total,
+        correct: cue.correct,
+        cueTime: due.mediaTime,
+        frameTime: due.frameMediaTime,
+      },
     }));
     void this.loadHistory(true);
   }
