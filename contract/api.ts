@@ -92,6 +92,10 @@ export const API_ERROR_CODES = [
   'conflict',
   'payload_too_large',
   'unsupported_media_type',
+  /** 429: too many requests from one network (the WAF's per-IP limits in the cloud). */
+  'rate_limited',
+  /** 403: refused by the firewall (AWS's common rule set in the cloud). */
+  'forbidden',
   /** 500: never with details. */
   'internal_error',
   /** Any other status without a code. */

@@ -44,8 +44,9 @@ export class LifecycleInputError extends Error {
 export const CLOCK_MARGIN_MS = 1000;
 /**
  * The longest VOTE_SETTLE_MS may be: Close's state (statemachine/show.asl.json) times out after 60 s
- * and the Lambda after 55 s (cdk/lib/showrunner-stack.ts); the Wait before it may end up to 1 s
- * early (timestamps are truncated to seconds), and the recount of every shard needs the rest.
+ * — the Lambda's own timeout (15 min, for the tally loop's slices; cdk/lib/showrunner-stack.ts
+ * LIFECYCLE_TIMEOUT_SECONDS) is longer, so the state's 60 s is the bound; the Wait before it may end
+ * up to 1 s early (timestamps are truncated to seconds), and the recount of every shard needs the rest.
  */
 export const MAX_VOTE_SETTLE_MS = 30_000;
 
@@ -233,6 +234,8 @@ export function pollLifecycle({ store, ivs, config }: PollLifecycleDeps): PollLi
         result.sent += 1;
       } catch (error) {
         if (PERMANENT_CUE_ERRORS.has((error as Error).name)) throw error;
+        // The IVS throttling alarm (cdk/lib/monitoring.ts) counts these lines.
+        console.warn(`tally PutMetadata skipped (${(error as Error).name}) on ${channelArn}`);
         result.skipped += 1;
       }
     }

@@ -1,7 +1,8 @@
 // The CDK app: `npx cdk synth` / `npx cdk deploy` (cdk.json runs `node cdk/bin/showrunner.ts`).
 // Context (-c key=value): audience (viewers per show, default 100,000), channelArn, extraChannelArns
 // (comma-separated), channelType, siteDir, tracing, retainData, apiGatewayCloudWatchRole (true|false),
-// stateMachineLogLevel (ERROR|ALL), stateMachineLogExecutionData (true|false).
+// stateMachineLogLevel (ERROR|ALL), stateMachineLogExecutionData (true|false), wafTokenLimit and
+// wafVoteLimit (requests per IP address per 60 s; default from the audience, cdk/lib/waf.ts).
 // Stack parameter: AlarmEmail (`cdk deploy --parameters AlarmEmail=you@example.com`).
 // cdk-nag's AwsSolutions pack checks the app at synth: an unacknowledged finding fails synth.
 import { resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { DefinitionError } from '../lib/asl.ts';
 import { ConfigurationError, ShowrunnerStack, type ShowrunnerStackProps } from '../lib/showrunner-stack.ts';
 import { STATE_MACHINE_LOG_LEVEL_CONTEXT_KEY, parseStateMachineLogLevel } from '../lib/monitoring.ts';
 import { AUDIENCE_CONTEXT_KEY, parseAudience } from '../lib/sizing.ts';
+import { WAF_TOKEN_LIMIT_CONTEXT_KEY, WAF_VOTE_LIMIT_CONTEXT_KEY, parseWafLimit } from '../lib/waf.ts';
 
 const CHANNEL_TYPES = ['STANDARD', 'BASIC', 'ADVANCED_SD', 'ADVANCED_HD'] as const;
 
@@ -50,6 +52,14 @@ export function propsFromContext(app: App): ShowrunnerStackProps {
       app.node.tryGetContext(STATE_MACHINE_LOG_LEVEL_CONTEXT_KEY),
     ),
     stateMachineLogExecutionData: flag('stateMachineLogExecutionData', false),
+    wafTokenLimit: parseWafLimit(
+      WAF_TOKEN_LIMIT_CONTEXT_KEY,
+      app.node.tryGetContext(WAF_TOKEN_LIMIT_CONTEXT_KEY),
+    ),
+    wafVoteLimit: parseWafLimit(
+      WAF_VOTE_LIMIT_CONTEXT_KEY,
+      app.node.tryGetContext(WAF_VOTE_LIMIT_CONTEXT_KEY),
+    ),
   };
 }
 

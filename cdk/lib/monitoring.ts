@@ -1,9 +1,10 @@
 // The stack's alarms and where they go: an encrypted SNS topic whose e-mail subscriber is the
 // stack parameter AlarmEmail (none when empty), and one CloudWatch alarm per way a show goes wrong
-// that the viewers would notice: API 5xx, API 429 (the stage throttle refusing requests), DynamoDB
-// throttling, a failed show execution, and IVS refusing cues (PutMetadata throttling).
+// that the viewers would notice: API 5xx, API 429 (the stage throttle refusing requests), the WAF
+// rate limits refusing a network's tokens or votes, DynamoDB throttling, a failed show execution,
+// and IVS refusing cues (PutMetadata throttling, of the state machine's cues and the tally loop's).
 // Also the state machine's log level (`-c stateMachineLogLevel`), which the IVS alarm depends on.
-import { CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, CfnCondition, CfnParameter, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
@@ -23,6 +24,7 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ConfigurationError } from './errors.ts';
 import { fmt, type Sizing } from './sizing.ts';
+import { WAF_RULES, type ApiFirewall } from './waf.ts';
 
 // ---- State machine logging ---------------------------------------------------------------------
 
@@ -73,12 +75,18 @@ export const ALARM_THRESHOLDS = {
   /** Show executions failed or timed out. A show is one execution: any failure stopped a show. */
   failedExecutions: 1,
   /**
-   * PutMetadata attempts IVS throttled per minute. IVS allows 5 calls/s per channel and the
-   * state machine retries a throttled cue with jitter (up to 8 times), so a few are the retry
-   * policy working; 5 a minute means cues are contending (several shows on one channel, or another
-   * writer), arriving late, and close to giving up.
+   * PutMetadata attempts IVS throttled per minute, the state machine's cues and the tally loop's
+   * together. IVS allows 5 calls/s per channel; the tally loop takes about 1 of them while a poll is
+   * open, and the state machine retries a throttled cue with jitter (up to 8 times), so a few are the
+   * retry policy working; 5 a minute means cues are contending (several shows on one channel, or
+   * another writer), arriving late, and close to giving up.
    */
   ivsThrottledAttempts: 5,
+  /**
+   * Requests the WAF rate limits refused in a minute (tokens and votes). Any block means one address
+   * sent more than a whole planned venue would (cdk/lib/waf.ts); 10 leaves out a single stray client.
+   */
+  wafRateLimitedRequests: 10,
 } as const;
 
 const PERIOD = Duration.minutes(1);
@@ -91,13 +99,21 @@ export interface ShowAlarmsProps {
   readonly indexNames: readonly string[];
   readonly stateMachine: StateMachine;
   readonly stateMachineLogs: ILogGroup;
+  /** The lifecycle Lambda's log group: its tally loop logs each throttled PutMetadata. */
+  readonly lifecycleLogs: ILogGroup;
+  readonly firewall: ApiFirewall;
 }
 
 export class ShowAlarms extends Construct {
   readonly topic: Topic;
   readonly emailParameter: CfnParameter;
   readonly alarms: Record<
-    'apiServerErrors' | 'apiThrottled' | 'tableThrottled' | 'executionsFailed' | 'ivsThrottled',
+    | 'apiServerErrors'
+    | 'apiThrottled'
+    | 'wafRateLimited'
+    | 'tableThrottled'
+    | 'executionsFailed'
+    | 'ivsThrottled',
     Alarm
   >;
 
@@ -218,8 +234,10 @@ export class ShowAlarms extends Construct {
     // REST APIs have no 429 metric. 4XXError is no proxy here: it also counts the Lambda's own
     // 400/404/409 answers, and 409 already_answered is routine in a storm (a client retrying a
     // vote that was in). The stage's access log has every request's status (the stack always
-    // enables it: jsonWithStandardFields, "status" as a string), so two metric filters count the
-    // 429s exactly, and the requests they are a share of, from the same log.
+    // enables it: CDK's standard JSON fields, "status" as a string, plus "wafResponseCode"), so two
+    // metric filters count the 429s exactly, and the requests they are a share of, from the same
+    // log. The WAF rate limits answer 429 too (logged with wafResponseCode WAF_BLOCK): those are
+    // left to the WAF alarm below, so this one means the stage throttle.
     const apiThrottled = percentOfRequests(
       'API 429 (% of requests)',
       'throttled',
@@ -227,7 +245,10 @@ export class ShowAlarms extends Construct {
         'ApiThrottledFilter',
         props.apiAccessLogs,
         'ApiThrottledRequests',
-        FilterPattern.stringValue('$.status', '=', '429'),
+        FilterPattern.all(
+          FilterPattern.stringValue('$.status', '=', '429'),
+          FilterPattern.stringValue('$.wafResponseCode', '!=', 'WAF_BLOCK'),
+        ),
       ),
       // One access log line per request.
       countFilter('ApiRequestsFilter', props.apiAccessLogs, 'ApiRequests', FilterPattern.allEvents()),
@@ -284,15 +305,52 @@ export class ShowAlarms extends Construct {
     // FATAL/OFF, hence parseStateMachineLogLevel), and its error name is not execution data (that
     // is state input/output), so it is there with includeExecutionData false. Log delivery is best
     // effort: the execution history (`showrunner history`) stays the record.
-    const ivsThrottled = countFilter(
-      'IvsThrottledFilter',
-      props.stateMachineLogs,
-      'IvsPutMetadataThrottled',
-      FilterPattern.all(
-        FilterPattern.stringValue('$.type', '=', 'TaskFailed'),
-        FilterPattern.stringValue('$.details.error', '=', 'Ivs.ThrottlingException'),
-      ),
-    );
+    // The tally loop calls PutMetadata from the lifecycle Lambda: a throttled tally is skipped (the
+    // next second's count supersedes it) and logged with the SDK error, whose name
+    // (ThrottlingException) and message ("Operation: ivs:PutMetadata exceeded call rate…") both
+    // appear in the line.
+    const ivsThrottled = new MathExpression({
+      label: 'IVS PutMetadata throttled (cues + tallies)',
+      expression: 'FILL(cues, 0) + FILL(tallies, 0)',
+      usingMetrics: {
+        cues: countFilter(
+          'IvsThrottledFilter',
+          props.stateMachineLogs,
+          'IvsPutMetadataThrottled',
+          FilterPattern.all(
+            FilterPattern.stringValue('$.type', '=', 'TaskFailed'),
+            FilterPattern.stringValue('$.details.error', '=', 'Ivs.ThrottlingException'),
+          ),
+        ),
+        tallies: countFilter(
+          'IvsTallyThrottledFilter',
+          props.lifecycleLogs,
+          'IvsTallyPutMetadataThrottled',
+          FilterPattern.allTerms('ThrottlingException', 'PutMetadata'),
+        ),
+      },
+      period: PERIOD,
+    });
+
+    // ---- WAF rate limits ----------------------------------------------------------------------
+    // AWS/WAFV2 BlockedRequests of the two rate-based rules (dimension Rule = the rule's metric
+    // name). The common rule set's blocks are left out: scanners of any public endpoint trip it, and
+    // its metrics (CommonRuleSetBlock, CommonRuleSetBodyTooLarge) are there to look at.
+    const wafBlocked = (rule: string) =>
+      new Metric({
+        namespace: 'AWS/WAFV2',
+        metricName: 'BlockedRequests',
+        dimensionsMap: { WebACL: props.firewall.webAclName, Region: Aws.REGION, Rule: rule },
+        statistic: 'Sum',
+        period: PERIOD,
+      });
+    const wafRateLimited = new MathExpression({
+      label: 'WAF rate-limited requests (tokens + votes)',
+      expression: 'FILL(tokens, 0) + FILL(votes, 0)',
+      usingMetrics: { tokens: wafBlocked(WAF_RULES.tokenRate), votes: wafBlocked(WAF_RULES.voteRate) },
+      period: PERIOD,
+    });
+    const { tokenLimit, voteLimit } = props.firewall.limits;
 
     const t = ALARM_THRESHOLDS;
     this.alarms = {
@@ -312,6 +370,16 @@ export class ShowAlarms extends Construct {
           `(counted from the stage's access log; REST APIs have no 429 metric). The stage throttle ` +
           `(${fmt(sizing.stageRateLimit)} req/s, burst ${fmt(sizing.stageBurstLimit)}) or the account's API Gateway quota ` +
           `is refusing votes. ${sizedFor}: redeploy with a larger -c audience and raise the quotas it lists (README: Sizing and quotas).`,
+      ),
+      wafRateLimited: alarm(
+        'WafRateLimited',
+        wafRateLimited,
+        t.wafRateLimitedRequests,
+        `The WAF refused ${t.wafRateLimitedRequests} or more token or vote requests in a minute with 429: one IP address sent ` +
+          `more than ${fmt(tokenLimit)} token requests or ${fmt(voteLimit)} votes within 60 s. Look at the web ACL's sampled ` +
+          'requests (rules TokenRateLimit, VoteRateLimit): a script is refused as it should be; a school, office or venue ' +
+          'behind one NAT bigger than planned needs higher limits: redeploy with -c wafTokenLimit=… -c wafVoteLimit=… ' +
+          '(README: WAF limits).',
       ),
       tableThrottled: alarm(
         'TableThrottled',
@@ -334,8 +402,9 @@ export class ShowAlarms extends Construct {
         'IvsThrottled',
         ivsThrottled,
         t.ivsThrottledAttempts,
-        `IVS throttled ${t.ivsThrottledAttempts} or more PutMetadata calls in a minute (5 calls/s per channel): cues are ` +
-          'being retried and arrive late; a cue still throttled when its retries run out fails the show. Check that only one show runs per ' +
+        `IVS throttled ${t.ivsThrottledAttempts} or more PutMetadata calls in a minute (5 calls/s per channel), counted from ` +
+          "the state machine's TaskFailed events and the lifecycle Lambda's log (tally cues): cues are being retried and arrive " +
+          'late, live counts skip; a cue still throttled when its retries run out fails the show. Check that only one show runs per ' +
           'channel and nothing else sends timed metadata to it.',
       ),
     };

@@ -1,7 +1,9 @@
 // The whole cloud system in one stack: IVS channel, DynamoDB table, REST API (API Gateway →
-// Middy Lambda), the show state machine (statemachine/show.asl.json) with its lifecycle Lambda,
-// and the viewer site on S3 + CloudFront with its deploy-time config.json. Sized for one audience
-// (cdk/lib/sizing.ts): stage throttle, reserved concurrency, warm throughput, vote shards.
+// Middy Lambda) behind a WAF web ACL (cdk/lib/waf.ts), the show state machine
+// (statemachine/show.asl.json) with its lifecycle Lambda, and the viewer site on S3 + CloudFront
+// with its deploy-time config.json; CloudFront also serves GET /api/poll-get from the API, cached
+// for 1 s. Sized for one audience (cdk/lib/sizing.ts): stage throttle, reserved concurrency, warm
+// throughput, vote shards, WAF limits.
 // Env-agnostic: `cdk synth` runs offline with no credentials (local esbuild, no Docker).
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import {
   type StackProps,
 } from 'aws-cdk-lib';
 import {
+  AccessLogField,
   AccessLogFormat,
   LambdaIntegration,
   LogGroupLogDestination,
@@ -24,12 +27,27 @@ import {
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import {
+  AllowedMethods,
+  CacheCookieBehavior,
+  CachedMethods,
+  CacheHeaderBehavior,
+  CachePolicy,
+  CacheQueryStringBehavior,
   Distribution,
+  FunctionCode,
+  FunctionEventType,
+  FunctionRuntime,
+  Function as CloudFrontFunction,
   HttpVersion,
+  OriginProtocolPolicy,
+  OriginRequestCookieBehavior,
+  OriginRequestHeaderBehavior,
+  OriginRequestPolicy,
+  OriginRequestQueryStringBehavior,
   ResponseHeadersPolicy,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
-import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnChannel, CfnStreamKey } from 'aws-cdk-lib/aws-ivs';
@@ -41,7 +59,7 @@ import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deplo
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { CORS_MAX_AGE_SECONDS } from '../../contract/api.ts';
+import { API_ROUTES, CORS_MAX_AGE_SECONDS } from '../../contract/api.ts';
 import type { Substitutions } from '../../contract/state-machine.ts';
 import { TABLE, createTableInput } from '../../contract/table.ts';
 import { DefinitionError, readAslDefinition, selectSubstitutions, type AslDefinition } from './asl.ts';
@@ -53,6 +71,7 @@ import {
   type StateMachineLogLevel,
 } from './monitoring.ts';
 import { DEFAULT_AUDIENCE, fmt, sizeFor, type Sizing } from './sizing.ts';
+import { ApiFirewall, wafLimitsFor } from './waf.ts';
 
 export { ConfigurationError };
 
@@ -65,6 +84,27 @@ export const SITE_HASHED_ASSETS_DIR = 'assets';
 export const SITE_PAGE_CACHE_CONTROL = 'no-cache';
 /** Hashed assets never change under their name. */
 export const SITE_ASSET_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+/** The API Gateway stage: the last segment of apiUrl, and the origin path CloudFront prefixes. */
+export const API_STAGE_NAME = 'prod';
+/**
+ * Where the site distribution serves the API's cacheable read: `cachedApiUrl` is the distribution's
+ * https://<domain>/api, and the site asks `${cachedApiUrl}/poll-get?poll_id=…` (contract/api.ts).
+ */
+export const CACHED_API_PREFIX = '/api';
+export const CACHED_API_PATH = `${CACHED_API_PREFIX}${API_ROUTES.poll}`;
+/** How long CloudFront keeps a /poll-get answer: the API sends Cache-Control public, max-age=1. */
+export const POLL_GET_CACHE_SECONDS = 1;
+/**
+ * The lifecycle Lambda's timeout, 15 minutes (Lambda's maximum), set by its longest action: the
+ * tally loop (lambdas/poll-lifecycle.ts, action "tally") sends the open poll's tally as a cue about
+ * once a second for a slice of at most TALLY_SLICE_MS (14 min), then returns, and the state machine
+ * calls it again until closesAt. Long slices keep the execution's history short (7 events a slice,
+ * docs/show-limits.md). The loop also ends its slice by context.getRemainingTimeInMillis() minus a
+ * margin, so this timeout bounds a slice too, and the definition's LiveTally state waits at least
+ * this long. Close is bounded by its own state's TimeoutSeconds (60) instead: VOTE_SETTLE_MS (at
+ * most MAX_VOTE_SETTLE_MS, 30 s) plus the recount fit inside it.
+ */
+export const LIFECYCLE_TIMEOUT_SECONDS = 900;
 
 export interface ShowrunnerStackProps extends StackProps {
   /** The built viewer site (Vite's output: index.html at its root). Default: site/dist. */
@@ -107,6 +147,13 @@ export interface ShowrunnerStackProps extends StackProps {
    * hold the show's questions, viewers' answers and the manual-cue task tokens.
    */
   readonly stateMachineLogExecutionData?: boolean;
+  /**
+   * WAF: POST /requestor-token requests allowed per IP address per 60 s (`-c wafTokenLimit=…`).
+   * Default from the audience (cdk/lib/waf.ts wafLimitsFor: 2,000 for 1,000 viewers behind one NAT).
+   */
+  readonly wafTokenLimit?: number;
+  /** WAF: POST /requestor-put requests allowed per IP address per 60 s (`-c wafVoteLimit=…`, default 3,000). */
+  readonly wafVoteLimit?: number;
 }
 
 const CHANNEL_ARN = /^arn:aws[a-z-]*:ivs:[a-z0-9-]+:\d{12}:channel\/[A-Za-z0-9]+$/;
@@ -142,6 +189,9 @@ export class ShowrunnerStack extends Stack {
   readonly channelArn: string;
   readonly sizing: Sizing;
   readonly alarms: ShowAlarms;
+  readonly firewall: ApiFirewall;
+  /** The IVS channels cues may go to: the stack's channel and extraChannelArns (PutMetadata is granted on these only). */
+  readonly cueChannelArns: readonly string[];
 
   constructor(scope: Construct, id: string, props: ShowrunnerStackProps = {}) {
     super(scope, id, props);
@@ -209,7 +259,12 @@ export class ShowrunnerStack extends Stack {
       ingestEndpoint = channel.attrIngestEndpoint;
       streamKeyArn = streamKey.attrArn;
     }
+    // The one list of channels cues may go to: the state machine's PutMetadata grant, the lifecycle
+    // Lambda's (its tally loop cues itself) and its CUE_CHANNEL_ARNS all come from here.
     const cueChannelArns = [this.channelArn, ...(props.extraChannelArns ?? [])];
+    this.cueChannelArns = cueChannelArns;
+    const putMetadataOnCueChannels = () =>
+      new PolicyStatement({ actions: ['ivs:PutMetadata'], resources: [...cueChannelArns] });
 
     // ---- Data: the one table, from the shared spec in contract/table.ts --------------------------
     const spec = createTableInput('unused');
@@ -295,21 +350,27 @@ export class ShowrunnerStack extends Stack {
     });
     this.lifecycleFunction = this.nodeFunction('PollLifecycleFunction', {
       entry: 'lambdas/handlers/poll-lifecycle.ts',
-      description: 'showrunner poll lifecycle (plan/open/close), invoked by the show state machine',
+      description: 'showrunner poll lifecycle (plan/open/tally/close), invoked by the show state machine',
       memorySize: 512,
-      // The state machine gives Close 60 s (a recount of every answer); the Lambda must not outlive it.
-      timeout: Duration.seconds(55),
-      // Plan refuses an execution input's channelArn outside these (the state machine's PutMetadata grant).
+      // A tally slice (≤ 14 min) with room for its last calls (LIFECYCLE_TIMEOUT_SECONDS). Close does
+      // not get this long: its state times out after 60 s, and VOTE_SETTLE_MS (≤ MAX_VOTE_SETTLE_MS,
+      // 30 s) plus the recount fit inside that.
+      timeout: Duration.seconds(LIFECYCLE_TIMEOUT_SECONDS),
+      // Plan refuses an execution input's channelArn outside these (the stack's PutMetadata grants).
       environment: {
         TABLE_NAME: this.table.tableName,
         CUE_CHANNEL_ARNS: cueChannelArns.join(','),
         // Open spreads a poll's votes over this many shard partitions (contract/table.ts).
         VOTE_SHARDS: String(sizing.voteShards),
       },
-      // The show's own work (plan, open, close): no storm on the API Lambda can starve it.
+      // The show's own work (plan, open, tally, close): no storm on the API Lambda can starve it.
       reservedConcurrentExecutions: sizing.lifecycleReservedConcurrency,
       tableActions: tableDataActions,
       tableResources,
+      // The tally loop sends its cues itself (about once a second while a poll is open), so they
+      // stay out of the execution history; the same channels as the state machine's cue states.
+      extraStatements: [putMetadataOnCueChannels()],
+      roleDescription: 'logs, table access and PutMetadata on the cue channels',
     });
 
     // ---- API: API Gateway REST, proxy to the Middy router -------------------------------------
@@ -324,13 +385,29 @@ export class ShowrunnerStack extends Stack {
       // not managed here unless asked (-c apiGatewayCloudWatchRole=true); CDK retains it when the stack goes.
       cloudWatchRole: props.apiGatewayCloudWatchRole ?? false,
       deployOptions: {
-        stageName: 'prod',
+        stageName: API_STAGE_NAME,
         // One throttle for the stage: every route is the one ANY /{proxy+} method, so a method
         // throttle could not tell votes from reads. Above it API Gateway answers 429 itself.
         throttlingRateLimit: sizing.stageRateLimit,
         throttlingBurstLimit: sizing.stageBurstLimit,
         accessLogDestination: new LogGroupLogDestination(accessLogs),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        // CDK's standard JSON fields plus WAF's verdict, so the 429 alarm can tell the stage throttle
+        // (API Gateway's 429) from the WAF rate limits (wafResponseCode WAF_BLOCK).
+        accessLogFormat: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: AccessLogField.contextRequestId(),
+            ip: AccessLogField.contextIdentitySourceIp(),
+            user: AccessLogField.contextIdentityUser(),
+            caller: AccessLogField.contextIdentityCaller(),
+            requestTime: AccessLogField.contextRequestTime(),
+            httpMethod: AccessLogField.contextHttpMethod(),
+            resourcePath: AccessLogField.contextResourcePath(),
+            status: AccessLogField.contextStatus(),
+            protocol: AccessLogField.contextProtocol(),
+            responseLength: AccessLogField.contextResponseLength(),
+            wafResponseCode: AccessLogField.contextWafResponseCode(),
+          }),
+        ),
         tracingEnabled: tracing,
       },
       // Preflight is answered by API Gateway (the Lambda's httpCors handles the actual responses).
@@ -356,6 +433,81 @@ export class ShowrunnerStack extends Stack {
     }
     // Same shape as the local stack's apiUrl (no trailing slash): the site appends `/poll-get` etc.
     const apiUrl = `https://${this.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}/${this.api.deploymentStage.stageName}`;
+
+    // ---- WAF on the API stage: per-IP limits on tokens and votes, AWS's common rule set ----------
+    const wafDefaults = wafLimitsFor(sizing.audience);
+    this.firewall = new ApiFirewall(this, 'ApiFirewall', {
+      stage: this.api.deploymentStage,
+      siteOrigin: siteUrl,
+      limits: {
+        tokenLimit: props.wafTokenLimit ?? wafDefaults.tokenLimit,
+        voteLimit: props.wafVoteLimit ?? wafDefaults.voteLimit,
+      },
+    });
+
+    // ---- GET /poll-get through CloudFront, cached 1 s (issue 12 item 1) -----------------------
+    // Late joiners and result views ask for the same poll at once: each edge location asks the API
+    // at most once a second per poll_id, and serves everyone else from its cache. The site reaches it
+    // at cachedApiUrl (same origin as the page, so no CORS). Only poll_id makes the cache key, and
+    // nothing else from the viewer (headers, cookies, other query strings) reaches the API, so no
+    // answer depends on who asked. The origin is named by the API id, region and the literal stage
+    // name, not by the stage resource: the stage's deployment depends on the CORS methods, which
+    // name this distribution.
+    // Policy and function names are account-wide (CloudFront is global): stack name and region in each.
+    const cloudFrontName = (what: string) => `${Aws.STACK_NAME}-${Aws.REGION}-${what}`;
+    const pollGetCachePolicy = new CachePolicy(this, 'PollGetCachePolicy', {
+      cachePolicyName: cloudFrontName('poll-get'),
+      comment: 'showrunner GET /poll-get: 1 s, keyed on poll_id only',
+      minTtl: Duration.seconds(0),
+      defaultTtl: Duration.seconds(POLL_GET_CACHE_SECONDS),
+      maxTtl: Duration.seconds(POLL_GET_CACHE_SECONDS),
+      queryStringBehavior: CacheQueryStringBehavior.allowList('poll_id'),
+      headerBehavior: CacheHeaderBehavior.none(),
+      cookieBehavior: CacheCookieBehavior.none(),
+      enableAcceptEncodingGzip: false,
+      enableAcceptEncodingBrotli: false,
+    });
+    const pollGetOriginRequestPolicy = new OriginRequestPolicy(this, 'PollGetOriginRequestPolicy', {
+      originRequestPolicyName: cloudFrontName('poll-get'),
+      comment: 'showrunner GET /poll-get: nothing beyond the cache key (poll_id)',
+      queryStringBehavior: OriginRequestQueryStringBehavior.none(),
+      headerBehavior: OriginRequestHeaderBehavior.none(),
+      cookieBehavior: OriginRequestCookieBehavior.none(),
+    });
+    // The API serves the route at the stage's root (/prod/poll-get): strip /api before CloudFront
+    // adds the origin path.
+    const stripApiPrefix = new CloudFrontFunction(this, 'CachedApiPathRewrite', {
+      functionName: cloudFrontName('cached-api-path'),
+      comment: `showrunner: ${CACHED_API_PREFIX}/x -> /x on the API origin`,
+      runtime: FunctionRuntime.JS_2_0,
+      code: FunctionCode.fromInline(
+        [
+          'function handler(event) {',
+          '  var request = event.request;',
+          `  if (request.uri.indexOf('${CACHED_API_PREFIX}/') === 0) request.uri = request.uri.substring(${CACHED_API_PREFIX.length});`,
+          '  return request;',
+          '}',
+        ].join('\n'),
+      ),
+    });
+    this.distribution.addBehavior(
+      CACHED_API_PATH,
+      new HttpOrigin(`${this.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`, {
+        originPath: `/${API_STAGE_NAME}`,
+        protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
+      }),
+      {
+        viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
+        allowedMethods: AllowedMethods.ALLOW_GET_HEAD,
+        cachedMethods: CachedMethods.CACHE_GET_HEAD,
+        cachePolicy: pollGetCachePolicy,
+        originRequestPolicy: pollGetOriginRequestPolicy,
+        responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+        compress: false,
+        functionAssociations: [{ function: stripApiPrefix, eventType: FunctionEventType.VIEWER_REQUEST }],
+      },
+    );
+    const cachedApiUrl = `${siteUrl}${CACHED_API_PREFIX}`;
 
     // ---- Orchestration: the show state machine from the shared ASL file ----------------------
     const functionsBySubstitution: Record<string, NodejsFunction> = {
@@ -404,6 +556,8 @@ export class ShowrunnerStack extends Stack {
       indexNames: spec.GlobalSecondaryIndexes.map((i) => i.IndexName),
       stateMachine: this.stateMachine,
       stateMachineLogs,
+      lifecycleLogs: this.lifecycleFunction.logGroup,
+      firewall: this.firewall,
     });
 
     // ---- Site content and its deploy-time config ---------------------------------------------
@@ -427,7 +581,7 @@ export class ShowrunnerStack extends Stack {
     const pageDeployment = new BucketDeployment(this, 'SiteDeployment', {
       sources: [
         Source.asset(siteDir, { exclude: ['config.json', SITE_HASHED_ASSETS_DIR] }),
-        Source.jsonData('config.json', { apiUrl, playbackUrl, player: 'ivs' }),
+        Source.jsonData('config.json', { apiUrl, cachedApiUrl, playbackUrl, player: 'ivs' }),
       ],
       destinationBucket: siteBucket,
       // Its sync (and prune) leaves the hashed assets to the other deployment.
@@ -446,6 +600,11 @@ export class ShowrunnerStack extends Stack {
       new CfnOutput(this, key, { value, description });
     output('SiteUrl', siteUrl, 'The viewer site (CloudFront)');
     output('ApiUrl', apiUrl, 'The viewer REST API base URL (no trailing slash)');
+    output(
+      'CachedApiUrl',
+      cachedApiUrl,
+      'GET /poll-get through CloudFront, cached 1 s (the site reads it from config.json)',
+    );
     output('PlaybackUrl', playbackUrl, 'IVS playback URL (HLS)');
     output('IngestEndpoint', ingestEndpoint, 'IVS ingest endpoint (host name)');
     output('IngestServer', `rtmps://${ingestEndpoint}:443/app/`, 'Server URL for OBS (Stream → Custom)');
@@ -490,6 +649,9 @@ export class ShowrunnerStack extends Stack {
       reservedConcurrentExecutions: number;
       tableActions: string[];
       tableResources: string[];
+      /** Further grants beyond logs and the table. */
+      extraStatements?: PolicyStatement[];
+      roleDescription?: string;
     },
   ): NodejsFunction {
     const logGroup = new LogGroup(this, `${id}Logs`, {
@@ -500,12 +662,13 @@ export class ShowrunnerStack extends Stack {
     // to every log group in the account).
     const role = new Role(this, `${id}Role`, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `${options.description}: logs and table access`,
+      description: `${options.description}: ${options.roleDescription ?? 'logs and table access'}`,
     });
     logGroup.grantWrite(role);
     role.addToPrincipalPolicy(
       new PolicyStatement({ actions: options.tableActions, resources: options.tableResources }),
     );
+    for (const statement of options.extraStatements ?? []) role.addToPrincipalPolicy(statement);
     return new NodejsFunction(this, id, {
       entry: join(REPO_ROOT, options.entry),
       handler: 'handler',
@@ -530,16 +693,12 @@ export class ShowrunnerStack extends Stack {
       Validations.of(scope).acknowledge({ id, reason });
 
     // API Gateway: a public, anonymous viewer API by design (viewers are identified by a random
-    // requestor_id, DESIGN.md). Protection: stage throttling, body size limit and input validation in the Lambda.
+    // requestor_id, DESIGN.md). Protection: the WAF web ACL on the stage (per-IP limits, AWS's common
+    // rule set), stage throttling, body size limit and input validation in the Lambda.
     ack(
       this.api,
       'AwsSolutions-APIG2',
       'Every request is validated by the Lambda (zod schemas) so errors keep the API contract shape ({"error":{code,message}}); an API Gateway validator would answer in its own format.',
-    );
-    ack(
-      this.api,
-      'AwsSolutions-APIG3',
-      'No WAF: the API is anonymous and throttled per stage; a WAF web ACL costs more than this demo-scale system. Attach one to the stage if abuse appears.',
     );
     ack(
       this.api,
@@ -571,12 +730,12 @@ export class ShowrunnerStack extends Stack {
     ack(
       this.distribution,
       'AwsSolutions-CFR2',
-      'No WAF: the distribution serves only static files from a private bucket (no dynamic origin behind it).',
+      'No CloudFront-scope web ACL: those exist only in us-east-1, and this stack deploys to any IVS region. The distribution serves static files from a private bucket, and GET /api/poll-get (cached 1 s, GET/HEAD only) from the API stage, whose REGIONAL web ACL inspects every request CloudFront forwards.',
     );
     ack(
       this.distribution,
       'AwsSolutions-CFR3',
-      'Static site only: CloudFront standard logs would need a separate ACL-enabled log bucket; CloudFront metrics cover this use.',
+      'Static files and one cached read (GET /api/poll-get): CloudFront standard logs would need a separate ACL-enabled log bucket. CloudFront metrics cover the site; every request CloudFront forwards to the API is in the stage access log and the WAF metrics.',
     );
     ack(
       this.distribution,

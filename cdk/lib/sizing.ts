@@ -14,6 +14,8 @@
 //   so a storm beyond the plan is refused by API Gateway (429, CORS headers on) and never by the
 //   Lambda or the table: API Lambda concurrency = stage rate × vote duration × headroom, table
 //   writes = stage rate × write units per vote (as if every admitted request were a vote).
+// GET /poll-get reaches the stage through CloudFront (cached 1 s per poll_id), so at most one
+// request per poll per second per edge location counts, however many viewers ask.
 import { MAX_VOTE_SHARDS, VOTE_WRITE_UNITS, voteShardsFor } from '../../contract/table.ts';
 import { ConfigurationError } from './errors.ts';
 
@@ -82,8 +84,16 @@ export const ASSUMPTIONS = {
   joinWindowSeconds: 300,
   /** A joining viewer: its viewer token, then GET /poll-current. */
   requestsPerJoin: 2,
-  /** GET /poll-get (results, a reconnecting page): 0.5 % of the audience each second. */
+  /** GET /poll-get (results, a reconnecting page): 0.5 % of the audience each second, at CloudFront… */
   pollGetsPerViewerPerSecond: 0.005,
+  /**
+   * …which answers from its cache and asks the API for a poll at most once per POLL_GET_CACHE_SECONDS
+   * (1 s) per edge location. CloudFront has 600+ points of presence; at worst each one asks for itself
+   * (its regional edge caches usually share one answer among several).
+   */
+  cdnEdgeLocations: 600,
+  /** Polls viewed in the same second: the open one (late joiners) and the one before (its results). */
+  pollsViewedAtOnce: 2,
   /** On the modelled peak: a sharper storm, client retries, the model being wrong. */
   requestHeadroom: 1.2,
 
@@ -102,12 +112,21 @@ export const ASSUMPTIONS = {
   /** Never fewer API environments than this: one page load's cold starts for a small show. */
   minApiConcurrency: 20,
   /**
-   * The lifecycle Lambda (plan, open, close) works for the show, not for viewers: one show keeps at
-   * most 2 invocations in flight (a close and the next open; polls do not overlap), a retry a 3rd.
-   * Reserving 10 covers three shows on three channels at once, whatever the audience, and no
-   * storm on the API Lambda can take it away.
+   * The lifecycle Lambda (plan, open, tally, close) works for the show, not for viewers. One show
+   * keeps at most 3 invocations in flight: the tally loop of the open poll (one invocation at a time,
+   * a slice of up to 14 min, called again until closesAt), the close of the previous poll (it waits out the
+   * vote deadline, then recounts) and the next poll's open, when a poll follows right after another…
    */
-  lifecycleConcurrency: 10,
+  lifecycleInvocationsPerShow: 3,
+  /** …plus one Lambda-level retry (the state machine retries Lambda service errors)… */
+  lifecycleRetryInvocations: 1,
+  /**
+   * …for this many shows on as many channels at once: 3 × (3 + 1) = 12 reserved, whatever the
+   * audience, and no storm on the API Lambda can take them away.
+   */
+  concurrentShows: 3,
+  /** The tally loop reads every shard counter of the open poll once a second (one BatchGetItem). */
+  tallyLoopReadsPerSecond: 1,
 
   // ---- DynamoDB (the item layout: contract/table.ts, docs/sharding.md) --------------------------------
   /** A vote: the conditional put of the answer item + its shard counter's ADD, each < 1 KB. */
@@ -161,8 +180,11 @@ export interface Sizing {
   /** Votes per second averaged over the answer window, and in its peak second. */
   averageVotesPerSecond: number;
   peakVotesPerSecond: number;
-  /** Votes plus joins plus /poll-get in the peak second. */
+  /** Votes plus joins plus /poll-get (those CloudFront forwards) in the peak second. */
   peakRequestsPerSecond: number;
+  /** GET /poll-get per second: asked of CloudFront, and forwarded by it to the API. */
+  pollGetsPerSecond: number;
+  pollGetOriginRequestsPerSecond: number;
   /** The API stage's throttle (requests/s and its token bucket). */
   stageRateLimit: number;
   stageBurstLimit: number;
@@ -235,11 +257,16 @@ export function sizeFor(audience: number): Sizing {
   const averageVotesPerSecond = up((audience * a.answeringShare) / a.answerWindowSeconds);
   const peakVotesPerSecond = up(averageVotesPerSecond * a.peakToAverage);
 
-  // The rest of the traffic in that second: joiners (token + /poll-current) and /poll-get.
+  // The rest of the traffic in that second: joiners (token + /poll-current) and /poll-get, of
+  // which the API sees only what CloudFront's 1 s cache forwards (one per poll per edge location).
   const joinsPerSecond = audience / a.joinWindowSeconds;
   const pollGetsPerSecond = audience * a.pollGetsPerViewerPerSecond;
+  const pollGetOriginRequestsPerSecond = Math.min(
+    pollGetsPerSecond,
+    a.cdnEdgeLocations * a.pollsViewedAtOnce,
+  );
   const peakRequestsPerSecond = up(
-    peakVotesPerSecond + joinsPerSecond * a.requestsPerJoin + pollGetsPerSecond,
+    peakVotesPerSecond + joinsPerSecond * a.requestsPerJoin + pollGetOriginRequestsPerSecond,
   );
 
   // Stage throttle: the peak with headroom, in hundreds; the bucket half the rate (AWS's own
@@ -256,7 +283,8 @@ export function sizeFor(audience: number): Sizing {
     a.minApiConcurrency,
     up(stageRateLimit * a.voteP99Seconds * a.concurrencyHeadroom),
   );
-  const lifecycleReservedConcurrency = a.lifecycleConcurrency;
+  const lifecycleReservedConcurrency =
+    a.concurrentShows * (a.lifecycleInvocationsPerShow + a.lifecycleRetryInvocations);
   const accountConcurrencyNeeded =
     apiReservedConcurrency + lifecycleReservedConcurrency + L.lambdaMinUnreservedConcurrency;
   const peakApiEnvironments = up(peakRequestsPerSecond * a.voteP99Seconds);
@@ -276,17 +304,21 @@ export function sizeFor(audience: number): Sizing {
   const voteShards = voteShardsFor(peakVotesPerSecond);
 
   // DynamoDB writes: whatever the stage admits, as votes. Reads: the modelled mix, with headroom:
-  // the API environments' poll-item reads, and per view the poll item and one counter per shard.
+  // the API environments' poll-item reads, per view (a forwarded /poll-get, a /poll-current) the
+  // poll item and one counter per shard, and the tally loop's read of every counter each second.
   // (The close recount reads every answer once, strongly consistent, after the storm: about 5,000
   // units for 100,000 answers, inside the same warm throughput.)
   const tableWriteUnitsPerSecond = stageRateLimit * a.writeUnitsPerVote;
   const indexWriteUnitsPerSecond = stageRateLimit * a.indexWriteUnitsPerVote;
   const pollItemReads = apiReservedConcurrency * a.readUnitsPerItem * (1000 / pollCacheMs);
-  const viewsPerSecond = pollGetsPerSecond + joinsPerSecond;
+  const viewsPerSecond = pollGetOriginRequestsPerSecond + joinsPerSecond;
   const viewReads = (viewsPerSecond * (1 + voteShards) + joinsPerSecond) * a.readUnitsPerItem;
-  const tableReadUnitsPerSecond = up((pollItemReads + viewReads) * a.requestHeadroom);
+  const tallyLoopReads = a.concurrentShows * a.tallyLoopReadsPerSecond * voteShards * a.readUnitsPerItem;
+  const tableReadUnitsPerSecond = up((pollItemReads + viewReads + tallyLoopReads) * a.requestHeadroom);
   const shardWriteUnitsPerSecond = up(tableWriteUnitsPerSecond / voteShards);
-  const tallyItemReadUnitsPerSecond = up(viewsPerSecond * a.readUnitsPerItem * a.requestHeadroom);
+  const tallyItemReadUnitsPerSecond = up(
+    (viewsPerSecond + a.tallyLoopReadsPerSecond) * a.readUnitsPerItem * a.requestHeadroom,
+  );
 
   // Pre-warm only above what a new on-demand table (or GSI) has anyway, in thousands: nothing is
   // billed or fixed for a small show, and a value once set can only go up.
@@ -355,7 +387,8 @@ export function sizeFor(audience: number): Sizing {
     designLimits.push({
       name: 'tally-reads',
       text:
-        `poll views read each shard counter ${fmt(tallyItemReadUnitsPerSecond)} units/s, over an item's ` +
+        `poll views (joiners' /poll-current and the /poll-get CloudFront forwards) and the tally loop read each shard counter ` +
+        `${fmt(tallyItemReadUnitsPerSecond)} units/s, over an item's ` +
         `${fmt(L.dynamoDbPartitionReadUnits)}`,
     });
   }
@@ -365,6 +398,8 @@ export function sizeFor(audience: number): Sizing {
     averageVotesPerSecond,
     peakVotesPerSecond,
     peakRequestsPerSecond,
+    pollGetsPerSecond,
+    pollGetOriginRequestsPerSecond,
     stageRateLimit,
     stageBurstLimit,
     apiReservedConcurrency,

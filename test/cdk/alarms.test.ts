@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { Validations } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
 import nag from 'cdk-nag';
 import {
   ALARM_EMAIL_PARAMETER,
@@ -140,9 +141,16 @@ describe('alarm topic', () => {
 });
 
 describe('alarms', () => {
-  const names = ['ApiServerErrors', 'ApiThrottled', 'TableThrottled', 'ExecutionsFailed', 'IvsThrottled'];
+  const names = [
+    'ApiServerErrors',
+    'ApiThrottled',
+    'WafRateLimited',
+    'TableThrottled',
+    'ExecutionsFailed',
+    'IvsThrottled',
+  ];
 
-  it('"Every alarm notifies the topic": the five alarms each alarm and recover to the SNS topic, 1-minute, missing data not breaching, with a description', () => {
+  it('"Every alarm notifies the topic": the six alarms each alarm and recover to the SNS topic, 1-minute, missing data not breaching, with a description', () => {
     const [topicId] = onlyResource(created.template, 'AWS::SNS::Topic');
     expect(
       Object.values(alarms(created))
@@ -180,15 +188,19 @@ describe('alarms', () => {
     expect(a.Threshold).toBe(1);
   });
 
-  it('"API 429 rate": status 429 counted from the stage access log (REST APIs have no 429 metric; 4XXError also counts 409 already_answered), ≥ 1 %, naming the sized stage throttle', () => {
+  it('"API 429 rate": status 429 counted from the stage access log (REST APIs have no 429 metric; 4XXError also counts 409 already_answered), not the WAF\'s, ≥ 1 %, naming the sized stage throttle', () => {
     const a = alarm(created, 'ApiThrottled');
     const stage = onlyResource(created.template, 'AWS::ApiGateway::Stage')[1].Properties;
     // arn:…:log-group:<ApiAccessLogs>
     const accessLogGroup = render(stage.AccessLogSetting.DestinationArn).match(/:log-group:<(\w+)>$/)![1];
     const throttled = filterFor(created, 'ApiThrottledRequests');
     const requests = filterFor(created, 'ApiRequests');
-    expect(JSON.parse(stage.AccessLogSetting.Format).status).toBe('$context.status');
-    expect(throttled.FilterPattern).toBe('{ $.status = "429" }');
+    expect(JSON.parse(stage.AccessLogSetting.Format)).toMatchObject({
+      status: '$context.status',
+      wafResponseCode: '$context.wafResponseCode',
+    });
+    // The WAF's rate limits answer 429 too: those are the WafRateLimited alarm's.
+    expect(throttled.FilterPattern).toBe('{ ($.status = "429") && ($.wafResponseCode != "WAF_BLOCK") }');
     expect(requests.FilterPattern).toBe('');
     for (const f of [throttled, requests]) expect(f.LogGroupName).toEqual({ Ref: accessLogGroup });
     const q = queries(a);
@@ -241,7 +253,7 @@ describe('alarms', () => {
     expect(a.Threshold).toBe(1);
   });
 
-  it('"IVS throttling": TaskFailed Ivs.ThrottlingException events in the state machine log (the error its cue states retry), ≥ 5 a minute', () => {
+  it('"IVS throttling": TaskFailed Ivs.ThrottlingException events in the state machine log (the error its cue states retry) plus the tally loop\'s throttled PutMetadata in the lifecycle Lambda\'s log, ≥ 5 a minute', () => {
     const a = alarm(created, 'IvsThrottled');
     const filter = filterFor(created, 'IvsPutMetadataThrottled');
     const destination =
@@ -250,15 +262,60 @@ describe('alarms', () => {
     expect(filter.FilterPattern).toBe(
       '{ ($.type = "TaskFailed") && ($.details.error = "Ivs.ThrottlingException") }',
     );
-    expect(a).toMatchObject({
-      Namespace: filter.MetricTransformations[0].MetricNamespace,
-      MetricName: 'IvsPutMetadataThrottled',
-      Statistic: 'Sum',
-      Threshold: ALARM_THRESHOLDS.ivsThrottledAttempts,
+    const tallies = filterFor(created, 'IvsTallyPutMetadataThrottled');
+    const [, lifecycle] = onlyResource(created.template, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('lifecycle'),
     });
+    expect(tallies.LogGroupName).toEqual(lifecycle.Properties.LoggingConfig.LogGroup);
+    // Matches a log line that names both, e.g. "tally cue skipped: ThrottlingException: Operation: ivs:PutMetadata exceeded call rate…".
+    expect(tallies.FilterPattern).toBe('"ThrottlingException" "PutMetadata"');
+    const q = queries(a);
+    expect(q.cues.MetricStat).toMatchObject({
+      Metric: {
+        Namespace: filter.MetricTransformations[0].MetricNamespace,
+        MetricName: 'IvsPutMetadataThrottled',
+      },
+      Stat: 'Sum',
+    });
+    expect(q.tallies.MetricStat).toMatchObject({
+      Metric: { MetricName: 'IvsTallyPutMetadataThrottled' },
+      Stat: 'Sum',
+    });
+    expect(expressionOf(a)).toBe('FILL(cues, 0) + FILL(tallies, 0)');
+    expect(a.Threshold).toBe(ALARM_THRESHOLDS.ivsThrottledAttempts);
     // The error name the filter counts is the one the definition's PutMetadata states retry.
     const asl = readFileSync(DEFAULT_DEFINITION_PATH, 'utf8');
     expect(asl).toContain('"ErrorEquals": ["Ivs.ThrottlingException"]');
     expect(render(a.AlarmDescription)).toMatch(/PutMetadata/);
+  });
+
+  it('"WAF blocked requests": BlockedRequests of the two rate-based rules of the stack\'s web ACL, ≥ 10 a minute, naming the limits and the context keys', () => {
+    const a = alarm(created, 'WafRateLimited');
+    const [, acl] = onlyResource(created.template, 'AWS::WAFv2::WebACL');
+    const q = queries(a);
+    for (const [id, rule] of [
+      ['tokens', 'TokenRateLimit'],
+      ['votes', 'VoteRateLimit'],
+    ] as const) {
+      expect(q[id].MetricStat).toMatchObject({
+        Metric: { Namespace: 'AWS/WAFV2', MetricName: 'BlockedRequests' },
+        Stat: 'Sum',
+      });
+      const dims = Object.fromEntries(
+        (q[id].MetricStat.Metric.Dimensions as any[]).map((d) => [d.Name, render(d.Value)]),
+      );
+      expect(dims).toEqual({
+        WebACL: render(acl.Properties.VisibilityConfig.MetricName),
+        Region: '<AWS::Region>',
+        Rule: rule,
+      });
+      expect((acl.Properties.Rules as any[]).find((r) => r.Name === rule).VisibilityConfig.MetricName).toBe(
+        rule,
+      );
+    }
+    expect(expressionOf(a)).toBe('FILL(tokens, 0) + FILL(votes, 0)');
+    expect(a.Threshold).toBe(ALARM_THRESHOLDS.wafRateLimitedRequests);
+    expect(a.AlarmDescription).toContain('2,000 token requests or 3,000 votes');
+    expect(a.AlarmDescription).toContain('-c wafTokenLimit=… -c wafVoteLimit=…');
   });
 });

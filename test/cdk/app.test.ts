@@ -79,4 +79,13 @@ describe('cdk app (cdk/bin/showrunner.ts)', () => {
     );
     expect(run.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);
+
+  it('"A bad WAF limit fails synth, naming the key": -c wafVoteLimit=5 stops with a message, not a stack trace', () => {
+    const run = runApp({ siteDir: fakeSite(), wafVoteLimit: '5' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      '-c wafVoteLimit=5: expected a whole number of requests per IP address per 60 s from 10 to 2,000,000,000',
+    );
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
 });

@@ -129,16 +129,22 @@ describe('Lambdas', () => {
     );
   });
 
-  it('"A channel outside the stack\'s grant fails at Plan": the lifecycle Lambda\'s CUE_CHANNEL_ARNS are the channels the state machine may PutMetadata on', () => {
+  it("\"A channel outside the stack's grant fails at Plan\": the lifecycle Lambda's CUE_CHANNEL_ARNS are the channels the state machine, and the Lambda's own tally loop, may PutMetadata on", () => {
     for (const s of [created, existing]) {
       const [, lifecycle] = onlyResource(s.template, 'AWS::Lambda::Function', {
         Description: Match.stringLikeRegexp('lifecycle'),
       });
       const listed = render(lifecycle.Properties.Environment.Variables.CUE_CHANNEL_ARNS).split(',');
-      const granted = statements(s.template)
-        .filter((x) => asArray(x.statement.Action).includes('ivs:PutMetadata'))
-        .flatMap((x) => asArray(x.statement.Resource).map(render));
-      expect(listed.sort()).toEqual(granted.sort());
+      const grants = statements(s.template).filter((x) =>
+        asArray(x.statement.Action).includes('ivs:PutMetadata'),
+      );
+      expect(grants.map((g) => g.policy.replace(/DefaultPolicy.*$/, '')).sort()).toEqual([
+        'PollLifecycleFunctionRole',
+        'ShowStateMachineRole',
+      ]);
+      for (const grant of grants) {
+        expect(asArray(grant.statement.Resource).map(render).sort()).toEqual([...listed].sort());
+      }
     }
     expect(
       render(
@@ -272,7 +278,7 @@ describe('viewer site', () => {
     );
   });
 
-  it('deploys the built site and writes config.json {apiUrl, playbackUrl, player: "ivs"} at deploy time', () => {
+  it('deploys the built site and writes config.json {apiUrl, cachedApiUrl, playbackUrl, player: "ivs"} at deploy time', () => {
     const [, deployment] = onlyResource(created.template, 'Custom::CDKBucketDeployment');
     const p = deployment.Properties;
     expect(p.DistributionPaths).toEqual(['/*']);
@@ -286,8 +292,11 @@ describe('viewer site', () => {
     }
     const api = logicalId(created, 'AWS::ApiGateway::RestApi');
     const stage = logicalId(created, 'AWS::ApiGateway::Stage');
+    const distribution = logicalId(created, 'AWS::CloudFront::Distribution');
     expect(JSON.parse(config)).toEqual({
       apiUrl: `https://<${api}>.execute-api.<AWS::Region>.<AWS::URLSuffix>/<${stage}>`,
+      // GET /poll-get through the site's own distribution (cached 1 s: cloudfront.test.ts).
+      cachedApiUrl: `https://<${distribution}.DomainName>/api`,
       playbackUrl: '<Channel.PlaybackUrl>',
       player: 'ivs',
     });
@@ -417,22 +426,37 @@ describe('IAM (least privilege)', () => {
   const stateMachinePolicy = (s: Synth) =>
     statements(s.template).filter((x) => x.policy.startsWith('ShowStateMachineRoleDefaultPolicy'));
 
-  it('allows ivs:PutMetadata on the stack channel only', () => {
+  it('allows ivs:PutMetadata on the stack channel only, to the state machine (cues) and the lifecycle Lambda (tally loop)', () => {
     const grants = statements(created.template).filter((s) =>
       asArray(s.statement.Action).some((a: string) => a.startsWith('ivs:')),
     );
-    expect(grants).toHaveLength(1);
-    expect(grants[0]!.statement.Action).toBe('ivs:PutMetadata');
-    expect(grants[0]!.statement.Resource).toEqual({ 'Fn::GetAtt': ['Channel', 'Arn'] });
-    expect(grants[0]!.policy).toMatch(/^ShowStateMachineRole/);
+    expect(grants).toHaveLength(2);
+    for (const grant of grants) {
+      expect(grant.statement.Action).toBe('ivs:PutMetadata');
+      expect(grant.statement.Resource).toEqual({ 'Fn::GetAtt': ['Channel', 'Arn'] });
+    }
+    expect(grants.map((g) => g.policy).sort()).toEqual([
+      expect.stringMatching(/^PollLifecycleFunctionRole/),
+      expect.stringMatching(/^ShowStateMachineRole/),
+    ]);
   });
 
   it('allows ivs:PutMetadata on an existing channel (and the extra channels given) only', () => {
     const grants = statements(existing.template).filter((s) =>
-      asArray(s.statement.Action).includes('ivs:PutMetadata'),
+      asArray(s.statement.Action).some((a: string) => a.startsWith('ivs:') && a !== 'ivs:GetChannel'),
     );
-    expect(grants).toHaveLength(1);
-    expect(asArray(grants[0]!.statement.Resource).sort()).toEqual([EXISTING_CHANNEL, OTHER_CHANNEL].sort());
+    expect(grants).toHaveLength(2);
+    for (const grant of grants) {
+      expect(grant.statement.Action).toBe('ivs:PutMetadata');
+      expect(asArray(grant.statement.Resource).sort()).toEqual([EXISTING_CHANNEL, OTHER_CHANNEL].sort());
+    }
+  });
+
+  it('gives the lifecycle Lambda no IVS action but PutMetadata, and the table reads its tally loop makes (BatchGetItem)', () => {
+    const lifecycle = statements(created.template).filter((s) => /^PollLifecycleFunctionRole/.test(s.policy));
+    const actions = lifecycle.flatMap((s) => asArray(s.statement.Action) as string[]);
+    expect(actions.filter((a) => a.startsWith('ivs:'))).toEqual(['ivs:PutMetadata']);
+    expect(actions).toContain('dynamodb:BatchGetItem');
   });
 
   it('lets the state machine invoke the lifecycle function itself (no :* versions) and make exactly its Task calls', () => {
@@ -498,6 +522,7 @@ describe('outputs', () => {
       expect.arrayContaining([
         'SiteUrl',
         'ApiUrl',
+        'CachedApiUrl',
         'PlaybackUrl',
         'IngestEndpoint',
         'StreamKeyArn',

@@ -33,7 +33,11 @@ export class ApiFailure extends Error {
         return 'You already answered this question.';
       case 'unknown_poll':
         return 'This question is no longer available.';
+      case 'forbidden':
+        return 'The show server refused this request. Reload the page and try again.';
       default:
+        // The WAF's rate_limited, or API Gateway's own throttle (whose body has no code).
+        if (this.status === 429) return 'The show is very busy right now. Please try again in a minute.';
         return this.status >= 500 ? 'The show server had a problem. Please try again.' : this.message;
     }
   }
