@@ -13,8 +13,20 @@ import { benchSchedule } from './schedule.ts';
 import { MAX_POLLS } from '../core/show.ts';
 import { benchFirstRun, firstRunTables } from './first-run.ts';
 import { table } from './lib.ts';
+import {
+  benchCapacity,
+  benchStorm,
+  patternRows,
+  QUICK_STORM_SIZE,
+  STORM_SIZE,
+  stormRow,
+  type StormSize,
+} from './audience.ts';
+import type { StormMeasurement } from './storm.ts';
+import { withinLimits } from './capacity.ts';
 
-const HELP = `Usage: npm run bench -- [--only sync,votes,poll_get,schedule,footprint,first_run] [--quick]
+const HELP = `Usage: npm run bench -- [--only sync,votes,poll_get,schedule,footprint,storm,capacity,first_run]
+                       [--quick] [--viewers N] [--watchers N]
 
 Runs the benchmarks against a fresh local stack, prints a table, writes
 bench/results/summary.json and updates docs/BENCHMARKS.md.
@@ -24,17 +36,34 @@ bench/results/summary.json and updates docs/BENCHMARKS.md.
                 with the warm npm cache and npm start — a minute or more and ~1 GB of disk;
                 node bench/first-run.ts --cold-cache for the figure with every download)
   --quick       smaller sizes, for a smoke run (figures are not comparable; first_run is unchanged)
+  --viewers N   storm and capacity: simulated viewers (default ${STORM_SIZE.viewers}; --quick ${QUICK_STORM_SIZE.viewers})
+  --watchers N  storm and capacity: how many of them download the stream (default ${STORM_SIZE.watchers})
   -h, --help    this help
 `;
 
-const BENCHES = ['sync', 'votes', 'poll_get', 'schedule', 'footprint', 'first_run'] as const;
+const BENCHES = [
+  'sync',
+  'votes',
+  'poll_get',
+  'schedule',
+  'footprint',
+  'storm',
+  'capacity',
+  'first_run',
+] as const;
 type BenchName = (typeof BENCHES)[number];
 /** first_run is opt-in: it installs ~1 GB into a fresh clone and runs for a minute or more. */
 const DEFAULT_BENCHES: readonly BenchName[] = BENCHES.filter((name) => name !== 'first_run');
 const STACK_BENCHES: readonly BenchName[] = ['sync', 'votes', 'poll_get', 'schedule', 'footprint'];
 
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    only: { type: 'string' },
+    quick: { type: 'boolean' },
+    viewers: { type: 'string' },
+    watchers: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
   strict: true,
 });
 if (values.help) {
@@ -48,6 +77,19 @@ for (const name of only) {
     process.exit(2);
   }
 }
+
+const stormSize: StormSize = { ...(values.quick ? QUICK_STORM_SIZE : STORM_SIZE) };
+for (const name of ['viewers', 'watchers'] as const) {
+  const raw = values[name];
+  if (raw === undefined) continue;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    console.error(`--${name}: expected a whole number ≥ 1, got "${raw}"`);
+    process.exit(2);
+  }
+  stormSize[name] = n;
+}
+stormSize.watchers = Math.min(stormSize.watchers, stormSize.viewers);
 
 const resultsDir = join(ROOT, 'bench', 'results');
 mkdirSync(resultsDir, { recursive: true });
@@ -119,6 +161,49 @@ try {
   }
 } finally {
   await stack?.stop();
+}
+
+// The storms start stacks of their own (metered, some with other settings), after the shared one stopped.
+let storm: StormMeasurement | undefined;
+if (only.includes('storm')) {
+  log(
+    `storm: ${stormSize.viewers} viewers (${stormSize.watchers} following the stream) on one poll of a real show…`,
+  );
+  storm = await benchStorm(stormSize, log);
+  summary.storm = storm.result;
+  console.log(`\nstorm (target: lost = doubled = 0, 5xx = 0)\n${table([stormRow(storm.result)])}`);
+  if (storm.result.tally_lag_note) console.log(`tally_lag_ms: ${storm.result.tally_lag_note}`);
+  console.log('');
+}
+if (only.includes('capacity')) {
+  log('capacity: request patterns measured on the local stack, scaled by the model…');
+  const capacity = await benchCapacity(stormSize, storm, log);
+  summary.capacity = {
+    patterns: capacity.patterns,
+    model: capacity.capacities.map((c) => ({
+      audience: c.audience,
+      design: c.design,
+      vote_keys: c.voteKeys,
+      key_wu: c.keyWriteUnits.value,
+      item_wu: c.itemWriteUnits.value,
+      table_wu: c.tableWriteUnits.value,
+      api_rps: c.apiRequests.value,
+      lambda: c.lambdaConcurrency.value,
+      put_metadata: c.putMetadata.value,
+      item_ru: c.hotItemReadUnits.value,
+      within_limits: withinLimits(c),
+    })),
+    storms: capacity.storms,
+  };
+  console.log(
+    `\nrequest pattern (per vote, per answered viewer-second, per live-count read)\n${table(patternRows(capacity.patterns))}\n`,
+  );
+  console.log(
+    `capacity at the peak second (ok: within AWS's default; raise*: a quota raise README "Sizing and quotas" lists; raise: one it does not; OVER: a limit no raise lifts)\n${table(capacity.rows)}\n`,
+  );
+  console.log(
+    `storms behind it (capped: DynamoDB's per-key limit scaled to the local audience)\n${table(capacity.storms.map(stormRow))}\n`,
+  );
 }
 
 if (only.includes('first_run')) {

@@ -46,6 +46,8 @@ export const STATES = {
   Close: 'Close',
   /** Sends the results cue with IVS PutMetadata. */
   ResultsCue: 'ResultsCue',
+  /** A run that fails after Plan closes its polls still open (Lambda `endRun`), then fails with the same error. */
+  EndRunPolls: 'EndRunPolls',
 } as const;
 export type StateName = (typeof STATES)[keyof typeof STATES];
 
@@ -118,7 +120,12 @@ export interface TallyResult {
   skipped: number;
 }
 
-export type LifecycleResult = ShowPlan | OpenResult | TallyResult | CloseResult;
+/** EndRunPolls' result (and the EventBridge rule's for stopped runs): the polls found open and closed. */
+export interface EndRunResult {
+  ended: string[];
+}
+
+export type LifecycleResult = ShowPlan | OpenResult | TallyResult | CloseResult | EndRunResult;
 
 /** The fields each task state keeps of its result (its ResultSelector), and where (its ResultPath). */
 export const TASK_OUTPUTS = {

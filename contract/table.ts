@@ -27,8 +27,13 @@ export const TALLY_ITEM_KEY = '#tally';
  * (sets cued_at) and sends the task token back. A test checks the definition uses this key.
  */
 export const CUE_ITEM_KEY = '#cue';
-/** The pointer to the most recently opened poll, for viewers who join mid-poll: partition '#current'. */
-export const CURRENT_POLL_PARTITION = '#current';
+/**
+ * The pointer to a channel's most recently opened poll, for viewers who join mid-poll: partition
+ * '#current#<channel id>' (two shows on two channels each have their own).
+ */
+export function currentPollPartition(channelId: string): string {
+  return `#current#${channelId}`;
+}
 /** Answers are kept 90 days, like Step Functions keeps execution history. */
 export const ANSWER_TTL_SECONDS = 90 * 24 * 3600;
 

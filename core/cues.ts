@@ -41,7 +41,13 @@ export function pollCue(
 }
 
 export function tallyCue(pollId: string, counts: readonly number[]): TallyCue {
-  return { v: 1, type: 'tally', poll_id: pollId, counts: [...counts], total: counts.reduce((a, b) => a + b, 0) };
+  return {
+    v: 1,
+    type: 'tally',
+    poll_id: pollId,
+    counts: [...counts],
+    total: counts.reduce((a, b) => a + b, 0),
+  };
 }
 
 export function resultsCue(pollId: string, counts: readonly number[], correct?: number): ResultsCue {

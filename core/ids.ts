@@ -9,6 +9,15 @@ export const LOCAL_ID = new RegExp(`^${LOCAL_ID_PATTERN}$`);
 /** Viewer identity: a UUID in the site, any short opaque token for other clients. '#' is reserved for item kinds. */
 export const REQUESTOR_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const POLL_ID = new RegExp(`^${RUN_ID_PATTERN}:${LOCAL_ID_PATTERN}$`);
+/** An IVS channel as viewers name it (GET /poll-current?channel=): the last part of its ARN. */
+export const CHANNEL_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** `arn:aws:ivs:us-west-2:123456789012:channel/AbCdEfGhIjKl` → `AbCdEfGhIjKl`. */
+export function channelIdOf(channelArn: string): string {
+  const id = channelArn.slice(channelArn.lastIndexOf('/') + 1);
+  if (!CHANNEL_ID.test(id)) throw new Error(`not an IVS channel ARN: ${channelArn}`);
+  return id;
+}
 
 /** `<showId>-<UTC timestamp>`, e.g. cat-facts-20261125T061500Z; unique per second, like the CLI names executions. */
 export function makeRunId(showId: string, at: Date): string {

@@ -2,7 +2,7 @@
 //   POST /requestor-put   {poll_id, requestor_id, answer}  → 201 the stored answer
 //   GET  /requestor-get   ?requestor_id=&limit=&cursor=     → 200 {items, next_cursor}
 //   GET  /poll-get        ?poll_id=                          → 200 the poll with its counts
-//   GET  /poll-current                                       → 200 the latest opened poll (for late joiners)
+//   GET  /poll-current    ?channel=                          → 200 the channel's latest opened poll (for late joiners)
 // Built by createApiHandler from its dependencies; nothing here runs at import. The Lambda entry
 // (lambdas/handlers/api.ts) builds them from its environment; locally the same entry runs in a
 // worker thread (local/api) with the local stack's environment, and is invoked with API Gateway v1
@@ -23,14 +23,14 @@ import {
   type VoteRequest,
   type VoteResponse,
 } from '../contract/api.ts';
-import { POLL_ID, REQUESTOR_ID } from '../core/ids.ts';
+import { CHANNEL_ID, POLL_ID, REQUESTOR_ID } from '../core/ids.ts';
 import { formatPath } from '../core/show.ts';
 import { PollCache, PollStore } from '../store/polls.ts';
 import { documentClient } from './clients.ts';
 import {
-  getIntFromEnv,
   getMaxBodyBytesFromEnv,
   getOriginsFromEnv,
+  getPollCacheMsFromEnv,
   getStringFromEnv,
   type Env,
 } from './config.ts';
@@ -57,7 +57,7 @@ export function apiConfigFromEnv(env: Env): ApiConfig {
     tableName: getStringFromEnv(env, 'TABLE_NAME'),
     corsOrigins: getOriginsFromEnv(env, 'CORS_ORIGINS'),
     maxBodyBytes: getMaxBodyBytesFromEnv(env),
-    pollCacheMs: getIntFromEnv(env, 'POLL_CACHE_MS', 1000, 0, 60_000),
+    pollCacheMs: getPollCacheMsFromEnv(env),
   };
 }
 
@@ -103,6 +103,11 @@ const HistoryQuery = z.strictObject({
 });
 
 const PollQuery = z.strictObject({ poll_id: pollId });
+const CurrentPollQuery = z.strictObject({
+  channel: z.string({ error: 'required (the IVS channel id, the last part of its ARN)' }).regex(CHANNEL_ID, {
+    error: "expected 1–64 letters, digits, '-' or '_' (the last part of the channel ARN)",
+  }),
+});
 
 /** Validates with the contract's error shape: the message names the first bad field. */
 function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'body' | 'query'): z.output<T> {
@@ -187,8 +192,8 @@ export function apiRoutes({ store, config }: ApiDeps): Record<keyof typeof API_R
     },
 
     async currentPoll(event) {
-      parse(z.strictObject({}), query(event), 'query');
-      const poll = await store.getCurrentPoll();
+      const q = parse(CurrentPollQuery, query(event), 'query');
+      const poll = await store.getCurrentPoll(q.channel);
       if (!poll) throw new NotFoundError('no_poll', 'no poll has been asked yet');
       const view: PollView = await store.view(poll, new Date());
       return json(200, view);

@@ -42,6 +42,15 @@ export function getOriginsFromEnv(env: Env, name: string): string[] {
   return origins;
 }
 
+/**
+ * POLL_CACHE_MS: how long the API Lambda keeps a poll item (lambdas/api.ts PollCache). The
+ * lifecycle Lambda reads it too: a poll ended early is recounted only once every cached copy
+ * of its old closes_at has expired.
+ */
+export function getPollCacheMsFromEnv(env: Env): number {
+  return getIntFromEnv(env, 'POLL_CACHE_MS', 1000, 0, 60_000);
+}
+
 /** MAX_BODY_BYTES: the largest request body the API Lambda accepts (the local API Gateway reads no more). */
 export function getMaxBodyBytesFromEnv(env: Env): number {
   return getIntFromEnv(env, 'MAX_BODY_BYTES', 4096, 256, 1_048_576);

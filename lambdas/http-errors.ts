@@ -117,7 +117,11 @@ export function jsonErrors(
       request.response = {
         ...request.response,
         statusCode,
-        headers: { ...request.response?.headers, 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+        headers: {
+          ...request.response?.headers,
+          'Content-Type': 'application/json',
+          'Cache-Control': 'no-store',
+        },
         body: JSON.stringify(body),
       };
     },

@@ -2,6 +2,9 @@
 //   {action:"plan",  input, runId, now?, stackChannelArn?} → ShowPlan (absolute ask times)
 //   {action:"open",  poll: PlannedPoll}  → OpenResult {pollId, openedAt, closesAt, cue}
 //   {action:"tally", pollId, closesAt, channelArn} → TallyResult {pollId, done, sent, skipped}
+//   {action:"endRun", pollIds}           → EndRunResult {ended}: a failed run's Catch
+//   EventBridge "Step Functions Execution Status Change" (FAILED, ABORTED, TIMED_OUT) → EndRunResult:
+//     a stopped or timed-out run, which no Catch sees (the local Step Functions sends the same event)
 //   {action:"close", pollId}             → CloseResult {pollId, counts, total, correct?, cue}
 // The results are the state machine's contract (contract/state-machine.ts). The cue strings are
 // ready for IVS PutMetadata's `Metadata`; the tally cues this Lambda sends itself. Built by createPollLifecycleHandler from its
@@ -16,6 +19,7 @@ import {
   RUN_ID,
   SHOW_VALIDATION_ERROR,
   type CloseResult,
+  type EndRunResult,
   type LifecycleResult,
   type OpenResult,
   type PlannedPoll,
@@ -24,13 +28,13 @@ import {
 } from '../contract/state-machine.ts';
 import { DEFAULT_VOTE_SHARDS, MAX_VOTE_SHARDS } from '../contract/table.ts';
 import { encodeCue, pollCue, resultsCue, tallyCue } from '../core/cues.ts';
-import { POLL_ID } from '../core/ids.ts';
+import { channelIdOf, makePollId, POLL_ID } from '../core/ids.ts';
 import { planShow } from '../core/plan.ts';
 import { closingTime, type PollRecord } from '../core/poll.ts';
-import { summarizeIssues, validateExecutionInput } from '../core/show.ts';
+import { MAX_POLLS, summarizeIssues, validateExecutionInput } from '../core/show.ts';
 import { PollStore } from '../store/polls.ts';
 import { documentClient } from './clients.ts';
-import { getIntFromEnv, getStringFromEnv, type Env } from './config.ts';
+import { getIntFromEnv, getPollCacheMsFromEnv, getStringFromEnv, type Env } from './config.ts';
 
 /** Named like an ASL error so the state machine can Catch it and show the producer the message. */
 export class ShowValidationError extends Error {
@@ -65,7 +69,11 @@ const TALLY_RETURN_MARGIN_MS = 5000;
  * close the poll). Anything else — throttling (5 calls/s per channel: asks and results come first),
  * a channel not broadcasting, a network error — skips the tick.
  */
-const PERMANENT_CUE_ERRORS = new Set(['AccessDeniedException', 'ValidationException', 'ResourceNotFoundException']);
+const PERMANENT_CUE_ERRORS = new Set([
+  'AccessDeniedException',
+  'ValidationException',
+  'ResourceNotFoundException',
+]);
 
 export interface PollLifecycleConfig {
   tableName: string;
@@ -76,6 +84,8 @@ export interface PollLifecycleConfig {
   voteSettleMs: number;
   /** How many shards a poll's answers and counters are spread over, stored with the poll at open. */
   voteShards: number;
+  /** POLL_CACHE_MS, the API Lambda's: a poll ended early is recounted once no cached copy can take a vote. */
+  pollCacheMs: number;
   /**
    * CUE_CHANNEL_ARNS: IVS channels the state machine may send cues to besides the stack's default
    * (the stack grants ivs:PutMetadata on these). Plan refuses an input channelArn outside them,
@@ -100,6 +110,7 @@ export function pollLifecycleConfigFromEnv(env: Env): PollLifecycleConfig {
       MAX_VOTE_SETTLE_MS,
     ),
     voteShards: getIntFromEnv(env, 'VOTE_SHARDS', DEFAULT_VOTE_SHARDS, 1, MAX_VOTE_SHARDS),
+    pollCacheMs: getPollCacheMsFromEnv(env),
     cueChannelArns: getStringFromEnv(env, 'CUE_CHANNEL_ARNS', '')
       .split(',')
       .map((arn) => arn.trim())
@@ -144,7 +155,7 @@ const LifecycleEvent = z.discriminatedUnion('action', [
     /** The definition's default channel (${ChannelArn}), always one the stack may send cues to. */
     stackChannelArn: z.string().optional(),
   }),
-  z.object({ action: z.literal('open'), poll: PlannedPollSchema }),
+  z.object({ action: z.literal('open'), poll: PlannedPollSchema, channelArn: z.string().startsWith('arn:') }),
   z.object({
     action: z.literal('tally'),
     pollId: z.string().regex(POLL_ID),
@@ -152,7 +163,41 @@ const LifecycleEvent = z.discriminatedUnion('action', [
     channelArn: z.string().startsWith('arn:'),
   }),
   z.object({ action: z.literal('close'), pollId: z.string().regex(POLL_ID) }),
+  z.object({ action: z.literal('endRun'), pollIds: z.array(z.string().regex(POLL_ID)).max(MAX_POLLS) }),
 ]);
+
+/**
+ * The EventBridge event Step Functions sends when an execution ends (the stack's rule passes
+ * FAILED, ABORTED and TIMED_OUT of the show state machine). `input` is the execution input: the show.
+ */
+const ExecutionEnded = z.object({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.object({
+    name: z.string().regex(RUN_ID),
+    status: z.enum(['FAILED', 'ABORTED', 'TIMED_OUT']),
+    input: z.string().nullish(),
+  }),
+});
+export type ExecutionEndedEvent = z.input<typeof ExecutionEnded>;
+
+/** The poll ids a run's input names (an input that is not a show has none: such a run opened none). */
+function pollIdsOfRun(runId: string, input: string | null | undefined): string[] {
+  let show: unknown;
+  try {
+    show = JSON.parse(input ?? 'null');
+  } catch {
+    return [];
+  }
+  const polls = (show as { polls?: unknown } | null)?.polls;
+  if (!Array.isArray(polls)) return [];
+  return polls
+    .map((p) => (p as { id?: unknown } | null)?.id)
+    .filter((id): id is string => typeof id === 'string')
+    .map((id) => makePollId(runId, id))
+    .filter((id) => POLL_ID.test(id))
+    .slice(0, MAX_POLLS);
+}
 export type LifecycleEvent = z.input<typeof LifecycleEvent>;
 
 /** Validates the execution input against the run's context and plans it; the error message fits a Step Functions Cause. */
@@ -168,10 +213,21 @@ export function plan(
 }
 
 export interface PollLifecycle {
-  open(poll: Pick<PlannedPoll, keyof z.output<typeof PlannedPollSchema>>, now: Date): Promise<OpenResult>;
+  /** Opens the poll and points late joiners of `channelArn` at it. */
+  open(
+    poll: Pick<PlannedPoll, keyof z.output<typeof PlannedPollSchema>>,
+    now: Date,
+    channelArn: string,
+  ): Promise<OpenResult>;
   /** Sends the live tally until closesAt or `until`, whichever comes first. */
   tally(pollId: string, channelArn: string, closesAt: Date, until: number): Promise<TallyResult>;
   close(pollId: string): Promise<CloseResult>;
+  /**
+   * A run that ends before its polls close (failed, stopped, timed out) closes those still open, so
+   * /poll-get, history and the producer's tools agree that they are closed: votes are refused at
+   * once, and the recount waits until no vote checked before can still be written.
+   */
+  endRun(pollIds: readonly string[]): Promise<EndRunResult>;
   /** The Lambda's event in, its result out (plan, open, tally or close). */
   handle(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<LifecycleResult>;
 }
@@ -183,6 +239,7 @@ export function pollLifecycle({ store, ivs, config }: PollLifecycleDeps): PollLi
   async function open(
     poll: Pick<PlannedPoll, keyof z.output<typeof PlannedPollSchema>>,
     now: Date,
+    channelArn: string,
   ): Promise<OpenResult> {
     const record: PollRecord = {
       pollId: poll.pollId,
@@ -196,7 +253,7 @@ export function pollLifecycle({ store, ivs, config }: PollLifecycleDeps): PollLi
     };
     if (poll.correct !== undefined) record.correct = poll.correct;
     const stored = await store.openPoll(record);
-    await store.setCurrentPoll(stored.pollId);
+    await store.setCurrentPoll(channelIdOf(channelArn), stored.pollId);
     const cue = encodeCue(pollCue(stored.pollId, { ...stored, duration: poll.duration }));
     return {
       pollId: stored.pollId,
@@ -227,9 +284,7 @@ export function pollLifecycle({ store, ivs, config }: PollLifecycleDeps): PollLi
       const counts = await store.liveCounts(poll);
       if (counts.join() === onAir) continue;
       try {
-        await ivs.send(
-          new PutMetadataCommand({ channelArn, metadata: encodeCue(tallyCue(pollId, counts)) }),
-        );
+        await ivs.send(new PutMetadataCommand({ channelArn, metadata: encodeCue(tallyCue(pollId, counts)) }));
         onAir = counts.join();
         result.sent += 1;
       } catch (error) {
@@ -260,10 +315,24 @@ export function pollLifecycle({ store, ivs, config }: PollLifecycleDeps): PollLi
     return result;
   }
 
+  async function endRun(pollIds: readonly string[]): Promise<EndRunResult> {
+    const now = new Date();
+    const ended: string[] = [];
+    for (const pollId of pollIds) if (await store.endPoll(pollId, now)) ended.push(pollId);
+    if (ended.length === 0) return { ended };
+    // Every vote checked against the old closes_at has been written or can no longer be
+    // acknowledged, and no API container still holds the old closes_at in its cache.
+    await sleep(config.voteSettleMs + config.pollCacheMs);
+    for (const pollId of ended) await store.closePoll(pollId, new Date());
+    return { ended };
+  }
+
   async function handle(
     event: unknown,
     context?: Pick<Context, 'getRemainingTimeInMillis'>,
   ): Promise<LifecycleResult> {
+    const ending = ExecutionEnded.safeParse(event);
+    if (ending.success) return endRun(pollIdsOfRun(ending.data.detail.name, ending.data.detail.input));
     const parsed = LifecycleEvent.safeParse(event);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -277,7 +346,7 @@ export function pollLifecycle({ store, ivs, config }: PollLifecycleDeps): PollLi
           ...config.cueChannelArns,
         ]);
       case 'open':
-        return open(e.poll, new Date());
+        return open(e.poll, new Date(), e.channelArn);
       case 'tally': {
         const now = Date.now();
         const remaining = context ? context.getRemainingTimeInMillis() - TALLY_RETURN_MARGIN_MS : Infinity;
@@ -285,10 +354,12 @@ export function pollLifecycle({ store, ivs, config }: PollLifecycleDeps): PollLi
       }
       case 'close':
         return close(e.pollId);
+      case 'endRun':
+        return endRun(e.pollIds);
     }
   }
 
-  return { open, tally, close, handle };
+  return { open, tally, close, endRun, handle };
 }
 
 /** The state machine's Lambda handler. */

@@ -139,7 +139,21 @@ export function isLoopbackHost(host: string | undefined): boolean {
 const EDGE_MAX_CONNECTIONS = 512;
 const APP_MAX_CONNECTIONS = 2048;
 
-export function createEdgeServer(services: readonly EdgeService[], log: (m: string) => void): Server {
+/** Hears each edge request's service, action and status once it is answered (local/meter.ts). */
+export type EdgeObserver = (service: string, action: string, status: number) => void;
+
+/** The action of an AWS request: X-Amz-Target's operation (JSON protocols) or the REST path (IVS). */
+function actionOf(req: IncomingMessage): string {
+  const target = req.headers['x-amz-target'];
+  if (typeof target === 'string') return target.slice(target.lastIndexOf('.') + 1);
+  return ((req.url ?? '/').split('?')[0] ?? '/').replace(/^\/+/, '');
+}
+
+export function createEdgeServer(
+  services: readonly EdgeService[],
+  log: (m: string) => void,
+  observe?: EdgeObserver,
+): Server {
   const server = createServer(
     guarded((req, res) => {
       // The emulators are unauthenticated: only this machine may use them, by a loopback name.
@@ -156,6 +170,7 @@ export function createEdgeServer(services: readonly EdgeService[], log: (m: stri
         return;
       }
       const service = services.find((s) => s.matches(req));
+      if (observe && service) res.once('finish', () => observe(service.name, actionOf(req), res.statusCode));
       if (!service) {
         sendJson(res, 400, {
           __type: 'UnknownOperationException',

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runDemoLoop, type DemoLoop } from './demo.ts';
 import { DEFAULT_CHANNEL_ARN } from './ivs/index.ts';
+import { createMeter, METER_PATH, type Meter } from './meter.ts';
 import { DataDirError, startLocalStack } from './server.ts';
 
 const DEMO_SHOW = fileURLToPath(new URL('../shows/demo.json', import.meta.url));
@@ -17,6 +18,11 @@ IVS) on one edge endpoint, with state kept under the data directory.
 Options:
   --no-demo          do not run the demo show
   --data-dir DIR     where state is kept (default: .showrunner, or SHOWRUNNER_DATA_DIR)
+  --meter            count DynamoDB write units per key and item, API requests by route
+                     and AWS calls by action; read at the edge: GET ${METER_PATH}
+                     (POST ${METER_PATH}/reset starts afresh)
+  --write-cap N      with --meter: refuse DynamoDB writes over N write units/s on one
+                     partition key or item (AWS's 1,000 scaled down to a local storm)
   -h, --help         show this help
 
 Environment:
@@ -47,6 +53,8 @@ async function main(): Promise<void> {
       demo: { type: 'boolean', default: true },
       'no-demo': { type: 'boolean' },
       'data-dir': { type: 'string' },
+      meter: { type: 'boolean' },
+      'write-cap': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowNegative: true,
@@ -56,7 +64,16 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
+  let meter: Meter | undefined;
+  if (values.meter) {
+    const raw = values['write-cap'];
+    const cap = raw === undefined ? undefined : Number(raw);
+    if (cap !== undefined && !(Number.isFinite(cap) && cap > 0))
+      throw new UsageError(`--write-cap: expected write units per second above 0, got "${raw}"`);
+    meter = createMeter(cap === undefined ? {} : { writeCapPerKey: cap });
+  } else if (values['write-cap'] !== undefined) throw new UsageError('--write-cap needs --meter');
   const stack = await startLocalStack({
+    ...(meter ? { meter } : {}),
     port: portFromEnv('PORT', 3000),
     edgePort: portFromEnv('EDGE_PORT', 4566),
     host: process.env.HOST?.trim() || '127.0.0.1',
@@ -76,6 +93,12 @@ async function main(): Promise<void> {
       });
       console.log(`  demo        ${DEMO_SHOW} runs in a loop (the first question comes ~15 s after start)`);
     } else console.log('  demo        not running: it needs the local stream (ffmpeg)');
+  }
+  if (meter) {
+    const cap = meter.snapshot().write_cap_per_key;
+    console.log(
+      `  meter       ${stack.edgeUrl}${METER_PATH}${cap === null ? '' : `  (writes capped at ${cap} units/s per key and item)`}`,
+    );
   }
   console.log(`ready: open ${stack.appUrl}/ (Ctrl-C stops)`);
 

@@ -14,6 +14,7 @@ import type { Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { apiRoute } from './api/index.ts';
 import { LambdaWorker } from './api/worker.ts';
+import type { Meter } from './meter.ts';
 import { ensureTable, startLocalDynamoDb } from './dynamodb/index.ts';
 import {
   closeServer,
@@ -26,6 +27,7 @@ import {
 } from './http.ts';
 import { LOCAL_POLL_LIFECYCLE_FUNCTION } from '../contract/state-machine.ts';
 import { TABLE } from '../contract/table.ts';
+import { channelIdOf } from '../core/ids.ts';
 import { apiConfigFromEnv } from '../lambdas/api.ts';
 import { documentClient } from '../lambdas/clients.ts';
 import { createPollLifecycleHandler, pollLifecycleConfigFromEnv } from '../lambdas/poll-lifecycle.ts';
@@ -80,6 +82,8 @@ export interface LocalStackOptions {
    * SDK's endpoint and credentials are the stack's own.
    */
   lambdaEnv?: Readonly<Record<string, string | undefined>>;
+  /** Counts what the edge and the API see (local/meter.ts), served at the edge's /_showrunner/meter; default none. */
+  meter?: Meter;
   log?: (line: string) => void;
 }
 
@@ -158,10 +162,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    const dynamo = await startLocalDynamoDb(resolve(dataDir, 'dynamodb'), { log, stateDir: dataDir });
+    const meter = options.meter;
+    const dynamo = await startLocalDynamoDb(resolve(dataDir, 'dynamodb'), {
+      log,
+      stateDir: dataDir,
+      ...(meter ? { tap: meter.dynamodb } : {}),
+    });
     closers.push(dynamo.close);
-    const services: EdgeService[] = [dynamo.edge];
-    const edge: Server = createEdgeServer(services, log);
+    const services: EdgeService[] = meter ? [meter.edgeService, dynamo.edge] : [dynamo.edge];
+    const edge: Server = createEdgeServer(services, log, meter && ((...call) => meter.edge(...call)));
     const edgePort = await listen(edge, options.edgePort, '127.0.0.1');
     closers.push(() => closeServer(edge));
     const edgeUrl = `http://127.0.0.1:${edgePort}`;
@@ -222,6 +231,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       log,
       env: { tableName, channelArn: DEFAULT_CHANNEL_ARN, edgeUrl, region: LOCAL_REGION },
       functions: { [LOCAL_POLL_LIFECYCLE_FUNCTION]: pollLifecycle },
+      // The stack's EventBridge rule: a run that did not succeed closes its open polls.
+      executionEndedFunction: LOCAL_POLL_LIFECYCLE_FUNCTION,
     });
     closers.push(() => sfn.close());
     services.push(sfn.edge);
@@ -241,11 +252,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await api.start();
     closers.push(() => api.close());
     routes.push(
-      apiRoute('/api/', (event) => api.invoke(event), apiConfig.maxBodyBytes),
+      apiRoute(
+        '/api/',
+        (event) => api.invoke(event),
+        apiConfig.maxBodyBytes,
+        meter && ((...request) => meter.api(...request)),
+      ),
       configRoute((origin) => ({
         apiUrl: `${origin}/api`,
         playbackUrl: ivs ? `${origin}${new URL(ivs.playbackUrl()).pathname}` : null,
         player: 'hls.js',
+        channel: channelIdOf(DEFAULT_CHANNEL_ARN),
       })),
       staticSiteRoute(
         siteDir,

@@ -18,7 +18,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { HistoryEntry, HistoryPage, PollView, VoteResponse } from '../contract/api.ts';
 import {
   ANSWER_TTL_SECONDS,
-  CURRENT_POLL_PARTITION,
+  currentPollPartition,
   DEFAULT_VOTE_SHARDS,
   POLL_ITEM_KEY,
   TABLE,
@@ -185,21 +185,25 @@ export class PollStore {
     }
   }
 
-  /** Points viewers who join late at this poll (the latest opened wins). */
-  async setCurrentPoll(pollId: string): Promise<void> {
+  /** Points viewers of this channel who join late at this poll (the latest opened wins). */
+  async setCurrentPoll(channelId: string, pollId: string): Promise<void> {
     await this.#db.send(
       new PutCommand({
         TableName: this.#table,
-        Item: { poll_id: CURRENT_POLL_PARTITION, requestor_id: POLL_ITEM_KEY, current_poll_id: pollId },
+        Item: {
+          poll_id: currentPollPartition(channelId),
+          requestor_id: POLL_ITEM_KEY,
+          current_poll_id: pollId,
+        },
       }),
     );
   }
 
-  async getCurrentPoll(): Promise<PollRecord | undefined> {
+  async getCurrentPoll(channelId: string): Promise<PollRecord | undefined> {
     const { Item } = await this.#db.send(
       new GetCommand({
         TableName: this.#table,
-        Key: { poll_id: CURRENT_POLL_PARTITION, requestor_id: POLL_ITEM_KEY },
+        Key: { poll_id: currentPollPartition(channelId), requestor_id: POLL_ITEM_KEY },
       }),
     );
     return typeof Item?.current_poll_id === 'string' ? this.getPoll(Item.current_poll_id) : undefined;
@@ -331,6 +335,30 @@ export class PollStore {
     return answers;
   }
 
+  /**
+   * Ends an open poll before its time (its run failed or was stopped): closes_at becomes `now`, so
+   * votes are refused from here on (after the API's poll cache expires). False when it was not open
+   * or already past closes_at — then nothing changes.
+   */
+  async endPoll(pollId: string, now: Date): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { poll_id: pollId, requestor_id: POLL_ITEM_KEY },
+          UpdateExpression: 'SET closes_at = :now',
+          ConditionExpression: '#s = :open AND closes_at > :now',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':open': 'open', ':now': now.toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   /** Marks the poll closed with its recounted result. Closing twice recounts again and keeps it closed. */
   async closePoll(pollId: string, now: Date): Promise<PollRecord> {
     const poll = await this.requirePoll(pollId);
@@ -411,7 +439,8 @@ export class PollStore {
 /**
  * Poll items seen by one Lambda container, kept `ttlMs`. A poll's question, answers and closes_at
  * never change once opened, and votes past closes_at are refused from the cached item too, so
- * the only staleness is a poll closed before its time, which can take votes for up to `ttlMs`.
+ * the only staleness is a poll closed before its time (endPoll, when its run ended early), which
+ * can take votes for up to `ttlMs` — the lifecycle's endRun waits that out before it recounts.
  * Unknown polls are not cached: one may be opened a moment later.
  */
 export class PollCache {

@@ -13,6 +13,7 @@ import {
   Aws,
   CfnOutput,
   Duration,
+  Fn,
   RemovalPolicy,
   Stack,
   Validations,
@@ -50,6 +51,8 @@ import {
 import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { CfnChannel, CfnStreamKey } from 'aws-cdk-lib/aws-ivs';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -362,6 +365,9 @@ export class ShowrunnerStack extends Stack {
         CUE_CHANNEL_ARNS: cueChannelArns.join(','),
         // Open spreads a poll's votes over this many shard partitions (contract/table.ts).
         VOTE_SHARDS: String(sizing.voteShards),
+        // The API Lambda's: a poll a failed or stopped run ends early is recounted once no API
+        // container can still hold its old closing time.
+        POLL_CACHE_MS: String(sizing.pollCacheMs),
       },
       // The show's own work (plan, open, tally, close): no storm on the API Lambda can starve it.
       reservedConcurrentExecutions: sizing.lifecycleReservedConcurrency,
@@ -546,6 +552,20 @@ export class ShowrunnerStack extends Stack {
     })) {
       this.stateMachine.addToRolePolicy(statement);
     }
+    // Honest state for runs no Catch sees: a stopped or timed-out run (and, again, a failed one)
+    // closes its polls still open — the lifecycle Lambda reads the poll ids from the run's input.
+    new Rule(this, 'RunEndedRule', {
+      description: 'showrunner: a show run that did not succeed closes its open polls',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+          status: ['FAILED', 'ABORTED', 'TIMED_OUT'],
+        },
+      },
+      targets: [new LambdaFunction(this.lifecycleFunction, { retryAttempts: 3 })],
+    });
 
     // ---- Alarms: an SNS topic (stack parameter AlarmEmail subscribes) and what they watch ------
     this.alarms = new ShowAlarms(this, 'Alarms', {
@@ -581,7 +601,14 @@ export class ShowrunnerStack extends Stack {
     const pageDeployment = new BucketDeployment(this, 'SiteDeployment', {
       sources: [
         Source.asset(siteDir, { exclude: ['config.json', SITE_HASHED_ASSETS_DIR] }),
-        Source.jsonData('config.json', { apiUrl, cachedApiUrl, playbackUrl, player: 'ivs' }),
+        // channel: the id GET /poll-current takes (core/ids.ts channelIdOf), the ARN's last part.
+        Source.jsonData('config.json', {
+          apiUrl,
+          cachedApiUrl,
+          playbackUrl,
+          player: 'ivs',
+          channel: Fn.select(1, Fn.split('/', this.channelArn)),
+        }),
       ],
       destinationBucket: siteBucket,
       // Its sync (and prune) leaves the hashed assets to the other deployment.

@@ -88,10 +88,20 @@ export function inProcess(handler: ProxyHandler, functionName = 'showrunner-api'
  * API Gateway would read up to 10 MB before the Lambda refuses a body; locally that is memory for
  * nothing, so the route reads no more than the Lambda takes (`maxBodyBytes`, its MAX_BODY_BYTES).
  */
-export function apiRoute(prefix: string, invoke: Invoke, maxBodyBytes: number): AppRoute {
+export function apiRoute(
+  prefix: string,
+  invoke: Invoke,
+  maxBodyBytes: number,
+  observe?: (method: string, route: string, status: number) => void,
+): AppRoute {
   return {
     prefix,
     async handle(req: IncomingMessage, res: ServerResponse) {
+      if (observe) {
+        // The route as API Gateway's access log names it: the path under the stage, no query.
+        const route = `/${((req.url ?? '/').split('?')[0] ?? '/').slice(prefix.length)}`;
+        res.once('finish', () => observe(req.method ?? 'GET', route, res.statusCode));
+      }
       let body: Buffer;
       try {
         body = await readBody(req, maxBodyBytes);

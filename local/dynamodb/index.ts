@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { createTableInput } from '../../contract/table.ts';
 import { BodyTooLargeError, readBody, sendJson, type EdgeService } from '../http.ts';
+import type { DynamoDbTap } from '../meter.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -62,6 +63,8 @@ export interface LocalDynamoDbOptions {
   log?: (line: string) => void;
   /** What a user moves aside to start afresh when the database is damaged (default: its directory). */
   stateDir?: string;
+  /** Sees every request before dynalite does (local/meter.ts); absent, nothing is metered. */
+  tap?: DynamoDbTap;
 }
 
 export interface LocalDynamoDb {
@@ -149,6 +152,7 @@ async function handOver(
   req: IncomingMessage,
   res: ServerResponse,
   log: (line: string) => void,
+  tap: DynamoDbTap | undefined,
 ): Promise<void> {
   let body: Buffer;
   try {
@@ -163,6 +167,7 @@ async function handOver(
     );
     return;
   }
+  if (tap && !observe(tap, req, res, body)) return;
   const request = Object.assign(new EventEmitter(), {
     method: req.method,
     url: req.url,
@@ -180,6 +185,32 @@ async function handOver(
   }
 }
 
+/**
+ * Shows the request to the tap: false when the tap refused it (its answer is sent), else true and
+ * the tap hears the status and error type of dynalite's answer.
+ */
+function observe(tap: DynamoDbTap, req: IncomingMessage, res: ServerResponse, body: Buffer): boolean {
+  const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+  const { refuse, done } = tap.request(operation, body);
+  if (refuse) {
+    sendJson(res, refuse.status, { __type: `${ERROR_PREFIX}${refuse.type}`, message: refuse.message });
+    return false;
+  }
+  if (done) {
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      const chunk = args[0];
+      const type =
+        res.statusCode === 200 || chunk === undefined || typeof chunk === 'function'
+          ? undefined
+          : /#(\w+)"/.exec(String(chunk))?.[1];
+      done(res.statusCode, type);
+      return end(...args);
+    }) as ServerResponse['end'];
+  }
+  return true;
+}
+
 export async function startLocalDynamoDb(
   dataDir: string,
   options: LocalDynamoDbOptions = {},
@@ -193,7 +224,7 @@ export async function startLocalDynamoDb(
     edge: {
       name: 'dynamodb',
       matches: (req) => String(req.headers['x-amz-target'] ?? '').startsWith('DynamoDB_20120810.'),
-      handle: (req, res) => handOver(handle, req, res, log),
+      handle: (req, res) => handOver(handle, req, res, log, options.tap),
     },
     // Waits for pending writes, then closes LevelDB (dynalite's lifecycle manager).
     close: () => new Promise((resolve, reject) => store.db.close((e) => (e ? reject(e) : resolve()))),

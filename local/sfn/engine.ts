@@ -35,6 +35,35 @@ export interface EngineOptions {
   /** Test seams, passed to aws-local-stepfunctions (milliseconds, by state name). */
   retryIntervalOverrides?: Record<string, number | number[]>;
   waitTimeOverrides?: Record<string, number>;
+  /**
+   * What EventBridge would deliver to the stack's rule: an execution ended FAILED, ABORTED or
+   * TIMED_OUT (including runs a restart cut off). Called once per such execution, not awaited.
+   */
+  onExecutionEnded?: (event: ExecutionStatusChangeEvent) => void;
+}
+
+/** EventBridge's "Step Functions Execution Status Change" event, as AWS sends it (the fields we read). */
+export interface ExecutionStatusChangeEvent {
+  version: '0';
+  id: string;
+  'detail-type': 'Step Functions Execution Status Change';
+  source: 'aws.states';
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: {
+    executionArn: string;
+    stateMachineArn: string;
+    name: string;
+    status: ExecutionStatus;
+    startDate: number;
+    stopDate: number | null;
+    input: string;
+    output: string | null;
+    error: string | null;
+    cause: string | null;
+  };
 }
 
 interface Execution {
@@ -376,6 +405,7 @@ export class LocalStepFunctionsEngine {
       if (status === 'SUCCEEDED') record.output = String(details?.output ?? 'null');
       if (typeof details?.error === 'string') record.error = details.error;
       if (typeof details?.cause === 'string') record.cause = details.cause;
+      if (status !== 'SUCCEEDED') this.#announceEnd(record);
       // Settling the waiting tasks lets the library clear their timers (up to 12 h for a manual cue).
       for (const [token, pending] of this.#tokens) {
         if (pending.execution !== execution) continue;
@@ -386,6 +416,31 @@ export class LocalStepFunctionsEngine {
       return;
     }
     this.#options.store.schedule(record.name, () => this.#snapshot(execution));
+  }
+
+  #announceEnd(record: ExecutionRecord): void {
+    this.#options.onExecutionEnded?.({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      account: record.executionArn.split(':')[4] ?? '',
+      time: new Date(record.stopDate ?? Date.now()).toISOString(),
+      region: this.#options.region,
+      resources: [record.executionArn],
+      detail: {
+        executionArn: record.executionArn,
+        stateMachineArn: record.stateMachineArn,
+        name: record.name,
+        status: record.status,
+        startDate: record.startDate,
+        stopDate: record.stopDate ?? null,
+        input: record.input,
+        output: record.output ?? null,
+        error: record.error ?? null,
+        cause: record.cause ?? null,
+      },
+    });
   }
 
   #snapshot(execution: Execution): StoredExecution {

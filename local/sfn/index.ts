@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { LOCAL_POLL_LIFECYCLE_FUNCTION, STATE_MACHINE_NAME } from '../../contract/state-machine.ts';
 import type { EdgeService } from '../http.ts';
 import { loadDefinition } from './definition.ts';
-import { LocalStepFunctionsEngine } from './engine.ts';
+import { LocalStepFunctionsEngine, type EngineOptions } from './engine.ts';
 import { createLocalIntegrations, type LambdaHandler, type TaskIntegrations } from './integrations.ts';
 import { createStepFunctionsService } from './service.ts';
 import { ExecutionStore } from './store.ts';
 
 export { LocalStepFunctionsEngine, RESTART_CAUSE, SHUTDOWN_CAUSE } from './engine.ts';
+export type { ExecutionStatusChangeEvent } from './engine.ts';
 export type { LambdaHandler, TaskIntegrations } from './integrations.ts';
 
 /** LocalStack's account id: ARNs look real, and nobody mistakes them for a real account. */
@@ -47,6 +48,12 @@ export type LocalStepFunctionsOptions = LocalTaskTargets & {
   /** Test seams passed to aws-local-stepfunctions (milliseconds by state name). */
   retryIntervalOverrides?: Record<string, number | number[]>;
   waitTimeOverrides?: Record<string, number>;
+  /**
+   * The stack's EventBridge rule locally: this function (of `functions`) gets the status-change
+   * event of every execution that ended FAILED, ABORTED or TIMED_OUT, invoked asynchronously as
+   * EventBridge invokes its targets.
+   */
+  executionEndedFunction?: string;
 };
 
 export interface LocalStepFunctions {
@@ -54,6 +61,21 @@ export interface LocalStepFunctions {
   stateMachineArn: string;
   engine: LocalStepFunctionsEngine;
   close(): Promise<void>;
+}
+
+/** Delivers the event to the function as EventBridge does: asynchronously, failures only logged. */
+function executionEndedTarget(
+  integrations: TaskIntegrations,
+  functionName: string,
+  log: (line: string) => void,
+): NonNullable<EngineOptions['onExecutionEnded']> {
+  return (event) => {
+    integrations.invokeLambda(functionName, event).catch((error: unknown) => {
+      log(
+        `local EventBridge: ${functionName} failed on ${event.detail.name} ${event.detail.status}: ${String(error)}`,
+      );
+    });
+  };
 }
 
 export async function createLocalStepFunctions(
@@ -83,6 +105,9 @@ export async function createLocalStepFunctions(
     log,
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
+    ...(options.executionEndedFunction && local
+      ? { onExecutionEnded: executionEndedTarget(local, options.executionEndedFunction, log) }
+      : {}),
   });
   return {
     edge: createStepFunctionsService(engine),

@@ -278,7 +278,7 @@ describe('viewer site', () => {
     );
   });
 
-  it('deploys the built site and writes config.json {apiUrl, cachedApiUrl, playbackUrl, player: "ivs"} at deploy time', () => {
+  it('deploys the built site and writes config.json {apiUrl, cachedApiUrl, playbackUrl, player: "ivs", channel} at deploy time', () => {
     const [, deployment] = onlyResource(created.template, 'Custom::CDKBucketDeployment');
     const p = deployment.Properties;
     expect(p.DistributionPaths).toEqual(['/*']);
@@ -298,6 +298,8 @@ describe('viewer site', () => {
       // GET /poll-get through the site's own distribution (cached 1 s: cloudfront.test.ts).
       cachedApiUrl: `https://<${distribution}.DomainName>/api`,
       playbackUrl: '<Channel.PlaybackUrl>',
+      // The id GET /poll-current?channel= takes: the channel ARN's last part.
+      channel: '<Channel.Arn>.split(/)[1]',
       player: 'ivs',
     });
   });
@@ -583,5 +585,26 @@ describe('cdk-nag (AwsSolutions)', () => {
     );
     Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app));
     expect(() => app.synth()).toThrow(/[Vv]alidation/);
+  });
+});
+
+describe('honest state', () => {
+  it('"A stopped or timed-out run closes its open polls": an EventBridge rule sends the show state machine\'s FAILED, ABORTED and TIMED_OUT executions to the lifecycle Lambda', () => {
+    const [, rule] = onlyResource(created.template, 'AWS::Events::Rule');
+    const machine = logicalId(created, 'AWS::StepFunctions::StateMachine');
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { stateMachineArn: [{ Ref: machine }], status: ['FAILED', 'ABORTED', 'TIMED_OUT'] },
+    });
+    const lifecycle = logicalId(created, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('poll lifecycle'),
+    });
+    expect(rule.Properties.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [lifecycle, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 3 },
+      }),
+    ]);
   });
 });

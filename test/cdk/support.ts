@@ -77,6 +77,13 @@ export function render(value: unknown): string {
     if ('Fn::GetAtt' in v) return `<${v['Fn::GetAtt'].join('.')}>`;
     if ('Fn::Join' in v) return (v['Fn::Join'][1] as unknown[]).map(render).join(v['Fn::Join'][0]);
     if ('Fn::Sub' in v) return String(v['Fn::Sub']);
+    if ('Fn::Select' in v) {
+      const [index, list] = v['Fn::Select'] as [number, Record<string, any>];
+      if ('Fn::Split' in list) {
+        const [separator, of] = list['Fn::Split'] as [string, unknown];
+        return `${render(of)}.split(${separator})[${index}]`;
+      }
+    }
   }
   throw new Error(`cannot render ${JSON.stringify(value)}`);
 }

@@ -152,7 +152,13 @@ describe('showrunner CLI on the local stack', () => {
     const tallies = cuesOfRun.filter((c) => c.type === 'tally');
     expect(tallies.length).toBeGreaterThanOrEqual(1);
     expect(tallies.every((c) => c.poll_id === `${runId}:q1`)).toBe(true);
-    expect(tallies.at(-1)).toEqual({ v: 1, type: 'tally', poll_id: `${runId}:q1`, counts: [1, 0, 2], total: 3 });
+    expect(tallies.at(-1)).toEqual({
+      v: 1,
+      type: 'tally',
+      poll_id: `${runId}:q1`,
+      counts: [1, 0, 2],
+      total: 3,
+    });
     expect(new Set(tallies.map((c) => c.total)).size).toBe(tallies.length);
     // …and each is in the HLS stream, stamped on the next video frame, in that frame's segment. The run
     // ends as soon as its last PutMetadata is accepted, but that cue goes on air only with the next frame,

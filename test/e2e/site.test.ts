@@ -28,7 +28,7 @@ async function openPoll(question: string, answers: string[], seconds = 600) {
     openedAt: new Date(now).toISOString(),
     closesAt: new Date(now + seconds * 1000).toISOString(),
   });
-  await store.setCurrentPoll(pollId);
+  await store.setCurrentPoll('local', pollId);
   return pollId;
 }
 

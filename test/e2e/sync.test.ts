@@ -81,6 +81,7 @@ describe('frame-synced polls', () => {
         latencyGraceSeconds: 10,
       },
       new Date(),
+      CHANNEL,
     );
     await ivs.send(new PutMetadataCommand({ channelArn: CHANNEL, metadata: opened.cue }));
 
@@ -138,6 +139,7 @@ describe('frame-synced polls', () => {
         latencyGraceSeconds: 0,
       },
       new Date(),
+      CHANNEL,
     );
     await ivs.send(new PutMetadataCommand({ channelArn: CHANNEL, metadata: opened.cue }));
     // What the state machine's LiveTally state runs, for the whole poll.

@@ -71,6 +71,7 @@ const path = fc.oneof(
     '/requestor-get',
     '/poll-get',
     '/poll-current',
+    '/poll-current?channel=local',
     '/',
     '/requestor-put/',
     '/POLL-GET',

@@ -1,5 +1,6 @@
 // The REST API through the whole local path (HTTP → API Gateway event → Middy Lambda → dynalite),
 // with the real SDK for setup; the poll lifecycle Lambda runs in this process against the stack.
+import { DEFAULT_CHANNEL_ARN } from '../../local/ivs/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { PollLifecycle } from '../../lambdas/poll-lifecycle.ts';
@@ -30,6 +31,7 @@ async function openPoll(
       ...(over.correct === undefined ? {} : { correct: over.correct }),
     },
     new Date(),
+    DEFAULT_CHANNEL_ARN,
   );
 }
 
@@ -304,15 +306,41 @@ describe('GET /poll-get', () => {
     expect(history.headers.get('cache-control')).toBe('no-store');
   });
 
-  it('/poll-current gives late joiners the latest opened poll, without the correct answer', async () => {
+  it("/poll-current gives late joiners the channel's latest opened poll, without the correct answer", async () => {
     const { pollId } = await openPoll({ answers: ['Yes', 'No'], correct: 0 });
-    const current = await api(stack, 'GET', '/poll-current');
+    const current = await api(stack, 'GET', '/poll-current?channel=local');
     expect(current).toMatchObject({
       status: 200,
       json: { poll_id: pollId, state: 'open', answers: ['Yes', 'No'] },
     });
     expect(current.json).not.toHaveProperty('correct');
-    expect((await api(stack, 'GET', '/poll-current?x=1')).json.error.message).toBe('x: unknown field');
+    expect((await api(stack, 'GET', '/poll-current?channel=local&x=1')).json.error.message).toBe(
+      'x: unknown field',
+    );
+    expect((await api(stack, 'GET', '/poll-current')).json.error.message).toBe('channel: required');
+    expect((await api(stack, 'GET', '/poll-current?channel=a/b')).status).toBe(400);
+  });
+
+  it('"Two runs on two channels each show their own current poll"', async () => {
+    const other = 'arn:aws:ivs:us-east-1:000000000000:channel/second';
+    const here = await openPoll({ answers: ['Here', 'There'] });
+    const id = `q${++seq}`;
+    const there = await lifecycle.open(
+      {
+        id,
+        runId: 'other-run',
+        pollId: `other-run:${id}`,
+        question: 'On the second channel?',
+        answers: ['Yes', 'No'],
+        duration: 600,
+        latencyGraceSeconds: 0,
+      },
+      new Date(),
+      other,
+    );
+    expect((await api(stack, 'GET', '/poll-current?channel=local')).json.poll_id).toBe(here.pollId);
+    expect((await api(stack, 'GET', '/poll-current?channel=second')).json.poll_id).toBe(there.pollId);
+    expect((await api(stack, 'GET', '/poll-current?channel=third')).json.error.code).toBe('no_poll');
   });
 
   it('unknown routes and methods are JSON 404s', async () => {

@@ -41,6 +41,7 @@ async function openPoll(seconds: number) {
       latencyGraceSeconds: 0,
     },
     new Date(),
+    DEFAULT_CHANNEL_ARN,
   );
 }
 
@@ -52,7 +53,9 @@ async function tallyCuesInStream(pollId: string, seen: Map<string, TallyCue[]>):
   const playlist = await (await fetch(`${stack.appUrl}/live/local/index.m3u8`)).text();
   for (const line of playlist.split('\n')) {
     if (!line || line.startsWith('#') || seen.has(line)) continue;
-    const segment = Buffer.from(await (await fetch(new URL(line, `${stack.appUrl}/live/local/`))).arrayBuffer());
+    const segment = Buffer.from(
+      await (await fetch(new URL(line, `${stack.appUrl}/live/local/`))).arrayBuffer(),
+    );
     const cues = demux(segment)
       .pes.filter((p) => p.streamId === 0xbd)
       .flatMap((p) => readPrivFrames(p.payload))
@@ -67,7 +70,12 @@ describe('live tally cues', () => {
   it('sends the count about once a second while it changes, only when it changed, until closesAt; the cues are in the stream', async () => {
     const opened = await openPoll(6);
     const seen = new Map<string, TallyCue[]>();
-    const loop = table.lifecycle.tally(opened.pollId, DEFAULT_CHANNEL_ARN, new Date(opened.closesAt), Infinity);
+    const loop = table.lifecycle.tally(
+      opened.pollId,
+      DEFAULT_CHANNEL_ARN,
+      new Date(opened.closesAt),
+      Infinity,
+    );
     expect((await vote(opened.pollId, 'viewer-a', 0)).status).toBe(201);
     expect((await vote(opened.pollId, 'viewer-b', 2)).status).toBe(201);
     await sleep(2 * TALLY_INTERVAL_MS);
@@ -126,7 +134,12 @@ describe('live tally cues', () => {
     };
     const flood = Promise.all([sender(), sender(), sender()]);
     await full;
-    const loop = table.lifecycle.tally(opened.pollId, DEFAULT_CHANNEL_ARN, new Date(opened.closesAt), Infinity);
+    const loop = table.lifecycle.tally(
+      opened.pollId,
+      DEFAULT_CHANNEL_ARN,
+      new Date(opened.closesAt),
+      Infinity,
+    );
     await sleep(2.5 * TALLY_INTERVAL_MS);
     stop = true;
     await flood;
@@ -140,7 +153,12 @@ describe('live tally cues', () => {
   it('stops as soon as the poll is closed by someone else (a stopped or failed run closes its polls)', async () => {
     const opened = await openPoll(60);
     const started = Date.now();
-    const loop = table.lifecycle.tally(opened.pollId, DEFAULT_CHANNEL_ARN, new Date(opened.closesAt), Infinity);
+    const loop = table.lifecycle.tally(
+      opened.pollId,
+      DEFAULT_CHANNEL_ARN,
+      new Date(opened.closesAt),
+      Infinity,
+    );
     await sleep(TALLY_INTERVAL_MS / 2);
     await table.store.closePoll(opened.pollId, new Date());
     expect(await loop).toEqual({ pollId: opened.pollId, done: true, sent: 0, skipped: 0 });

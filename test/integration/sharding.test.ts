@@ -3,6 +3,7 @@
 // requestor_id; a re-vote refused in its shard; the live tally the sum of the shard counters; the
 // close recount waiting out the vote deadline, so a vote acknowledged just before closes_at is in
 // the result; and polls opened before sharding still working.
+import { DEFAULT_CHANNEL_ARN } from '../../local/ivs/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { VOTE_DEADLINE_MS } from '../../contract/api.ts';
@@ -53,6 +54,7 @@ async function openPoll(env: Record<string, string> = {}, answers = ['A', 'B', '
       latencyGraceSeconds: 0,
     },
     new Date(),
+    DEFAULT_CHANNEL_ARN,
   );
   return opened.pollId;
 }

@@ -44,7 +44,7 @@ afterAll(async () => {
 async function stillServing(): Promise<void> {
   expect((await fetch(`${stack.appUrl}/assets/ok.js`)).status).toBe(200);
   expect((await fetch(`${stack.appUrl}/`)).status).toBe(200);
-  const current = await fetch(`${stack.apiUrl}/poll-current`);
+  const current = await fetch(`${stack.apiUrl}/poll-current?channel=local`);
   expect(current.status).toBe(404);
   expect((await current.json()).error.code).toBe('no_poll');
   expect((await fetch(`${stack.appUrl}/config.json`)).status).toBe(200);
@@ -83,7 +83,7 @@ describe('the local API Gateway', () => {
     async (name) => {
       for (const [path, message] of [
         [`/api/poll-get?poll_id=run:q1&${name}=1`, `${name}: unknown field`],
-        [`/api/poll-current?${name}`, `${name}: unknown field`],
+        [`/api/poll-current?channel=local&${name}`, `${name}: unknown field`],
         [`/api/requestor-get?requestor_id=viewer&${name}=x&${name}=y`, `${name}: given more than once`],
         [`/api/poll-get?${name}=1`, 'poll_id: required'],
       ] as const) {
@@ -113,7 +113,7 @@ describe('the local API Gateway', () => {
     });
     expect(put.status).toBe(404);
     expect(put.json.error.code).toBe('unknown_poll');
-    const get = await rawRequest(appPort, { path: '/api/poll-current', headers });
+    const get = await rawRequest(appPort, { path: '/api/poll-current?channel=local', headers });
     expect(get.status).toBe(404);
   });
 

@@ -103,7 +103,7 @@ describe('a full disk under the local DynamoDB', () => {
     await expect(put(client, 'after', 'x')).rejects.toMatchObject({ name: 'InternalServerError' });
     for (const sk of ['a', 'b', 'c']) expect(await get(client, sk)).toBe(`acknowledged ${sk}`);
     expect((await client.send(new ListTablesCommand({}))).TableNames).toContain(TABLE.defaultName);
-    expect((await fetch(`${stack.apiUrl}/poll-current`)).status).toBe(404);
+    expect((await fetch(`${stack.apiUrl}/poll-current?channel=local`)).status).toBe(404);
     expect(stack.child.exitCode).toBeNull();
     expect(stack.output()).toMatch(/local DynamoDB: LEVEL_IO_ERROR: .*No space left on device/);
 

@@ -63,6 +63,7 @@ describe('HOST=0.0.0.0', () => {
         apiUrl: `http://${host}/api`,
         playbackUrl: `http://${host}/live/local/index.m3u8`,
         player: 'hls.js',
+        channel: 'local',
       });
     }
     const lan = lanAddress();

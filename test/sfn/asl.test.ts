@@ -109,15 +109,40 @@ describe('statemachine/show.asl.json against the Step Functions contract (issue 
   });
 
   it('"IVS AccessDenied is caught with a clear cause": RunPolls catches Ivs.AccessDeniedException and fails as ChannelAccessDenied, naming the channel', () => {
-    expect(states.RunPolls!.Catch).toEqual([
-      { ErrorEquals: ['Ivs.AccessDeniedException'], ResultPath: '$.error', Next: 'DescribeAccessDenied' },
-    ]);
-    expect(states.DescribeAccessDenied).toMatchObject({ Type: 'Pass', Next: 'ChannelAccessDenied' });
+    expect(states.RunPolls!.Catch).toContainEqual({
+      ErrorEquals: ['Ivs.AccessDeniedException'],
+      ResultPath: '$.error',
+      Next: 'DescribeAccessDenied',
+    });
+    expect(states.DescribeAccessDenied).toMatchObject({
+      Type: 'Pass',
+      ResultPath: '$.failure',
+      Next: 'EndRunPolls',
+      Parameters: { error: 'ChannelAccessDenied' },
+    });
     expect(JSON.stringify(states.DescribeAccessDenied!.Parameters)).toContain('$.channelArn');
-    expect(states.ChannelAccessDenied).toEqual({
+  });
+
+  it('"A failed or stopped run closes its open polls": any failure of RunPolls closes the run\'s polls, then the run fails with the same error', () => {
+    const catches = states.RunPolls!.Catch as { ErrorEquals: string[]; Next: string }[];
+    expect(catches.at(-1)).toEqual({
+      ErrorEquals: ['States.ALL'],
+      ResultPath: '$.error',
+      Next: 'KeepFailure',
+    });
+    expect(states.KeepFailure).toMatchObject({ Type: 'Pass', ResultPath: '$.failure', Next: 'EndRunPolls' });
+    const end = states.EndRunPolls as {
+      Parameters: { Payload: Record<string, unknown> };
+      Next: string;
+      Catch: { Next: string }[];
+    };
+    expect(end.Parameters.Payload).toEqual({ action: 'endRun', 'pollIds.$': '$.plan.polls[*].pollId' });
+    // Closing is best-effort: the run fails with its own error either way.
+    expect([end.Next, ...end.Catch.map((c) => c.Next)]).toEqual(['ShowFailed', 'ShowFailed']);
+    expect(states.ShowFailed).toEqual({
       Type: 'Fail',
-      Error: 'ChannelAccessDenied',
-      CausePath: '$.cause',
+      ErrorPath: '$.failure.error',
+      CausePath: '$.failure.cause',
     });
   });
 });

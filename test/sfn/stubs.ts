@@ -83,6 +83,7 @@ export class StubAws implements TaskIntegrations {
         cue: encodeCue(pollCue(poll.pollId, poll)),
       };
     }
+    if (event.action === 'endRun') return { ended: [] };
     if (event.action === 'tally') {
       // As the Lambda's slice does when closesAt comes first: returns done at closesAt (no cues: the
       // stub's votes are not live).

@@ -45,7 +45,12 @@ export async function serveSite(
     {
       prefix: '/config.json',
       handle: (_r: unknown, res: import('node:http').ServerResponse) =>
-        sendJson(res, 200, { apiUrl: `http://127.0.0.1:${proxyPort}`, playbackUrl, player: 'hls.js' }),
+        sendJson(res, 200, {
+          apiUrl: `http://127.0.0.1:${proxyPort}`,
+          playbackUrl,
+          player: 'hls.js',
+          channel: 'local',
+        }),
     },
     staticSiteRoute(join(ROOT, 'site', 'dist'), () => 'site not built'),
   ];

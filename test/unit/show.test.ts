@@ -181,7 +181,9 @@ describe('show limits that keep a run inside Step Functions (issue 11)', () => {
     const longestOpenSeconds = MAX_DURATION_SECONDS + MAX_LATENCY_GRACE_SECONDS;
     const slices = Math.ceil((longestOpenSeconds * 1000) / TALLY_SLICE_MS);
     expect(TALLY_SLICE_MS).toBeLessThan(15 * 60_000); // the Lambda's longest timeout
-    expect(doc).toContain(`1,800 s of \`duration\` plus 60 s of grace = ${longestOpenSeconds.toLocaleString('en-US')} s: ${slices} slices (${slices * 7}`);
+    expect(doc).toContain(
+      `1,800 s of \`duration\` plus 60 s of grace = ${longestOpenSeconds.toLocaleString('en-US')} s: ${slices} slices (${slices * 7}`,
+    );
     const perPoll = 2 + 8 + 3 + 20 + slices * 7;
     expect(doc).toContain(`costs 2 + 8 + 3 + 20 + ${slices * 7} = **${perPoll} events**`);
     expect(doc).toContain(`(${MAX_POLLS} such polls) **${(perPoll * MAX_POLLS).toLocaleString('en-US')}**`);

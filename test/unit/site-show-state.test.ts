@@ -18,6 +18,7 @@ const NOW = Date.parse('2030-01-01T12:00:00Z');
 const STREAM: SiteConfig = {
   apiUrl: 'http://api.test',
   cachedApiUrl: 'http://api.test',
+  channel: 'local',
   playbackUrl: 'http://live.test/index.m3u8',
   player: 'hls.js',
 };

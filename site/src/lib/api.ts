@@ -99,10 +99,10 @@ export class ApiClient {
     return this.#request(`${API_ROUTES.poll}?poll_id=${encodeURIComponent(pollId)}`, {}, this.#cachedBase);
   }
 
-  /** The latest opened poll, or null before any. */
-  async current(): Promise<PollView | null> {
+  /** The channel's latest opened poll, or null before any. */
+  async current(channel: string): Promise<PollView | null> {
     try {
-      return await this.#request<PollView>(API_ROUTES.currentPoll);
+      return await this.#request<PollView>(`${API_ROUTES.currentPoll}?${new URLSearchParams({ channel })}`);
     } catch (error) {
       if (error instanceof ApiFailure && error.code === 'no_poll') return null;
       throw error;

@@ -1,5 +1,6 @@
 // The site reads where things are from /config.json: written by the local stack, or at deploy
 // time by CDK. Checked here so a broken deployment says what is wrong instead of showing nothing.
+import { CHANNEL_ID } from '../../../core/ids.ts';
 
 export interface SiteConfig {
   apiUrl: string;
@@ -10,6 +11,8 @@ export interface SiteConfig {
   cachedApiUrl: string;
   playbackUrl: string | null;
   player: 'hls.js' | 'ivs';
+  /** The IVS channel this page plays (its ARN's last part): late joiners ask for its current poll. */
+  channel: string;
 }
 
 export async function loadConfig(fetchImpl: typeof fetch = fetch): Promise<SiteConfig> {
@@ -23,6 +26,9 @@ export async function loadConfig(fetchImpl: typeof fetch = fetch): Promise<SiteC
   if (raw.cachedApiUrl !== undefined && (typeof raw.cachedApiUrl !== 'string' || raw.cachedApiUrl === '')) {
     throw new Error('config.json: cachedApiUrl must be a URL when present');
   }
+  if (typeof raw.channel !== 'string' || !CHANNEL_ID.test(raw.channel)) {
+    throw new Error('config.json: channel is missing (the IVS channel id)');
+  }
   const player = raw.player === 'ivs' ? 'ivs' : 'hls.js';
   const apiUrl = raw.apiUrl.replace(/\/$/, '');
   return {
@@ -30,5 +36,6 @@ export async function loadConfig(fetchImpl: typeof fetch = fetch): Promise<SiteC
     cachedApiUrl: typeof raw.cachedApiUrl === 'string' ? raw.cachedApiUrl.replace(/\/$/, '') : apiUrl,
     playbackUrl: (raw.playbackUrl as string | null) ?? null,
     player,
+    channel: raw.channel,
   };
 }

@@ -157,6 +157,7 @@ export class ShowState {
   readonly latencyNotice: string | null = $derived(latencyNotice(this.latency));
 
   #api: ShowApi | null = null;
+  #channel = '';
   #clock: CueClock | null = null;
   #player: Player | null = null;
   #appliedLatency: LatencyPlan | null = null;
@@ -220,6 +221,7 @@ export class ShowState {
 
   async start(config: SiteConfig, video: HTMLVideoElement): Promise<void> {
     this.#api = this.#makeApi(config);
+    this.#channel = config.channel;
     this.#clock = new CueClock(
       video,
       (cue) => this.#onDueCue(cue),
@@ -355,7 +357,7 @@ export class ShowState {
 
   /** A viewer joining mid-poll gets no earlier cue: ask the API for the open poll. */
   async #joinOpenPoll(): Promise<void> {
-    const view = await this.#call((api) => api.current()).catch(() => null);
+    const view = await this.#call((api) => api.current(this.#channel)).catch(() => null);
     if (!view || view.state !== 'open' || this.#question) return;
     // No count yet: the bars come with the stream's next tally cue (a count from the API would be
     // from another moment than the viewer's, and would not have their own answer in it).
@@ -465,7 +467,7 @@ export class ShowState {
     this.#apiRetry = setTimeout(async () => {
       this.#apiRetry = undefined;
       try {
-        await this.#call((api) => api.current());
+        await this.#call((api) => api.current(this.#channel));
         if (this.#history.error) void this.loadHistory(true);
         if (!this.#question) void this.#joinOpenPoll();
       } catch {
