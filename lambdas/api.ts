@@ -35,12 +35,16 @@ import {
   type Env,
 } from './config.ts';
 import {
+  ApiError,
   BadRequestError,
   NotFoundError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
+  httpErrorFor,
   jsonErrors,
 } from './http-errors.ts';
+import { isThrottled, type Observability } from './observability.ts';
+import { RefusedError } from '../core/refusal.ts';
 
 export interface ApiConfig {
   tableName: string;
@@ -64,6 +68,8 @@ export function apiConfigFromEnv(env: Env): ApiConfig {
 export interface ApiDeps {
   store: PollStore;
   config: ApiConfig;
+  /** Logs, metrics and traces (lambdas/observability.ts): the entry passes them; tests may not. */
+  observability?: Observability;
 }
 
 /** What the Lambda entry runs on: the settings from `env`, the table through the SDK's default client. */
@@ -166,17 +172,26 @@ const json = (statusCode: number, body: unknown, cacheControl = 'no-store'): API
 type Route = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
 /** The route handlers over a store: plain functions, one per route. */
-export function apiRoutes({ store, config }: ApiDeps): Record<keyof typeof API_ROUTES, Route> {
+export function apiRoutes({ store, config, observability }: ApiDeps): Record<keyof typeof API_ROUTES, Route> {
   const polls = new PollCache(store, config.pollCacheMs);
   return {
     async vote(event) {
-      const vote: VoteRequest = parse(VoteBody, jsonBody(event, config.maxBodyBytes), 'body');
-      const poll = await polls.require(vote.poll_id);
-      // Checked against closes_at now; written into the viewer's shard (the poll item's vote_shards).
-      // A write later than VOTE_DEADLINE_MS after this check is not acknowledged (500): the close
-      // recount may not include it.
-      const stored: VoteResponse = await store.recordVote(poll, vote.requestor_id, vote.answer, new Date());
-      return json(201, stored);
+      let pollId: string | undefined;
+      try {
+        const vote: VoteRequest = parse(VoteBody, jsonBody(event, config.maxBodyBytes), 'body');
+        pollId = vote.poll_id;
+        observability?.appendPollKeys({ pollId });
+        const poll = await polls.require(vote.poll_id);
+        // Checked against closes_at now; written into the viewer's shard (the poll item's vote_shards).
+        // A write later than VOTE_DEADLINE_MS after this check is not acknowledged (500): the close
+        // recount may not include it.
+        const stored: VoteResponse = await store.recordVote(poll, vote.requestor_id, vote.answer, new Date());
+        observability?.voteAccepted(pollId);
+        return json(201, stored);
+      } catch (error) {
+        if (observability) countVoteFailure(observability, pollId, error);
+        throw error;
+      }
     },
 
     async history(event) {
@@ -201,10 +216,19 @@ export function apiRoutes({ store, config }: ApiDeps): Record<keyof typeof API_R
   };
 }
 
+/** A vote not taken: refused (4xx, by its API error code) or throttled by DynamoDB; other failures are 5xx errors, not refusals. */
+function countVoteFailure(observability: Observability, pollId: string | undefined, error: unknown): void {
+  if (isThrottled(error)) return observability.voteThrottled(pollId);
+  const refusal = error instanceof RefusedError ? httpErrorFor(error) : error;
+  if (refusal instanceof ApiError) observability.voteRefused(pollId, refusal.code);
+}
+
 /** The API Lambda's handler: Middy's router over apiRoutes, with CORS, security headers and the contract's errors. */
 export function createApiHandler(deps: ApiDeps) {
   const routes = apiRoutes(deps);
+  const observability = deps.observability;
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(observability?.middlewares ?? [])
     .use(httpHeaderNormalizer())
     .use(
       httpCors({
@@ -217,7 +241,13 @@ export function createApiHandler(deps: ApiDeps) {
       }),
     )
     .use(httpSecurityHeaders())
-    .use(jsonErrors())
+    .use(
+      jsonErrors(
+        observability
+          ? { logger: (error) => observability.logger.error('request failed', error as Error) }
+          : {},
+      ),
+    )
     .handler(
       httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
         routes: [

@@ -35,6 +35,7 @@ import { MAX_POLLS, summarizeIssues, validateExecutionInput } from '../core/show
 import { PollStore } from '../store/polls.ts';
 import { documentClient } from './clients.ts';
 import { getIntFromEnv, getPollCacheMsFromEnv, getStringFromEnv, type Env } from './config.ts';
+import type { LifecycleAction, Observability } from './observability.ts';
 
 /** Named like an ASL error so the state machine can Catch it and show the producer the message. */
 export class ShowValidationError extends Error {
@@ -123,6 +124,8 @@ export interface PollLifecycleDeps {
   /** Sends the tally cues (the other cues are sent by the state machine). No SDK retries: a throttled tally is skipped. */
   ivs: Pick<IvsClient, 'send'>;
   config: PollLifecycleConfig;
+  /** Logs, metrics and traces (lambdas/observability.ts): the entry and the local stack pass them; tests may not. */
+  observability?: Observability;
 }
 
 /** What the Lambda entry runs on: the settings from `env`, the table and IVS through the SDK's default clients. */
@@ -235,7 +238,7 @@ export interface PollLifecycle {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The lifecycle's steps over a store: plain functions, as the handler and the tests call them. */
-export function pollLifecycle({ store, ivs, config }: PollLifecycleDeps): PollLifecycle {
+export function pollLifecycle({ store, ivs, config, observability }: PollLifecycleDeps): PollLifecycle {
   async function open(
     poll: Pick<PlannedPoll, keyof z.output<typeof PlannedPollSchema>>,
     now: Date,
@@ -290,7 +293,9 @@ export function pollLifecycle({ store, ivs, config }: PollLifecycleDeps): PollLi
       } catch (error) {
         if (PERMANENT_CUE_ERRORS.has((error as Error).name)) throw error;
         // The IVS throttling alarm (cdk/lib/monitoring.ts) counts these lines.
-        console.warn(`tally PutMetadata skipped (${(error as Error).name}) on ${channelArn}`);
+        const line = `tally PutMetadata skipped (${(error as Error).name}) on ${channelArn}`;
+        if (observability) observability.logger.warn(line);
+        else console.warn(line);
         result.skipped += 1;
       }
     }
@@ -331,31 +336,65 @@ export function pollLifecycle({ store, ivs, config }: PollLifecycleDeps): PollLi
     event: unknown,
     context?: Pick<Context, 'getRemainingTimeInMillis'>,
   ): Promise<LifecycleResult> {
+    const started = performance.now();
+    /** Runs one action and records how long it took, failed or not. */
+    const timed = async <T>(action: LifecycleAction, work: () => T | Promise<T>): Promise<T> => {
+      try {
+        return await work();
+      } finally {
+        observability?.lifecycleTiming(action, performance.now() - started);
+      }
+    };
     const ending = ExecutionEnded.safeParse(event);
-    if (ending.success) return endRun(pollIdsOfRun(ending.data.detail.name, ending.data.detail.input));
+    if (ending.success) {
+      const { name, input } = ending.data.detail;
+      observability?.appendPollKeys({ runId: name });
+      return timed('endRun', () => endRun(pollIdsOfRun(name, input)));
+    }
     const parsed = LifecycleEvent.safeParse(event);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new LifecycleInputError(`${issue.path.join('.') || 'event'}: ${issue.message}`);
     }
     const e = parsed.data;
+    observability?.appendPollKeys(
+      e.action === 'plan'
+        ? { runId: e.runId }
+        : e.action === 'open'
+          ? { pollId: e.poll.pollId }
+          : e.action === 'endRun'
+            ? {}
+            : { pollId: e.pollId },
+    );
     switch (e.action) {
       case 'plan':
-        return plan(e.input, e.runId, e.now ? new Date(e.now) : new Date(), [
-          ...(e.stackChannelArn ? [e.stackChannelArn] : []),
-          ...config.cueChannelArns,
-        ]);
+        return timed('plan', () =>
+          plan(e.input, e.runId, e.now ? new Date(e.now) : new Date(), [
+            ...(e.stackChannelArn ? [e.stackChannelArn] : []),
+            ...config.cueChannelArns,
+          ]),
+        );
       case 'open':
-        return open(e.poll, new Date(), e.channelArn);
+        return timed('open', () => open(e.poll, new Date(), e.channelArn));
       case 'tally': {
         const now = Date.now();
         const remaining = context ? context.getRemainingTimeInMillis() - TALLY_RETURN_MARGIN_MS : Infinity;
-        return tally(e.pollId, e.channelArn, new Date(e.closesAt), now + Math.min(TALLY_SLICE_MS, remaining));
+        return timed('tally', async () => {
+          const result = await tally(
+            e.pollId,
+            e.channelArn,
+            new Date(e.closesAt),
+            now + Math.min(TALLY_SLICE_MS, remaining),
+          );
+          observability?.tallyCuesSent(e.pollId, result.sent);
+          observability?.tallyCuesSkipped(e.pollId, result.skipped);
+          return result;
+        });
       }
       case 'close':
-        return close(e.pollId);
+        return timed('close', () => close(e.pollId));
       case 'endRun':
-        return endRun(e.pollIds);
+        return timed('endRun', () => endRun(e.pollIds));
     }
   }
 
@@ -365,5 +404,7 @@ export function pollLifecycle({ store, ivs, config }: PollLifecycleDeps): PollLi
 /** The state machine's Lambda handler. */
 export function createPollLifecycleHandler(deps: PollLifecycleDeps) {
   const lifecycle = pollLifecycle(deps);
-  return middy<unknown, LifecycleResult>().handler((event, context) => lifecycle.handle(event, context));
+  return middy<unknown, LifecycleResult>()
+    .use(deps.observability?.middlewares ?? [])
+    .handler((event, context) => lifecycle.handle(event, context));
 }

@@ -30,6 +30,7 @@ import { TABLE } from '../contract/table.ts';
 import { channelIdOf } from '../core/ids.ts';
 import { apiConfigFromEnv } from '../lambdas/api.ts';
 import { documentClient } from '../lambdas/clients.ts';
+import { createObservability } from '../lambdas/observability.ts';
 import { createPollLifecycleHandler, pollLifecycleConfigFromEnv } from '../lambdas/poll-lifecycle.ts';
 import { PollStore } from '../store/polls.ts';
 import { staticSiteRoute } from './static.ts';
@@ -60,6 +61,10 @@ const LAMBDA_SETTINGS = [
   'VOTE_SETTLE_MS',
   'VOTE_SHARDS',
   'CUE_CHANNEL_ARNS',
+  // Observability (lambdas/observability.ts), e.g. POWERTOOLS_METRICS_DISABLED=true for a quiet stack.
+  'LOG_LEVEL',
+  'POWERTOOLS_LOG_LEVEL',
+  'POWERTOOLS_METRICS_DISABLED',
 ] as const;
 
 export interface LocalStackOptions {
@@ -225,6 +230,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       store: new PollStore(documentClient(dynamoClient), tableName),
       ivs: ivsClient,
       config: pollLifecycleConfigFromEnv(functionEnv),
+      // Its logs and EMF metric lines on this process's stdout; no tracer outside Lambda.
+      observability: await createObservability({
+        serviceName: LOCAL_POLL_LIFECYCLE_FUNCTION,
+        env: functionEnv,
+      }),
     });
     const sfn = await createLocalStepFunctions({
       dataDir: resolve(dataDir, 'stepfunctions'),

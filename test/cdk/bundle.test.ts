@@ -35,7 +35,8 @@ function runModuleScript(dir: string, script: string, env: Record<string, string
     encoding: 'utf8',
     timeout: 20_000,
   });
-  return JSON.parse(out);
+  // The handler's own log and EMF metric lines come first; the script's JSON is the last line.
+  return JSON.parse(out.trimEnd().split('\n').at(-1)!);
 }
 
 function invoke(dir: string, event: unknown, env: Record<string, string>): any {

@@ -105,6 +105,26 @@ describe('POST /requestor-put', () => {
     expect(poll.json).not.toHaveProperty('correct');
   });
 
+  it('"Metrics lines appear for a vote": the API Lambda prints CloudWatch EMF for votes accepted and refused (by reason), with the poll id as metadata', async () => {
+    const { pollId } = await openPoll();
+    expect((await vote(pollId, 'viewer-emf', 0)).status).toBe(201);
+    expect((await vote(pollId, 'viewer-emf', 1)).status).toBe(409);
+    const emf = () =>
+      stack
+        .output()
+        .split('\n')
+        .filter((line) => line.startsWith('{"_aws"') && line.includes(pollId))
+        .map((line) => JSON.parse(line) as Record<string, any>);
+    for (let i = 0; i < 50 && emf().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    const [accepted, refused] = emf();
+    expect(accepted!._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: 'showrunner',
+      Metrics: [{ Name: 'VotesAccepted', Unit: 'Count' }],
+    });
+    expect(accepted).toMatchObject({ VotesAccepted: 1, pollId, service: 'showrunner-api' });
+    expect(refused).toMatchObject({ VotesRefused: 1, reason: 'already_answered', pollId });
+  });
+
   it('404 unknown_poll for a poll that was never opened', async () => {
     expect(await vote('api-test:nope', 'viewer-1', 0)).toMatchObject({
       status: 404,
