@@ -1,5 +1,6 @@
 // The showrunner CLI against the local stack (DynamoDB, IVS, Step Functions, API): what a producer
 // sees, checked through @aws-sdk/client-sfn, the local IVS channel and the REST API.
+import { waitFor } from '../support/wait.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,16 +53,6 @@ function exited(events: HistoryEvent[], state: string) {
     .map((e) => ({ at: e.timestamp!.getTime(), output: JSON.parse(e.stateExitedEventDetails!.output!) }));
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
 async function status(executionArn: string) {
   return stack.client.send(new DescribeExecutionCommand({ executionArn }));
 }
@@ -106,17 +97,17 @@ describe('showrunner CLI on the local stack', () => {
     expect(executionArn.endsWith(`:${runId}`)).toBe(true);
 
     // q1 asked: three votes during the poll, one after it closed (refused).
-    await until('q1 to be asked', async () => exited(await history(executionArn), 'AskCue')[0]);
+    await waitFor('q1 to be asked', async () => exited(await history(executionArn), 'AskCue')[0]);
     expect((await vote(`${runId}:q1`, 'viewer-a', 2)).status).toBe(201);
     expect((await vote(`${runId}:q1`, 'viewer-b', 2)).status).toBe(201);
     expect((await vote(`${runId}:q1`, 'viewer-c', 0)).status).toBe(201);
     expect((await vote(`${runId}:q1`, 'viewer-c', 1)).body.error?.code).toBe('already_answered');
-    await until('q1 to close', async () => exited(await history(executionArn), 'Close')[0]);
+    await waitFor('q1 to close', async () => exited(await history(executionArn), 'Close')[0]);
     const late = await vote(`${runId}:q1`, 'viewer-d', 1);
     expect(late).toMatchObject({ status: 409, body: { error: { code: 'poll_closed' } } });
 
     // q3 (timed, after the manual q2) keeps its own clock; q2 waits until the producer cues it.
-    await until('q3 to be asked', async () =>
+    await waitFor('q3 to be asked', async () =>
       exited(await history(executionArn), 'AskCue').find((e) => e.output.poll.id === 'q3'),
     );
     expect(exited(await history(executionArn), 'AskCue').map((e) => e.output.poll.id)).toEqual(['q1', 'q3']);
@@ -126,7 +117,7 @@ describe('showrunner CLI on the local stack', () => {
     expect(cued.stderr).toBe('');
     expect(JSON.parse(cued.stdout)).toMatchObject({ runId, poll: 'q2' });
     expect((await cli(['cue', runId], env)).stderr).toMatch(/no manual question .* is waiting/);
-    await until('the run to end', async () =>
+    await waitFor('the run to end', async () =>
       (await status(executionArn)).status === 'RUNNING' ? undefined : true,
     );
     expect((await status(executionArn)).status).toBe('SUCCEEDED');
@@ -166,7 +157,7 @@ describe('showrunner CLI on the local stack', () => {
     // machine): wait for the published segments, not for the run.
     const ofRun = recorder.accepted.filter((a) => a.payload.toString('utf8').includes(`"${runId}:`));
     expect(ofRun).toHaveLength(6 + tallies.length);
-    await until(
+    await waitFor(
       'the segments carrying every cue of the run to be published',
       async () => {
         const published = new Set(recorder.segments.flatMap((s) => s.segment.metadata.map((m) => m.id)));
@@ -239,7 +230,7 @@ describe('showrunner CLI on the local stack', () => {
       })),
     });
     const { runId, executionArn } = JSON.parse((await cli(['start', file, '--json'], env)).stdout);
-    await until('six cue waits', async () => {
+    await waitFor('six cue waits', async () => {
       const waiting = (await history(executionArn)).filter((e) => e.type === 'TaskSubmitted');
       return waiting.length === 6 ? true : undefined;
     });
@@ -257,7 +248,7 @@ describe('showrunner CLI on the local stack', () => {
     );
     expect(codes).toEqual([0, 0, 0, 0, 0, 0]);
     expect(outputs.map((o) => JSON.parse(o).poll).sort()).toEqual(ids);
-    await until('the run to end', async () =>
+    await waitFor('the run to end', async () =>
       (await status(executionArn)).status === 'RUNNING' ? undefined : true,
     );
     expect((await status(executionArn)).status).toBe('SUCCEEDED');
@@ -307,7 +298,7 @@ describe('showrunner CLI on the local stack', () => {
       ],
     });
     const { runId, executionArn } = JSON.parse((await cli(['start', file, '--json'], env)).stdout);
-    await until('q1 to be asked', async () => exited(await history(executionArn), 'AskCue')[0]);
+    await waitFor('q1 to be asked', async () => exited(await history(executionArn), 'AskCue')[0]);
     const stopped = await cli(['stop', runId], env);
     expect(stopped.stdout).toMatch(/Stopped .* \(ABORTED\)/);
     const cuesAtStop = accepted.filter((a) => a.payload.includes(`"${runId}:`)).length;

@@ -2,6 +2,7 @@
 // failed — closes that poll, so /poll-get, the viewer's history and /poll-current agree with the run.
 // The local stack as a user starts it; the run through the local Step Functions API, as the CLI
 // and the console start it.
+import { waitFor } from '../support/wait.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   DescribeExecutionCommand,
@@ -32,17 +33,6 @@ afterAll(async () => {
   expect(await stack.stop()).toBe(0);
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 async function startRun(name: string, show: unknown): Promise<string> {
   const out = await sfn.send(
@@ -64,7 +54,7 @@ describe('a run that ends early closes its open poll', () => {
       polls: [{ id: 'q1', at: 1, question: 'Still open?', answers: ['Yes', 'No'], duration: 600 }],
     });
     const pollId = 'honest-stop:q1';
-    await until('q1 to open', async () => {
+    await waitFor('q1 to open', async () => {
       const current = await api(stack, 'GET', '/poll-current?channel=local');
       return current.json.poll_id === pollId ? true : undefined;
     });
@@ -80,7 +70,7 @@ describe('a run that ends early closes its open poll', () => {
 
     // Refused once the API's cached poll item (1 s) has expired; every vote acknowledged till then counts.
     let acknowledged = 1;
-    const late = await until(
+    const late = await waitFor(
       'votes to be refused',
       async () => {
         const vote = await api(stack, 'POST', '/requestor-put', {
@@ -97,7 +87,7 @@ describe('a run that ends early closes its open poll', () => {
     expect(late).toMatchObject({ status: 409, json: { error: { code: 'poll_closed' } } });
 
     // …and recounted once every vote that could still land has: the same state everywhere.
-    const recounted = await until('the poll to be recounted', async () => {
+    const recounted = await waitFor('the poll to be recounted', async () => {
       const poll = await table.store.getPoll(pollId);
       return poll?.finalCounts ? poll : undefined;
     });
@@ -119,7 +109,7 @@ describe('a run that ends early closes its open poll', () => {
       // In the grant (CUE_CHANNEL_ARNS) but not a channel IVS has: Open runs, then AskCue fails.
       channelArn: GHOST_CHANNEL,
     });
-    const done = await until('the run to end', async () => {
+    const done = await waitFor('the run to end', async () => {
       const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
       return d.status === 'RUNNING' ? undefined : d;
     });
