@@ -57,10 +57,21 @@ export async function openBenchPoll(store: PollStore, pollId: string, answers = 
 }
 
 /** Prints rows as an aligned table. */
+/** A value as a table cell: a breakdown object ({"tally 0": 90}) as "tally 0: 90, …". */
+function cell(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(value)
+      .map(([k, v]) => `${k}: ${String(v)}`)
+      .join(', ');
+  }
+  return String(value);
+}
+
 export function table(rows: Array<Record<string, string | number>>): string {
   if (rows.length === 0) return '';
   const headers = Object.keys(rows[0]!);
-  const cells = [headers, ...rows.map((r) => headers.map((h) => String(r[h] ?? '')))];
+  const cells = [headers, ...rows.map((r) => headers.map((h) => cell(r[h])))];
   const widths = headers.map((_, c) => Math.max(...cells.map((row) => row[c]!.length)));
   return cells
     .map((row, i) => {
