@@ -33,7 +33,6 @@ afterAll(async () => {
   expect(await stack.stop()).toBe(0);
 });
 
-
 async function startRun(name: string, show: unknown): Promise<string> {
   const out = await sfn.send(
     new StartExecutionCommand({
