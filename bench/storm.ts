@@ -16,6 +16,7 @@
 // and in /poll-get), 4xx/5xx, latency, and how long after the last vote a tally cue that counts it is
 // in the stream. With a metered stack (`--meter`) also what the edge counted (local/meter.ts), which
 // bench/capacity.ts turns into a request pattern.
+import { viewerAuthorization } from '../test/support/viewer.ts';
 import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -285,12 +286,16 @@ export async function runStorm(
     const t = performance.now();
     sentAt.push(Date.now());
     try {
+      const requestorId = `storm-${started.runId}-${v.i}`;
       const response = await fetch(`${stack.apiUrl}/requestor-put`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          authorization: viewerAuthorization(stack, requestorId),
+        },
         body: JSON.stringify({
           poll_id: pollId,
-          requestor_id: `storm-${started.runId}-${v.i}`,
+          requestor_id: requestorId,
           answer: v.answer,
         }),
       });

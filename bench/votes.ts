@@ -2,6 +2,7 @@
 // against the database alone doing the same writes (the same store code called directly: the
 // conditional put and the counter ADD; the poll item is read once, as the Lambda's cache does),
 // side by side in one run, alternating rounds. Then checks nothing was lost or doubled.
+import { viewerAuthorization } from '../test/support/viewer.ts';
 import { percentile, round, runConcurrently, openBenchPoll, storeFor } from './lib.ts';
 import type { StackProcess } from '../test/support/stack.ts';
 
@@ -54,10 +55,12 @@ export async function benchVotes(
     const apiPoll = `bench-api-${round_}:votes`;
     await openBenchPoll(store, apiPoll);
     let apiAcks = 0;
+    // Each viewer's token, as the site holds it from POST /requestor-token (signed outside the timing).
+    const tokens = Array.from({ length: options.votes }, (_, i) => viewerAuthorization(stack, `viewer-${i}`));
     const api = await runConcurrently(options.votes, options.concurrency, async (i) => {
       const response = await fetch(`${stack.apiUrl}/requestor-put`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: tokens[i]! },
         body: JSON.stringify({ poll_id: apiPoll, requestor_id: `viewer-${i}`, answer: i % 4 }),
       });
       await response.arrayBuffer();

@@ -2,9 +2,11 @@
 // (snake_case, as they travel), the error body and its codes, and the CORS max-age. The API
 // Lambda (lambdas/api.ts) answers with these shapes; the site (site/src/lib/api.ts) reads them.
 export const API_ROUTES = {
-  /** POST {poll_id, requestor_id, answer} → 201 VoteResponse. */
+  /** POST {} → 201 ViewerIdentity: a new viewer's id and the token that proves it. */
+  token: '/requestor-token',
+  /** POST {poll_id, requestor_id, answer} with the requestor's token → 201 VoteResponse. */
   vote: '/requestor-put',
-  /** GET ?requestor_id=&limit=&cursor= → 200 HistoryPage. */
+  /** GET ?requestor_id=&limit=&cursor= with the requestor's token → 200 HistoryPage. */
   history: '/requestor-get',
   /** GET ?poll_id= → 200 PollView. */
   poll: '/poll-get',
@@ -13,6 +15,20 @@ export const API_ROUTES = {
 } as const;
 
 export type PollState = 'open' | 'closed';
+
+/**
+ * 201 from POST /requestor-token. Votes and history reads carry the token as
+ * `Authorization: Bearer <token>` (VIEWER_TOKEN_HEADER): 401 `unauthorized` without a valid one,
+ * 403 `forbidden` with another viewer's. The site keeps both in localStorage.
+ */
+export interface ViewerIdentity {
+  requestor_id: string;
+  token: string;
+}
+
+/** The header a viewer's token travels in (a non-simple header: browsers preflight cross-site requests). */
+export const VIEWER_TOKEN_HEADER = 'Authorization';
+export const VIEWER_TOKEN_SCHEME = 'Bearer';
 
 /** POST /requestor-put: `answer` is the index of the chosen answer. */
 export interface VoteRequest {
@@ -94,7 +110,9 @@ export const API_ERROR_CODES = [
   'unsupported_media_type',
   /** 429: too many requests from one network (the WAF's per-IP limits in the cloud). */
   'rate_limited',
-  /** 403: refused by the firewall (AWS's common rule set in the cloud). */
+  /** 401: a vote or history read without a valid viewer token. */
+  'unauthorized',
+  /** 403: another viewer's token, or refused by the firewall (AWS's common rule set in the cloud). */
   'forbidden',
   /** 500: never with details. */
   'internal_error',

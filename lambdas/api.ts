@@ -1,6 +1,7 @@
 // The viewer REST API: one Middy router Lambda behind API Gateway (REST, proxy integration).
-//   POST /requestor-put   {poll_id, requestor_id, answer}  → 201 the stored answer
-//   GET  /requestor-get   ?requestor_id=&limit=&cursor=     → 200 {items, next_cursor}
+//   POST /requestor-token {}                                → 201 {requestor_id, token}: a new viewer
+//   POST /requestor-put   {poll_id, requestor_id, answer}  → 201 the stored answer       (the viewer's token)
+//   GET  /requestor-get   ?requestor_id=&limit=&cursor=     → 200 {items, next_cursor}    (the viewer's token)
 //   GET  /poll-get        ?poll_id=                          → 200 the poll with its counts
 //   GET  /poll-current    ?channel=                          → 200 the channel's latest opened poll (for late joiners)
 // Built by createApiHandler from its dependencies; nothing here runs at import. The Lambda entry
@@ -18,8 +19,10 @@ import {
   API_ROUTES,
   CORS_MAX_AGE_SECONDS,
   POLL_VIEW_MAX_AGE_SECONDS,
+  VIEWER_TOKEN_HEADER,
   type HistoryPage,
   type PollView,
+  type ViewerIdentity,
   type VoteRequest,
   type VoteResponse,
 } from '../contract/api.ts';
@@ -44,6 +47,7 @@ import {
   jsonErrors,
 } from './http-errors.ts';
 import { isThrottled, type Observability } from './observability.ts';
+import { viewerTokens, viewerTokenSecretFromEnv, type ViewerTokens } from './viewer-token.ts';
 import { RefusedError } from '../core/refusal.ts';
 
 export interface ApiConfig {
@@ -68,6 +72,8 @@ export function apiConfigFromEnv(env: Env): ApiConfig {
 export interface ApiDeps {
   store: PollStore;
   config: ApiConfig;
+  /** Issues and checks viewer tokens (lambdas/viewer-token.ts). */
+  tokens: ViewerTokens;
   /** Logs, metrics and traces (lambdas/observability.ts): the entry passes them; tests may not. */
   observability?: Observability;
 }
@@ -75,7 +81,11 @@ export interface ApiDeps {
 /** What the Lambda entry runs on: the settings from `env`, the table through the SDK's default client. */
 export function apiDepsFromEnv(env: Env): ApiDeps {
   const config = apiConfigFromEnv(env);
-  return { config, store: new PollStore(documentClient(), config.tableName) };
+  return {
+    config,
+    store: new PollStore(documentClient(), config.tableName),
+    tokens: viewerTokens(viewerTokenSecretFromEnv(env)),
+  };
 }
 
 const pollId = z
@@ -172,13 +182,29 @@ const json = (statusCode: number, body: unknown, cacheControl = 'no-store'): API
 type Route = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
 /** The route handlers over a store: plain functions, one per route. */
-export function apiRoutes({ store, config, observability }: ApiDeps): Record<keyof typeof API_ROUTES, Route> {
+export function apiRoutes({
+  store,
+  config,
+  tokens,
+  observability,
+}: ApiDeps): Record<keyof typeof API_ROUTES, Route> {
   const polls = new PollCache(store, config.pollCacheMs);
   return {
+    async token(event) {
+      parse(
+        z.strictObject({}, { error: 'expected a JSON object' }),
+        jsonBody(event, config.maxBodyBytes),
+        'body',
+      );
+      const identity: ViewerIdentity = await tokens.issue();
+      return json(201, identity);
+    },
+
     async vote(event) {
       let pollId: string | undefined;
       try {
         const vote: VoteRequest = parse(VoteBody, jsonBody(event, config.maxBodyBytes), 'body');
+        await tokens.verify(vote.requestor_id, event.headers.authorization);
         pollId = vote.poll_id;
         observability?.appendPollKeys({ pollId });
         const poll = await polls.require(vote.poll_id);
@@ -196,6 +222,7 @@ export function apiRoutes({ store, config, observability }: ApiDeps): Record<key
 
     async history(event) {
       const q = parse(HistoryQuery, query(event), 'query');
+      await tokens.verify(q.requestor_id, event.headers.authorization);
       const page: HistoryPage = await store.history(q.requestor_id, q.limit, q.cursor);
       return json(200, page);
     },
@@ -234,7 +261,7 @@ export function createApiHandler(deps: ApiDeps) {
       httpCors({
         origins: deps.config.corsOrigins,
         methods: 'GET,POST,OPTIONS',
-        headers: 'Content-Type',
+        headers: `Content-Type,${VIEWER_TOKEN_HEADER}`,
         maxAge: CORS_MAX_AGE_SECONDS,
         // API Gateway answers preflights in the cloud; the local adapter relies on this.
         disableBeforePreflightResponse: false,
@@ -251,6 +278,7 @@ export function createApiHandler(deps: ApiDeps) {
     .handler(
       httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
         routes: [
+          { method: 'POST', path: API_ROUTES.token, handler: routes.token },
           { method: 'POST', path: API_ROUTES.vote, handler: routes.vote },
           { method: 'GET', path: API_ROUTES.history, handler: routes.history },
           { method: 'GET', path: API_ROUTES.poll, handler: routes.poll },

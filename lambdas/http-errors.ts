@@ -29,6 +29,22 @@ export class BadRequestError extends ApiError {
   }
 }
 
+/** 401: no valid viewer token for the request (contract/api.ts ViewerIdentity). */
+export class UnauthorizedError extends ApiError {
+  override readonly name = 'UnauthorizedError';
+  constructor(message: string) {
+    super(401, 'unauthorized', message);
+  }
+}
+
+/** 403: a valid token, but for another viewer. */
+export class ForbiddenError extends ApiError {
+  override readonly name = 'ForbiddenError';
+  constructor(message: string) {
+    super(403, 'forbidden', message);
+  }
+}
+
 export class NotFoundError extends ApiError {
   override readonly name = 'NotFoundError';
   constructor(code: 'unknown_poll' | 'no_poll', message: string) {

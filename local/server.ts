@@ -34,6 +34,7 @@ import { createObservability } from '../lambdas/observability.ts';
 import { createPollLifecycleHandler, pollLifecycleConfigFromEnv } from '../lambdas/poll-lifecycle.ts';
 import { PollStore } from '../store/polls.ts';
 import { staticSiteRoute } from './static.ts';
+import { localViewerSecret } from './viewer-secret.ts';
 import { createLocalIvs, DEFAULT_CHANNEL_ARN, BinaryNotFoundError, type LocalIvs } from './ivs/index.ts';
 import { createLocalStepFunctions, type LocalStepFunctions } from './sfn/index.ts';
 
@@ -252,6 +253,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // start happens now, so a bad setting stops the stack at once.
     const apiEnv = {
       ...functionEnv,
+      // The cloud's API reads its secret from Secrets Manager (VIEWER_TOKEN_SECRET_ARN).
+      VIEWER_TOKEN_SECRET: await localViewerSecret(dataDir),
       AWS_ENDPOINT_URL: edgeUrl,
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -28,6 +28,11 @@ function bundleOf(description: RegExp): string {
 
 /** Imports the bundle in a fresh Node (the one running these tests: Node 24) and calls its handler. */
 /** Runs `script` as an ES module in a fresh Node (the bundle's runtime), in `dir`; its stdout is JSON. */
+/** As the stack configures the API: the viewer-token secret's ARN, read from Secrets Manager on first use (not by these requests). */
+const TOKEN_SECRET = {
+  VIEWER_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:viewer-token-AbCdEf',
+};
+
 function runModuleScript(dir: string, script: string, env: Record<string, string>): any {
   const out = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
     cwd: dir,
@@ -100,7 +105,11 @@ describe('Lambda bundles (local esbuild)', () => {
         body: null,
         isBase64Encoded: false,
       },
-      { TABLE_NAME: 'showrunner-test', CORS_ORIGINS: 'https://d111111abcdef8.cloudfront.net' },
+      {
+        TABLE_NAME: 'showrunner-test',
+        CORS_ORIGINS: 'https://d111111abcdef8.cloudfront.net',
+        ...TOKEN_SECRET,
+      },
     );
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body)).toMatchObject({ error: { code: expect.any(String) } });
@@ -132,7 +141,7 @@ describe('Lambda bundles (local esbuild)', () => {
         body: null,
         isBase64Encoded: false,
       },
-      { TABLE_NAME: 'showrunner-test', CORS_ORIGINS: origin },
+      { TABLE_NAME: 'showrunner-test', CORS_ORIGINS: origin, ...TOKEN_SECRET },
     );
     const headers = Object.fromEntries(
       Object.entries(response.headers).map(([k, v]) => [k.toLowerCase(), v]),

@@ -608,3 +608,26 @@ describe('honest state', () => {
     ]);
   });
 });
+
+describe('viewer tokens', () => {
+  it('"A token signed with a secret the stack creates": a generated Secrets Manager secret whose ARN the API Lambda gets, with read access to it alone, and Authorization allowed by CORS', () => {
+    const [secretId, secret] = onlyResource(created.template, 'AWS::SecretsManager::Secret');
+    expect(secret.Properties.GenerateSecretString).toMatchObject({
+      PasswordLength: 64,
+      ExcludePunctuation: true,
+    });
+    const api = onlyResource(created.template, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('viewer REST API'),
+    })[1];
+    expect(api.Properties.Environment.Variables.VIEWER_TOKEN_SECRET_ARN).toEqual({ Ref: secretId });
+    expect(JSON.stringify(api.Properties.Environment.Variables)).not.toContain('SecretString');
+    const reads = statements(created.template).filter(({ statement }) =>
+      asArray(statement.Action).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(reads.map(({ statement }) => statement.Resource)).toEqual([{ Ref: secretId }]);
+    const preflight = created.template.findResources('AWS::ApiGateway::Method', {
+      Properties: { HttpMethod: 'OPTIONS' },
+    });
+    expect(JSON.stringify(preflight)).toContain("'Content-Type,Authorization'");
+  });
+});

@@ -1,5 +1,6 @@
 // The showrunner CLI against the local stack (DynamoDB, IVS, Step Functions, API): what a producer
 // sees, checked through @aws-sdk/client-sfn, the local IVS channel and the REST API.
+import { viewerAuthorization } from '../support/viewer.ts';
 import { waitFor } from '../support/wait.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -60,7 +61,7 @@ async function status(executionArn: string) {
 async function vote(pollId: string, requestorId: string, answer: number) {
   const res = await fetch(`${stack.appUrl}/api/requestor-put`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: viewerAuthorization(stack, requestorId) },
     body: JSON.stringify({ poll_id: pollId, requestor_id: requestorId, answer }),
   });
   return { status: res.status, body: (await res.json()) as { error?: { code: string } } };

@@ -1,6 +1,7 @@
 // DESIGN.md target: every cue is shown on its stamped frame (|Δ| ≤ 1 frame at 30 fps) for
 // viewers at different latencies. Two viewers watch the local stream in Chromium, one held back
 // by a few seconds of buffering; a poll cue and its results cue go in through IVS PutMetadata.
+import { viewerAuthorization } from '../support/viewer.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
 import type { Browser, Page } from 'playwright-core';
@@ -158,7 +159,7 @@ describe('frame-synced polls', () => {
     for (const id of ['other-1', 'other-2', 'other-3']) {
       const res = await fetch(`${stack.apiUrl}/requestor-put`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: viewerAuthorization(stack, id) },
         body: JSON.stringify({ poll_id: opened.pollId, requestor_id: id, answer: 1 }),
       });
       expect(res.status).toBe(201);

@@ -1,5 +1,6 @@
 // Property-based fuzzing of the REST API over HTTP: whatever arrives from outside, the answer is
 // a 2xx or a 4xx with a JSON error (never a 5xx), and every poll's tally equals its recount.
+import { viewerAuthorization } from '../support/viewer.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -142,7 +143,11 @@ describe('API fuzzing (fast-check)', () => {
           batch.map((v) =>
             fetch(`${stack.apiUrl}/requestor-put`, {
               method: 'POST',
-              headers: { 'content-type': 'application/json' },
+              headers: {
+                'content-type': 'application/json',
+                // Every vote as the viewer it names (a generated requestor may not be a valid id: no token, 400 first).
+                authorization: viewerAuthorization(stack, v.requestor),
+              },
               body: JSON.stringify({ poll_id: polls[v.poll], requestor_id: v.requestor, answer: v.answer }),
             }).then((r) => r.status),
           ),

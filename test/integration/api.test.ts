@@ -6,6 +6,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { PollLifecycle } from '../../lambdas/poll-lifecycle.ts';
 import type { PollStore } from '../../store/polls.ts';
 import { stackTable, type StackTable } from '../support/aws.ts';
+import { viewerAuthorization } from '../support/viewer.ts';
 import { api, startStack, type StackProcess } from '../support/stack.ts';
 
 let stack: StackProcess;
@@ -236,6 +237,7 @@ describe('POST /requestor-put', () => {
       method: 'POST',
       headers: {
         origin: 'https://elsewhere.example',
+        authorization: viewerAuthorization(stack, `ct-${status}-${seq}`),
         ...(contentType ? { 'content-type': contentType } : {}),
       },
       // Bytes, not a string: fetch would label a string text/plain itself.
@@ -322,7 +324,9 @@ describe('GET /poll-get', () => {
     expect(view.headers.get('cache-control')).toBe('public, max-age=1');
     const missing = await fetch(`${stack.apiUrl}/poll-get?poll_id=run:missing`);
     expect(missing.headers.get('cache-control')).toBe('no-store');
-    const history = await fetch(`${stack.apiUrl}/requestor-get?requestor_id=viewer-a`);
+    const history = await fetch(`${stack.apiUrl}/requestor-get?requestor_id=viewer-a`, {
+      headers: { authorization: viewerAuthorization(stack, 'viewer-a') },
+    });
     expect(history.headers.get('cache-control')).toBe('no-store');
   });
 

@@ -2,6 +2,7 @@
 // prototype-named query and header names, unreadable files, oversized and stalled bodies get a 4xx
 // (or a 500 for that one request) and the stack keeps serving. The real composition root runs in
 // this process, with a site directory of the test's own (one file in it cannot be read).
+import { viewerAuthorization } from '../support/viewer.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -108,7 +109,7 @@ describe('the local API Gateway', () => {
     const put = await rawRequest(appPort, {
       method: 'POST',
       path: '/api/requestor-put',
-      headers,
+      headers: { ...headers, authorization: viewerAuthorization({ dataDir: join(dir, 'data') }, 'viewer') },
       body: JSON.stringify({ poll_id: 'none:q1', requestor_id: 'viewer', answer: 0 }),
     });
     expect(put.status).toBe(404);

@@ -6,6 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { API_ROUTES } from '../../contract/api.ts';
+import { REQUESTOR_ID } from '../../core/ids.ts';
+import { viewerAuthorization } from './viewer.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -101,15 +104,26 @@ export async function startStack(
   };
 }
 
+/**
+ * One API request. Votes and history reads go as the viewer they name: with that requestor_id's
+ * token (test/support/viewer.ts) when the stack's data directory is known, unless `authorization`
+ * says otherwise (null: none).
+ */
 export async function api(
-  stack: { apiUrl: string },
+  stack: { apiUrl: string; dataDir?: string },
   method: 'GET' | 'POST',
   path: string,
   body?: unknown,
+  options: { authorization?: string | null } = {},
 ): Promise<{ status: number; json: any }> {
+  const authorization =
+    options.authorization !== undefined ? options.authorization : signedAs(stack, path, body);
   const response = await fetch(`${stack.apiUrl}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(authorization ? { authorization } : {}),
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
@@ -120,4 +134,23 @@ export async function api(
     json = text;
   }
   return { status: response.status, json };
+}
+
+/** The token of the viewer a vote or history read names, if there is one to sign. */
+function signedAs(stack: { dataDir?: string }, path: string, body: unknown): string | null {
+  if (!stack.dataDir) return null;
+  let requestor: unknown;
+  if (path.startsWith(API_ROUTES.vote)) {
+    try {
+      requestor = (typeof body === 'string' ? JSON.parse(body) : (body as Record<string, unknown>))
+        ?.requestor_id;
+    } catch {
+      return null;
+    }
+  } else if (path.startsWith(API_ROUTES.history)) {
+    requestor = new URLSearchParams(path.split('?')[1] ?? '').get('requestor_id');
+  }
+  return typeof requestor === 'string' && REQUESTOR_ID.test(requestor)
+    ? viewerAuthorization({ dataDir: stack.dataDir }, requestor)
+    : null;
 }

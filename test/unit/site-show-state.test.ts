@@ -15,6 +15,13 @@ import type { PlayerEvents, PlayerFactory, PlayerOptions } from '../../site/src/
 import { ShowState, type ShowApi } from '../../site/src/lib/show.svelte.ts';
 
 const NOW = Date.parse('2030-01-01T12:00:00Z');
+const VIEWER = { requestor_id: 'viewer-1', token: 'token-1' };
+
+/** An identity store as localStorage keeps it, holding `identity` (or none yet). */
+function knownViewer(identity: typeof VIEWER | null = VIEWER) {
+  const saved: Array<typeof VIEWER> = [];
+  return Object.assign({ load: () => identity, save: (i: typeof VIEWER) => void saved.push(i) }, { saved });
+}
 const STREAM: SiteConfig = {
   apiUrl: 'http://api.test',
   cachedApiUrl: 'http://api.test',
@@ -63,8 +70,11 @@ const settle = async () => {
 
 let show: ShowState | undefined;
 
-async function setup(options: { latency?: number | null; ivs?: boolean } = {}) {
+async function setup(
+  options: { latency?: number | null; ivs?: boolean; identities?: ReturnType<typeof knownViewer> } = {},
+) {
   const api = {
+    identity: jest.fn<ShowApi['identity']>(async () => ({ requestor_id: 'new-viewer', token: 'new-token' })),
     answer: jest.fn<ShowApi['answer']>(async () => ({})),
     poll: jest.fn<ShowApi['poll']>(async (pollId) => view(pollId)),
     current: jest.fn<ShowApi['current']>(async () => null),
@@ -85,7 +95,7 @@ async function setup(options: { latency?: number | null; ivs?: boolean } = {}) {
       ...(options.ivs ? {} : { setLatency: player.setLatency }),
     };
   };
-  show = new ShowState('viewer-1', {
+  show = new ShowState(options.identities ?? knownViewer(), {
     latency: options.latency ?? null,
     api: () => api,
     player: async () => factory,
@@ -184,7 +194,7 @@ describe('ShowState: answers and results', () => {
     const sent = show.answer(1);
     expect(show.sending).toBe(true);
     await sent;
-    expect(api.answer).toHaveBeenCalledWith('run:q1', 'viewer-1', 1);
+    expect(api.answer).toHaveBeenCalledWith('run:q1', VIEWER, 1);
     expect(show.sending).toBe(false);
     expect(show.phase).toBe('answered');
     expect(show.myAnswer).toBe(1);
@@ -228,6 +238,35 @@ describe('ShowState: answers and results', () => {
     cue(11, encodeCue(tallyCue('run:q1', [5, 5, 5])));
     video.present(11);
     expect(show.counts).toBeNull();
+  });
+
+  it('a new viewer gets an identity from the API once, keeps it, and answers and reads history with it', async () => {
+    const identities = knownViewer(null);
+    const { show, api, video, cue } = await setup({ identities });
+    cue(10, ask('run:q1'));
+    video.present(10);
+    await show.answer(0);
+    const issued = { requestor_id: 'new-viewer', token: 'new-token' };
+    expect(api.identity).toHaveBeenCalledTimes(1);
+    expect(identities.saved).toEqual([issued]);
+    expect(api.answer).toHaveBeenCalledWith('run:q1', issued, 0);
+    expect(api.history).toHaveBeenLastCalledWith(issued, null);
+  });
+
+  it('a token the API no longer takes (401) is replaced by a new identity once, and the answer sent again', async () => {
+    const identities = knownViewer();
+    const { show, api, video, cue } = await setup({ identities });
+    api.answer.mockRejectedValueOnce(
+      new ApiFailure(401, 'unauthorized', 'authorization: expected "Bearer <token>"'),
+    );
+    cue(10, ask('run:q1'));
+    video.present(10);
+    await show.answer(2);
+    expect(api.answer.mock.calls.map((c) => c[1])).toEqual([
+      VIEWER,
+      { requestor_id: 'new-viewer', token: 'new-token' },
+    ]);
+    expect(show.myAnswer).toBe(2);
   });
 
   it('answers only while answering, once', async () => {
@@ -335,7 +374,7 @@ describe('ShowState: joining mid-poll, history, errors', () => {
     expect(show.historyCursor).toBe('c1');
     api.history.mockResolvedValueOnce({ items: [item(1)], next_cursor: null });
     await show.loadHistory(false);
-    expect(api.history).toHaveBeenLastCalledWith('viewer-1', 'c1');
+    expect(api.history).toHaveBeenLastCalledWith(VIEWER, 'c1');
     expect(show.history.map((i) => i.poll_id)).toEqual(['run:q3', 'run:q2', 'run:q1']);
     expect(show.historyCursor).toBeNull();
     api.history.mockRejectedValueOnce(new Error('boom'));
@@ -357,7 +396,7 @@ describe('ShowState: joining mid-poll, history, errors', () => {
   });
 
   it('says the page is not set up when its config cannot be read', () => {
-    const state = new ShowState('viewer-1', { player: async () => Promise.reject(new Error('unused')) });
+    const state = new ShowState(knownViewer(), { player: async () => Promise.reject(new Error('unused')) });
     expect(state.fatal).toBeNull();
     state.configFailed(new Error('config.json: HTTP 404'));
     expect(state.fatal).toBe('This page is not set up correctly (config.json: HTTP 404). Try again later.');
@@ -366,6 +405,7 @@ describe('ShowState: joining mid-poll, history, errors', () => {
 
 async function setupJoining(closesAt: string) {
   const api = {
+    identity: jest.fn<ShowApi['identity']>(async () => ({ requestor_id: 'new-viewer', token: 'new-token' })),
     answer: jest.fn<ShowApi['answer']>(async () => ({})),
     poll: jest.fn<ShowApi['poll']>(async (pollId) => view(pollId)),
     current: jest.fn<ShowApi['current']>(async () =>
@@ -373,7 +413,7 @@ async function setupJoining(closesAt: string) {
     ),
     history: jest.fn<ShowApi['history']>(async () => ({ items: [], next_cursor: null })),
   };
-  show = new ShowState('viewer-1', {
+  show = new ShowState(knownViewer(), {
     api: () => api,
     player: async () => Promise.reject(new Error('no player')),
   });

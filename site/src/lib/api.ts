@@ -7,7 +7,10 @@ import {
   type ApiErrorCode,
   type HistoryPage,
   type PollView,
+  type ViewerIdentity,
   type VoteRequest,
+  VIEWER_TOKEN_HEADER,
+  VIEWER_TOKEN_SCHEME,
 } from '../../../contract/api.ts';
 
 export class ApiFailure extends Error {
@@ -85,12 +88,21 @@ export class ApiClient {
     return body as T;
   }
 
-  /** The stored answer (VoteResponse) comes back; the page needs only to know it counted. */
-  answer(pollId: string, requestorId: string, answer: number): Promise<unknown> {
-    const vote: VoteRequest = { poll_id: pollId, requestor_id: requestorId, answer };
-    return this.#request(API_ROUTES.vote, {
+  /** A new viewer: their id and the token votes and history reads carry. */
+  identity(): Promise<ViewerIdentity> {
+    return this.#request(API_ROUTES.token, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+  }
+
+  /** The stored answer (VoteResponse) comes back; the page needs only to know it counted. */
+  answer(pollId: string, viewer: ViewerIdentity, answer: number): Promise<unknown> {
+    const vote: VoteRequest = { poll_id: pollId, requestor_id: viewer.requestor_id, answer };
+    return this.#request(API_ROUTES.vote, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...authorization(viewer) },
       body: JSON.stringify(vote),
     });
   }
@@ -109,9 +121,13 @@ export class ApiClient {
     }
   }
 
-  history(requestorId: string, cursor: string | null, limit = 10): Promise<HistoryPage> {
-    const params = new URLSearchParams({ requestor_id: requestorId, limit: String(limit) });
+  history(viewer: ViewerIdentity, cursor: string | null, limit = 10): Promise<HistoryPage> {
+    const params = new URLSearchParams({ requestor_id: viewer.requestor_id, limit: String(limit) });
     if (cursor) params.set('cursor', cursor);
-    return this.#request(`${API_ROUTES.history}?${params}`);
+    return this.#request(`${API_ROUTES.history}?${params}`, { headers: authorization(viewer) });
   }
+}
+
+function authorization(viewer: ViewerIdentity): Record<string, string> {
+  return { [VIEWER_TOKEN_HEADER]: `${VIEWER_TOKEN_SCHEME} ${viewer.token}` };
 }

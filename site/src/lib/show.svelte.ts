@@ -2,10 +2,11 @@
 // Each part is one `$state.raw` value that only the methods here write, always replacing it whole
 // (so a new question can never inherit a field of the last one); components read it through
 // getters. What follows from it — phase, countdown, announcement, latency — is `$derived`.
-import type { HistoryEntry, PollView } from '../../../contract/api.ts';
+import type { HistoryEntry, PollView, ViewerIdentity } from '../../../contract/api.ts';
 import { decodeCue, type PollCue, type ResultsCue, type TallyCue } from '../../../contract/cues.ts';
 import { ApiClient, ApiFailure } from './api.ts';
 import type { SiteConfig } from './config.ts';
+import type { IdentityStore } from './identity.ts';
 import { CueClock, type DueCue } from './cue-clock.ts';
 import { latencyNotice, planLatency, widerWindow, type LatencyPlan, type StreamWindow } from './latency.ts';
 import type { Player, PlayerFactory, PlayerStatus } from './player/types.ts';
@@ -65,7 +66,7 @@ interface HistoryList {
 }
 
 /** The API calls the page makes. */
-export type ShowApi = Pick<ApiClient, 'answer' | 'poll' | 'current' | 'history'>;
+export type ShowApi = Pick<ApiClient, 'identity' | 'answer' | 'poll' | 'current' | 'history'>;
 
 export interface ShowOptions {
   /** The player adapter for config.player (player/load.ts; tests pass a fake). */
@@ -92,7 +93,9 @@ const question = (poll: ActivePoll): Question => ({
 });
 
 export class ShowState {
-  readonly requestorId: string;
+  readonly #identities: IdentityStore;
+  #identity: ViewerIdentity | null;
+  #issuing: Promise<ViewerIdentity> | undefined;
   readonly #makeApi: (config: SiteConfig) => ShowApi;
   readonly #loadPlayer: (kind: SiteConfig['player']) => Promise<PlayerFactory>;
 
@@ -164,8 +167,9 @@ export class ShowState {
   #timers: ReturnType<typeof setInterval>[] = [];
   #apiRetry: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(requestorId: string, options: ShowOptions) {
-    this.requestorId = requestorId;
+  constructor(identities: IdentityStore, options: ShowOptions) {
+    this.#identities = identities;
+    this.#identity = identities.load();
     this.#requestedLatency = options.latency ?? null;
     this.#makeApi = options.api ?? ((config) => new ApiClient(config.apiUrl, config.cachedApiUrl));
     this.#loadPlayer = options.player;
@@ -370,7 +374,7 @@ export class ShowState {
     const { pollId } = q.poll;
     this.#question = { ...q, sending: true, notice: null };
     try {
-      await this.#call((api) => api.answer(pollId, this.requestorId, index));
+      await this.#asViewer((api, viewer) => api.answer(pollId, viewer, index));
       this.#update(pollId, (q) => ({ ...q, sending: false, myAnswer: index, answered: true }));
       void this.loadHistory(true);
     } catch (error) {
@@ -392,7 +396,7 @@ export class ShowState {
     this.#history = { ...this.#history, loading: true };
     try {
       const cursor = reset ? null : this.#history.cursor;
-      const page = await this.#call((api) => api.history(this.requestorId, cursor));
+      const page = await this.#asViewer((api, viewer) => api.history(viewer, cursor));
       this.#history = {
         items: reset ? page.items : [...this.#history.items, ...page.items],
         cursor: page.next_cursor,
@@ -442,6 +446,36 @@ export class ShowState {
     if (applied && applied.seconds === plan.seconds && applied.maxSeconds === plan.maxSeconds) return;
     this.#appliedLatency = plan;
     this.#player.setLatency(plan);
+  }
+
+  /** This viewer's identity: the one kept from before, or a new one the API issues (once). */
+  async #viewer(): Promise<ViewerIdentity> {
+    if (this.#identity) return this.#identity;
+    this.#issuing ??= this.#call((api) => api.identity())
+      .then((identity) => {
+        this.#identities.save(identity);
+        this.#identity = identity;
+        return identity;
+      })
+      .finally(() => (this.#issuing = undefined));
+    return this.#issuing;
+  }
+
+  /**
+   * A call as this viewer. A token the API no longer takes (its secret was replaced) is dropped and
+   * the call made once more with a new identity: the viewer's earlier answers stay with the old one.
+   */
+  async #asViewer<T>(fn: (api: ShowApi, viewer: ViewerIdentity) => Promise<T>): Promise<T> {
+    // No await when the identity is known: the call goes out at once, like any other.
+    const viewer = this.#identity ?? (await this.#viewer());
+    try {
+      return await this.#call((api) => fn(api, viewer));
+    } catch (error) {
+      if (!(error instanceof ApiFailure) || error.code !== 'unauthorized' || this.#identity !== viewer)
+        throw error;
+      this.#identity = null;
+      return this.#call(async (api) => fn(api, await this.#viewer()));
+    }
   }
 
   /** Every API call goes through here, so an unreachable server shows one banner and is retried. */
