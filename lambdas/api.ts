@@ -27,7 +27,6 @@ import {
   type VoteResponse,
 } from '../contract/api.ts';
 import { CHANNEL_ID, POLL_ID, REQUESTOR_ID } from '../core/ids.ts';
-import { formatPath } from '../core/show.ts';
 import { PollCache, PollStore } from '../store/polls.ts';
 import { documentClient } from './clients.ts';
 import {
@@ -37,15 +36,8 @@ import {
   getStringFromEnv,
   type Env,
 } from './config.ts';
-import {
-  ApiError,
-  BadRequestError,
-  NotFoundError,
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
-  httpErrorFor,
-  jsonErrors,
-} from './http-errors.ts';
+import { ApiError, NotFoundError, httpErrorFor, jsonErrors } from './http-errors.ts';
+import { json, jsonBody, parse, query } from './http-request.ts';
 import { isThrottled, type Observability } from './observability.ts';
 import { viewerTokens, viewerTokenSecretFromEnv, type ViewerTokens } from './viewer-token.ts';
 import { RefusedError } from '../core/refusal.ts';
@@ -123,60 +115,6 @@ const CurrentPollQuery = z.strictObject({
   channel: z.string({ error: 'required (the IVS channel id, the last part of its ARN)' }).regex(CHANNEL_ID, {
     error: "expected 1–64 letters, digits, '-' or '_' (the last part of the channel ARN)",
   }),
-});
-
-/** Validates with the contract's error shape: the message names the first bad field. */
-function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'body' | 'query'): z.output<T> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  if (issue.code === 'unrecognized_keys') {
-    throw new BadRequestError(`${formatPath([...issue.path, issue.keys[0]!])}: unknown field`);
-  }
-  const path = issue.path.length > 0 ? formatPath(issue.path) : where;
-  const missing = issue.code === 'invalid_type' && valueAt(value, issue.path) === undefined;
-  const message = missing ? 'required' : issue.message;
-  throw new BadRequestError(`${path}: ${message}`);
-}
-
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let at = value;
-  for (const key of path)
-    at = at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined;
-  return at;
-}
-
-/**
- * The body of a POST, as JSON. Only `application/json` is taken: a cross-site form or `text/plain`
- * post needs no CORS preflight, so accepting it would let any web page make its visitors vote.
- */
-function jsonBody(event: APIGatewayProxyEvent, maxBytes: number): unknown {
-  const contentType = event.headers?.['content-type'] ?? undefined; // names lowercased by httpHeaderNormalizer
-  if (contentType?.split(';')[0]?.trim().toLowerCase() !== 'application/json')
-    throw new UnsupportedMediaTypeError(contentType);
-  const raw = event.body ?? '';
-  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
-  if (Buffer.byteLength(text) > maxBytes) throw new PayloadTooLargeError(maxBytes);
-  if (text.trim() === '') throw new BadRequestError('body: required (a JSON object)');
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new BadRequestError('body: not valid JSON');
-  }
-}
-
-/** Repeated query parameters are an error, not "last one wins". */
-function query(event: APIGatewayProxyEvent): Record<string, string> {
-  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
-    if (values && values.length > 1) throw new BadRequestError(`${name}: given more than once`);
-  }
-  return { ...(event.queryStringParameters as Record<string, string> | null) };
-}
-
-const json = (statusCode: number, body: unknown, cacheControl = 'no-store'): APIGatewayProxyResult => ({
-  statusCode,
-  headers: { 'Content-Type': 'application/json', 'Cache-Control': cacheControl },
-  body: JSON.stringify(body),
 });
 
 type Route = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;

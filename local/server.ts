@@ -35,6 +35,11 @@ import { createPollLifecycleHandler, pollLifecycleConfigFromEnv } from '../lambd
 import { PollStore } from '../store/polls.ts';
 import { staticSiteRoute } from './static.ts';
 import { localViewerSecret } from './viewer-secret.ts';
+import { localProducerSignIn } from './producer-sign-in.ts';
+import { lambdaContext } from './api/context.ts';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { createProducerHandler, PRODUCER_MAX_BODY_BYTES, type ProducerDeps } from '../lambdas/producer.ts';
 import { createLocalIvs, DEFAULT_CHANNEL_ARN, BinaryNotFoundError, type LocalIvs } from './ivs/index.ts';
 import { createLocalStepFunctions, type LocalStepFunctions } from './sfn/index.ts';
 
@@ -264,6 +269,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const api = new LambdaWorker({ module: API_ENTRY, functionName: 'showrunner-api', env: apiEnv, log });
     await api.start();
     closers.push(() => api.close());
+    // The producer Lambda runs in this process, on clients of the edge, like the lifecycle's.
+    const producerSfn = new SFNClient(clientConfig);
+    closers.push(async () => producerSfn.destroy());
+    const producerDeps: ProducerDeps = {
+      config: { corsOrigins: [appUrl], maxBodyBytes: PRODUCER_MAX_BODY_BYTES },
+      target: {
+        kind: 'local',
+        description: `local stack at ${edgeUrl}`,
+        sfn: producerSfn,
+        db: documentClient(dynamoClient),
+        stateMachineArn: sfn.stateMachineArn,
+        tableName,
+        close: () => undefined,
+      },
+    };
+    const producer = createProducerHandler(producerDeps);
+    const producerSignIn = localProducerSignIn();
     routes.push(
       apiRoute(
         '/api/',
@@ -271,11 +293,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         apiConfig.maxBodyBytes,
         meter && ((...request) => meter.api(...request)),
       ),
+      // The producer API behind the control room's sign-in (the cloud: a Cognito authorizer).
+      {
+        prefix: '/api/producer/',
+        handle: apiRoute(
+          '/api/',
+          (event) => producer(event, lambdaContext('showrunner-producer')) as Promise<APIGatewayProxyResult>,
+          producerDeps.config.maxBodyBytes,
+          undefined,
+          producerSignIn.authorize,
+        ).handle,
+      },
       configRoute((origin) => ({
         apiUrl: `${origin}/api`,
         playbackUrl: ivs ? `${origin}${new URL(ivs.playbackUrl()).pathname}` : null,
         player: 'hls.js',
         channel: channelIdOf(DEFAULT_CHANNEL_ARN),
+        control: { signIn: 'local' },
       })),
       staticSiteRoute(
         siteDir,
@@ -291,6 +325,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       `  site        ${appUrl}/${localUrlHost(host) === host ? '' : `  (HOST=${host}: also on this machine's other addresses)`}`,
     );
     log(`  API         ${apiUrl}/  (poll-get, requestor-get, requestor-put)`);
+    log(
+      `  control     ${appUrl}/control/#token=${producerSignIn.token}  (the producer's control room; the token lasts until the stack stops)`,
+    );
     log(`  config      ${appUrl}/config.json`);
     if (ivs) {
       log(`  stream      ${ivs.playbackUrl()}  (test pattern; channel ${DEFAULT_CHANNEL_ARN})`);

@@ -88,11 +88,18 @@ export function inProcess(handler: ProxyHandler, functionName = 'showrunner-api'
  * API Gateway would read up to 10 MB before the Lambda refuses a body; locally that is memory for
  * nothing, so the route reads no more than the Lambda takes (`maxBodyBytes`, its MAX_BODY_BYTES).
  */
+/**
+ * What API Gateway's Cognito authorizer does before the Lambda runs: the request's claims, or
+ * undefined to answer 401 without invoking it. The claims go to requestContext.authorizer.claims.
+ */
+export type Authorizer = (req: IncomingMessage) => Record<string, string> | undefined;
+
 export function apiRoute(
   prefix: string,
   invoke: Invoke,
   maxBodyBytes: number,
   observe?: (method: string, route: string, status: number) => void,
+  authorize?: Authorizer,
 ): AppRoute {
   return {
     prefix,
@@ -115,7 +122,21 @@ export function apiRoute(
         }
         throw error;
       }
-      const result = await invoke(toProxyEvent(req, prefix, body));
+      const event = toProxyEvent(req, prefix, body);
+      if (authorize && req.method !== 'OPTIONS') {
+        const claims = authorize(req);
+        if (!claims) {
+          sendJson(res, 401, {
+            error: {
+              code: 'unauthorized',
+              message: 'authorization: sign in to the control room (a producer token is required)',
+            },
+          });
+          return;
+        }
+        event.requestContext.authorizer = { claims };
+      }
+      const result = await invoke(event);
       if (!result) throw new Error('the API handler returned nothing');
       const headers: Record<string, string | string[]> = {};
       for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);

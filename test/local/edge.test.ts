@@ -64,6 +64,7 @@ describe('HOST=0.0.0.0', () => {
         playbackUrl: `http://${host}/live/local/index.m3u8`,
         player: 'hls.js',
         channel: 'local',
+        control: { signIn: 'local' },
       });
     }
     const lan = lanAddress();

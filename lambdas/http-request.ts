@@ -1,0 +1,65 @@
+// Reading API Gateway proxy requests and writing responses the same way in every API Lambda (the
+// viewer API, lambdas/api.ts; the producer API, lambdas/producer.ts): JSON bodies only, one value
+// per query parameter, zod validation whose error names the field, responses not cached unless said.
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { z } from 'zod';
+import { formatPath } from '../core/show.ts';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './http-errors.ts';
+
+/** Validates with the contract's error shape: the message names the first bad field. */
+export function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'body' | 'query'): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    throw new BadRequestError(`${formatPath([...issue.path, issue.keys[0]!])}: unknown field`);
+  }
+  const path = issue.path.length > 0 ? formatPath(issue.path) : where;
+  const missing = issue.code === 'invalid_type' && valueAt(value, issue.path) === undefined;
+  const message = missing ? 'required' : issue.message;
+  throw new BadRequestError(`${path}: ${message}`);
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let at = value;
+  for (const key of path)
+    at = at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[key] : undefined;
+  return at;
+}
+
+/**
+ * The body of a POST, as JSON. Only `application/json` is taken: a cross-site form or `text/plain`
+ * post needs no CORS preflight, so accepting it would let any web page make its visitors vote.
+ */
+export function jsonBody(event: APIGatewayProxyEvent, maxBytes: number): unknown {
+  const contentType = event.headers?.['content-type'] ?? undefined; // names lowercased by httpHeaderNormalizer
+  if (contentType?.split(';')[0]?.trim().toLowerCase() !== 'application/json')
+    throw new UnsupportedMediaTypeError(contentType);
+  const raw = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text) > maxBytes) throw new PayloadTooLargeError(maxBytes);
+  if (text.trim() === '') throw new BadRequestError('body: required (a JSON object)');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadRequestError('body: not valid JSON');
+  }
+}
+
+/** Repeated query parameters are an error, not "last one wins". */
+export function query(event: APIGatewayProxyEvent): Record<string, string> {
+  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) {
+    if (values && values.length > 1) throw new BadRequestError(`${name}: given more than once`);
+  }
+  return { ...(event.queryStringParameters as Record<string, string> | null) };
+}
+
+export const json = (
+  statusCode: number,
+  body: unknown,
+  cacheControl = 'no-store',
+): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json', 'Cache-Control': cacheControl },
+  body: JSON.stringify(body),
+});
