@@ -33,6 +33,15 @@ export function propsFromContext(app: App): ShowrunnerStackProps {
       `-c channelType=${channelType}: expected one of ${CHANNEL_TYPES.join(', ')}`,
     );
   }
+  const controlDomainPrefix = text('controlDomainPrefix');
+  if (
+    controlDomainPrefix !== undefined &&
+    !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(controlDomainPrefix)
+  ) {
+    throw new ConfigurationError(
+      `-c controlDomainPrefix=${controlDomainPrefix}: expected lowercase letters, digits and hyphens (1–63, no hyphen at either end)`,
+    );
+  }
   const siteDir = text('siteDir');
   return {
     description:
@@ -44,6 +53,7 @@ export function propsFromContext(app: App): ShowrunnerStackProps {
       .map((s) => s.trim())
       .filter(Boolean),
     channelType: channelType as ShowrunnerStackProps['channelType'],
+    controlDomainPrefix,
     siteDir: siteDir === undefined ? undefined : resolve(siteDir),
     tracing: flag('tracing', true),
     retainData: flag('retainData', false),

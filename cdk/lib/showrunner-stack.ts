@@ -22,6 +22,8 @@ import {
 import {
   AccessLogField,
   AccessLogFormat,
+  AuthorizationType,
+  CognitoUserPoolsAuthorizer,
   LambdaIntegration,
   LogGroupLogDestination,
   ResponseType,
@@ -53,6 +55,7 @@ import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/a
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { AccountRecovery, Mfa, OAuthScope, UserPool } from 'aws-cdk-lib/aws-cognito';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { CfnChannel, CfnStreamKey } from 'aws-cdk-lib/aws-ivs';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -115,6 +118,11 @@ export interface ShowrunnerStackProps extends StackProps {
   readonly siteDir?: string;
   /** Use this existing IVS channel instead of creating one (`-c channelArn=…`). Same region as the stack. */
   readonly channelArn?: string;
+  /**
+   * The control room's sign-in domain prefix (`-c controlDomainPrefix=…`): <prefix>.auth.<region>.amazoncognito.com,
+   * unique in the region. Default showrunner-<account>-<region> (one stack per account and region).
+   */
+  readonly controlDomainPrefix?: string;
   /**
    * Further channels the state machine may send cues to (an execution input can name its own
    * `channelArn`, `showrunner start --channel`). PutMetadata is granted on these and the stack's channel only.
@@ -187,6 +195,8 @@ export class ShowrunnerStack extends Stack {
   readonly apiFunction: NodejsFunction;
   readonly lifecycleFunction: NodejsFunction;
   readonly viewerTokenSecret: Secret;
+  readonly producers: UserPool;
+  readonly producerFunction: NodejsFunction;
   readonly stateMachine: StateMachine;
   readonly api: RestApi;
   readonly distribution: Distribution;
@@ -581,6 +591,86 @@ export class ShowrunnerStack extends Stack {
       targets: [new LambdaFunction(this.lifecycleFunction, { retryAttempts: 3 })],
     });
 
+    // ---- The producer's control room: Cognito sign-in, the producer API (issue 14) -------------
+    // No self sign-up: an administrator adds producers (README). The page signs in through the
+    // user pool's managed login (authorization code + PKCE) and sends the ID token; API Gateway's
+    // Cognito authorizer checks it before the producer Lambda runs.
+    this.producers = new UserPool(this, 'Producers', {
+      userPoolName: `${Aws.STACK_NAME}-producers`,
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      mfa: Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: {
+        minLength: 12,
+        requireSymbols: true,
+        requireDigits: true,
+        requireLowercase: true,
+        requireUppercase: true,
+      },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const controlUrl = `${siteUrl}/control/`;
+    const producersClient = this.producers.addClient('ControlRoom', {
+      generateSecret: false,
+      authFlows: {},
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL],
+        callbackUrls: [controlUrl],
+        logoutUrls: [controlUrl],
+      },
+      preventUserExistenceErrors: true,
+    });
+    const producersDomain = this.producers.addDomain('ControlRoomDomain', {
+      cognitoDomain: {
+        domainPrefix: props.controlDomainPrefix ?? `showrunner-${this.account}-${this.region}`,
+      },
+    });
+    const producerFunction = (this.producerFunction = this.nodeFunction('ProducerFunction', {
+      entry: 'lambdas/handlers/producer.ts',
+      description: 'showrunner producer API (control room): start, cue, stop, status, history, results',
+      memorySize: 512,
+      timeout: Duration.seconds(29),
+      environment: {
+        STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+        TABLE_NAME: this.table.tableName,
+        CHANNEL_ARN: this.channelArn,
+        CORS_ORIGINS: siteUrl,
+      },
+      // What the operations read and write: poll items and shard counters (results), the '#cue'
+      // item a manual question waits on (cue claims it).
+      tableActions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+      tableResources: [this.table.tableArn],
+      roleDescription: 'logs, the poll table, and the show state machine and its executions',
+    }));
+    // Least privilege through CDK's grants: StartExecution and ListExecutions on this state machine,
+    // Describe/Stop/GetExecutionHistory on its executions, SendTaskSuccess/Failure for the cue.
+    this.stateMachine.grantStartExecution(producerFunction);
+    this.stateMachine.grant(producerFunction, 'states:ListExecutions');
+    this.stateMachine.grantExecution(
+      producerFunction,
+      'states:DescribeExecution',
+      'states:GetExecutionHistory',
+      'states:StopExecution',
+    );
+    this.stateMachine.grantTaskResponse(producerFunction);
+    const producerAuthorizer = new CognitoUserPoolsAuthorizer(this, 'ProducerAuthorizer', {
+      cognitoUserPools: [this.producers],
+    });
+    this.api.root
+      .addResource('producer')
+      .addProxy({
+        anyMethod: false,
+        defaultIntegration: new LambdaIntegration(producerFunction),
+      })
+      .addMethod('ANY', undefined, {
+        authorizer: producerAuthorizer,
+        authorizationType: AuthorizationType.COGNITO,
+      });
+
     // ---- Alarms: an SNS topic (stack parameter AlarmEmail subscribes) and what they watch ------
     this.alarms = new ShowAlarms(this, 'Alarms', {
       sizing,
@@ -622,6 +712,11 @@ export class ShowrunnerStack extends Stack {
           playbackUrl,
           player: 'ivs',
           channel: Fn.select(1, Fn.split('/', this.channelArn)),
+          control: {
+            signIn: 'cognito',
+            domain: `https://${producersDomain.domainName}.auth.${Aws.REGION}.amazoncognito.com`,
+            clientId: producersClient.userPoolClientId,
+          },
         }),
       ],
       destinationBucket: siteBucket,
@@ -653,6 +748,16 @@ export class ShowrunnerStack extends Stack {
       output('StreamKeyArn', streamKeyArn, 'Read the key with: aws ivs get-stream-key --arn <this>');
     }
     output('StateMachineArn', this.stateMachine.stateMachineArn, 'The show state machine');
+    output(
+      'ControlRoomUrl',
+      controlUrl,
+      "The producer's control room (sign in with a user of ProducerPoolId)",
+    );
+    output(
+      'ProducerPoolId',
+      this.producers.userPoolId,
+      'Cognito user pool of the producers (add one: README)',
+    );
     output('ChannelArn', this.channelArn, 'The IVS channel the cues are sent to');
     output('TableName', this.table.tableName, 'The DynamoDB table');
     output('Audience', String(sizing.audience), 'The viewers per show this stack is sized for (-c audience)');
@@ -687,7 +792,8 @@ export class ShowrunnerStack extends Stack {
       memorySize: number;
       timeout: Duration;
       environment: Record<string, string>;
-      reservedConcurrentExecutions: number;
+      /** Reserved and capped; none for a function with few callers (the producer API). */
+      reservedConcurrentExecutions?: number;
       tableActions: string[];
       tableResources: string[];
       /** Further grants beyond logs and the table. */
@@ -793,6 +899,19 @@ export class ShowrunnerStack extends Stack {
       this.siteBucket,
       'AwsSolutions-S1',
       'Holds only the public build of the viewer site, readable solely through CloudFront (OAC); server access logs add a log bucket with nothing to audit.',
+    );
+
+    // The producer API acts on this state machine's executions, whose names (run ids) are chosen at
+    // start time: the ARN pattern execution:<state machine name>:* is as narrow as IAM allows.
+    ack(
+      this.producerFunction.role!.node.findChild('DefaultPolicy'),
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"ShowStateMachine7612D96E"}]}]}:*]',
+      "DescribeExecution, GetExecutionHistory and StopExecution on the executions of the show state machine only: each run's name is chosen when it starts, so the ARN ends in a wildcard.",
+    );
+    ack(
+      this.producers,
+      'AwsSolutions-COG8',
+      'Threat protection needs the Plus feature plan, billed per user; the pool holds a handful of producers added by an administrator (no self sign-up), each with a strong password and TOTP MFA required.',
     );
 
     // The state machine's logging and tracing statements are account-level APIs CDK adds with

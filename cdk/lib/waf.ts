@@ -276,23 +276,26 @@ export class ApiFirewall extends Construct {
           overrideAction: { count: {} },
           visibilityConfig: visibility(R.commonRuleSet),
         },
+        // Neither block applies to /producer/…: a show file is often over 8 KB and its questions
+        // may quote HTML or code, and API Gateway's Cognito authorizer refuses every request there
+        // without a producer's token before any Lambda runs.
         // SizeRestrictions_BODY (> 8 KB) would answer 403 where the API answers 413 (it refuses
         // bodies over 4 KB itself): keep the API's contract.
         {
           name: R.bodyTooLarge,
           priority: 3,
-          statement: {
+          statement: notOnProducerRoutes({
             labelMatchStatement: { scope: 'LABEL', key: COMMON_RULE_SET_BODY_SIZE_LABEL },
-          },
+          }),
           action: block(413, 'payloadTooLarge'),
           visibilityConfig: visibility(R.bodyTooLarge),
         },
         {
           name: R.commonRuleSetBlock,
           priority: 4,
-          statement: {
+          statement: notOnProducerRoutes({
             labelMatchStatement: { scope: 'NAMESPACE', key: COMMON_RULE_SET_LABELS },
-          },
+          }),
           action: block(403, 'forbidden'),
           visibilityConfig: visibility(R.commonRuleSetBlock),
         },
@@ -304,4 +307,30 @@ export class ApiFirewall extends Construct {
       webAclArn: this.webAcl.attrArn,
     });
   }
+}
+
+/** The producer API's paths (contract/producer.ts), under any stage: /prod/producer/start. */
+export const PRODUCER_PATH = '/producer/';
+
+/** `statement`, except on the producer API's paths. */
+function notOnProducerRoutes(statement: CfnWebACL.StatementProperty): CfnWebACL.StatementProperty {
+  return {
+    andStatement: {
+      statements: [
+        statement,
+        {
+          notStatement: {
+            statement: {
+              byteMatchStatement: {
+                searchString: PRODUCER_PATH,
+                fieldToMatch: { uriPath: {} },
+                textTransformations: [{ priority: 0, type: 'URL_DECODE' }],
+                positionalConstraint: 'CONTAINS',
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { REPO_ROOT } from '../../cdk/lib/showrunner-stack.ts';
 import { CORS_MAX_AGE_SECONDS } from '../../contract/api.ts';
-import { onlyResource, removeTempDirs, synth, tempDir, type Synth } from './support.ts';
+import { onlyResource, removeTempDirs, rootProxy, synth, tempDir, type Synth } from './support.ts';
 
 afterAll(removeTempDirs);
 
@@ -146,7 +146,7 @@ describe('Lambda bundles (local esbuild)', () => {
     const headers = Object.fromEntries(
       Object.entries(response.headers).map(([k, v]) => [k.toLowerCase(), v]),
     );
-    const [proxy] = onlyResource(built.template, 'AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+    const proxy = rootProxy(built.template);
     const [, options] = onlyResource(built.template, 'AWS::ApiGateway::Method', {
       HttpMethod: 'OPTIONS',
       ResourceId: { Ref: proxy },

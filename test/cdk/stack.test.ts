@@ -21,6 +21,7 @@ import {
   asArray,
   fakeSite,
   onlyResource,
+  rootProxy,
   removeTempDirs,
   render,
   statements,
@@ -111,7 +112,8 @@ describe('Lambdas', () => {
     const functions = created.template.findResources('AWS::Lambda::Function', {
       Properties: { Runtime: 'nodejs24.x' },
     });
-    expect(Object.keys(functions)).toHaveLength(2);
+    // The viewer API, the poll lifecycle and the producer API.
+    expect(Object.keys(functions)).toHaveLength(3);
     const table = logicalId(created, 'AWS::DynamoDB::Table');
     const distribution = logicalId(created, 'AWS::CloudFront::Distribution');
     for (const fn of Object.values(functions)) {
@@ -168,7 +170,7 @@ describe('Lambdas', () => {
 
 describe('REST API', () => {
   it('routes ANY /{proxy+} to the API Lambda (proxy integration)', () => {
-    const proxy = logicalId(created, 'AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+    const proxy = rootProxy(created.template);
     const [, method] = onlyResource(created.template, 'AWS::ApiGateway::Method', {
       HttpMethod: 'ANY',
       ResourceId: { Ref: proxy },
@@ -182,7 +184,7 @@ describe('REST API', () => {
 
   it('answers CORS preflight in API Gateway, allowing only the CloudFront site origin', () => {
     const distribution = logicalId(created, 'AWS::CloudFront::Distribution');
-    const proxy = logicalId(created, 'AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+    const proxy = rootProxy(created.template);
     const [, options] = onlyResource(created.template, 'AWS::ApiGateway::Method', {
       HttpMethod: 'OPTIONS',
       ResourceId: { Ref: proxy },
@@ -205,7 +207,7 @@ describe('REST API', () => {
   });
 
   it('"The CORS max-age is one constant": API Gateway\'s preflight answers Access-Control-Max-Age CORS_MAX_AGE_SECONDS, like the Lambda\'s httpCors', () => {
-    const proxy = logicalId(created, 'AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
+    const proxy = rootProxy(created.template);
     const [, options] = onlyResource(created.template, 'AWS::ApiGateway::Method', {
       HttpMethod: 'OPTIONS',
       ResourceId: { Ref: proxy },
@@ -300,6 +302,12 @@ describe('viewer site', () => {
       playbackUrl: '<Channel.PlaybackUrl>',
       // The id GET /poll-current?channel= takes: the channel ARN's last part.
       channel: '<Channel.Arn>.split(/)[1]',
+      // The control room signs in through the producers' user pool (managed login, code + PKCE).
+      control: {
+        signIn: 'cognito',
+        domain: `https://<${logicalId(created, 'AWS::Cognito::UserPoolDomain')}>.auth.<AWS::Region>.amazoncognito.com`,
+        clientId: `<${logicalId(created, 'AWS::Cognito::UserPoolClient')}>`,
+      },
       player: 'ivs',
     });
   });
@@ -513,7 +521,10 @@ describe('IAM (least privilege)', () => {
     }
     // No resource anywhere ends in a bare wildcard except bucket object paths (site copy) and those APIs.
     const rendered = statements(created.template).flatMap((s) => asArray(s.statement.Resource).map(render));
-    expect(rendered.filter((r) => r.endsWith('*') && r !== '*' && !r.endsWith('/*'))).toEqual([]);
+    // The producer API's execution actions end in a wildcard: run names are chosen at start time.
+    expect(rendered.filter((r) => r.endsWith('*') && r !== '*' && !r.endsWith('/*'))).toEqual([
+      'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<ShowStateMachine7612D96E>.split(:)[6]:*',
+    ]);
   });
 });
 
@@ -629,5 +640,91 @@ describe('viewer tokens', () => {
       Properties: { HttpMethod: 'OPTIONS' },
     });
     expect(JSON.stringify(preflight)).toContain("'Content-Type,Authorization'");
+  });
+});
+
+describe('control room (issue 14)', () => {
+  it('"No self sign-up": producers are a Cognito user pool an administrator fills, with MFA required and a code-flow client for /control/', () => {
+    const [, pool] = onlyResource(created.template, 'AWS::Cognito::UserPool');
+    expect(pool.Properties.AdminCreateUserConfig).toMatchObject({ AllowAdminCreateUserOnly: true });
+    expect(pool.Properties.MfaConfiguration).toBe('ON');
+    expect(pool.Properties.EnabledMfas).toEqual(['SOFTWARE_TOKEN_MFA']);
+    const [, client] = onlyResource(created.template, 'AWS::Cognito::UserPoolClient');
+    expect(client.Properties).toMatchObject({
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid', 'email'],
+      GenerateSecret: false,
+    });
+    const distribution = logicalId(created, 'AWS::CloudFront::Distribution');
+    expect(client.Properties.CallbackURLs.map(render)).toEqual([
+      `https://<${distribution}.DomainName>/control/`,
+    ]);
+  });
+
+  it('"A Cognito authorizer on /producer/…": every producer method needs the pool\'s token, the viewer routes stay anonymous', () => {
+    const [authorizerId, authorizer] = onlyResource(created.template, 'AWS::ApiGateway::Authorizer');
+    expect(authorizer.Properties.Type).toBe('COGNITO_USER_POOLS');
+    const methods = Object.values(created.template.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.HttpMethod !== 'OPTIONS',
+    );
+    const producerFunction = logicalId(created, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('producer API'),
+    });
+    const producerMethods = methods.filter((m) =>
+      render(m.Properties.Integration.Uri).includes(`<${producerFunction}.Arn>`),
+    );
+    expect(producerMethods).toHaveLength(1);
+    expect(producerMethods[0]!.Properties).toMatchObject({
+      AuthorizationType: 'COGNITO_USER_POOLS',
+      AuthorizerId: { Ref: authorizerId },
+    });
+    for (const m of methods.filter((m) => !producerMethods.includes(m))) {
+      expect(m.Properties.AuthorizationType).toBe('NONE');
+    }
+  });
+
+  it('"Least privilege": the producer Lambda may start this state machine, act on its executions and answer its cue tokens, and touch the table\'s items only', () => {
+    const producerFunction = logicalId(created, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('producer API'),
+    });
+    const [, fn] = onlyResource(created.template, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('producer API'),
+    });
+    const role = fn.Properties.Role['Fn::GetAtt'][0];
+    const machine = logicalId(created, 'AWS::StepFunctions::StateMachine');
+    const table = logicalId(created, 'AWS::DynamoDB::Table');
+    const granted = statements(created.template)
+      .filter(({ policy }) =>
+        created.template.toJSON().Resources[policy].Properties.Roles.some((r: any) => r.Ref === role),
+      )
+      .map(({ statement }) => ({
+        actions: asArray(statement.Action).sort(),
+        resources: asArray(statement.Resource).map(render),
+      }))
+      .filter(({ actions }) => !actions.every((a: string) => a.startsWith('logs:')));
+    // CDK merges statements with the same resources.
+    expect(granted).toEqual([
+      {
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [`<${table}.Arn>`],
+      },
+      {
+        actions: [
+          'states:ListExecutions',
+          'states:SendTaskFailure',
+          'states:SendTaskHeartbeat',
+          'states:SendTaskSuccess',
+          'states:StartExecution',
+        ],
+        resources: [`<${machine}>`],
+      },
+      {
+        actions: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'],
+        resources: [
+          `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${machine}>.split(:)[6]:*`,
+        ],
+      },
+    ]);
+    expect(producerFunction).toBeTruthy();
   });
 });

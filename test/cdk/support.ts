@@ -87,3 +87,13 @@ export function render(value: unknown): string {
   }
   throw new Error(`cannot render ${JSON.stringify(value)}`);
 }
+
+/** The viewer API's ANY /{proxy+} resource (the one under the API's root, not /producer/{proxy+}). */
+export function rootProxy(template: Template): string {
+  const [api] = onlyResource(template, 'AWS::ApiGateway::RestApi');
+  const [id] = onlyResource(template, 'AWS::ApiGateway::Resource', {
+    PathPart: '{proxy+}',
+    ParentId: { 'Fn::GetAtt': [api, 'RootResourceId'] },
+  });
+  return id;
+}

@@ -120,15 +120,26 @@ describe('web ACL', () => {
       Name: 'AWSManagedRulesCommonRuleSet',
     });
     expect(r['CommonRuleSet'].OverrideAction).toEqual({ Count: {} });
-    expect(r['CommonRuleSetBodyTooLarge'].Statement.LabelMatchStatement).toEqual({
+    // Both blocks spare the producer API (signed-in producers' show files: often over 8 KB, may
+    // quote HTML); its Cognito authorizer refuses everyone else before any Lambda runs.
+    const [tooLargeLabel, tooLargeExcept] = r['CommonRuleSetBodyTooLarge'].Statement.AndStatement.Statements;
+    expect(tooLargeLabel.LabelMatchStatement).toEqual({
       Scope: 'LABEL',
       Key: 'awswaf:managed:aws:core-rule-set:SizeRestrictions_Body',
     });
     expect(COMMON_RULE_SET_BODY_SIZE_LABEL.startsWith(COMMON_RULE_SET_LABELS)).toBe(true);
-    expect(r['CommonRuleSetBlock'].Statement.LabelMatchStatement).toEqual({
+    const [blockLabel, blockExcept] = r['CommonRuleSetBlock'].Statement.AndStatement.Statements;
+    expect(blockLabel.LabelMatchStatement).toEqual({
       Scope: 'NAMESPACE',
       Key: 'awswaf:managed:aws:core-rule-set:',
     });
+    for (const except of [tooLargeExcept, blockExcept]) {
+      expect(except.NotStatement.Statement.ByteMatchStatement).toMatchObject({
+        SearchString: '/producer/',
+        FieldToMatch: { UriPath: {} },
+        PositionalConstraint: 'CONTAINS',
+      });
+    }
     const tooLarge = blockOf(created, r['CommonRuleSetBodyTooLarge']);
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.body.error.code).toBe('payload_too_large');
