@@ -10,6 +10,7 @@ import { benchVotes } from './votes.ts';
 import { benchViewers } from './viewers.ts';
 import { benchFootprint } from './footprint.ts';
 import { benchSchedule } from './schedule.ts';
+import { benchCueToAir } from './cue-to-air.ts';
 import { MAX_POLLS } from '../core/show.ts';
 import { benchFirstRun, firstRunTables } from './first-run.ts';
 import { table } from './lib.ts';
@@ -25,13 +26,13 @@ import {
 import type { StormMeasurement } from './storm.ts';
 import { withinLimits } from './capacity.ts';
 
-const HELP = `Usage: npm run bench -- [--only sync,votes,poll_get,schedule,footprint,storm,capacity,first_run]
+const HELP = `Usage: npm run bench -- [--only sync,votes,poll_get,schedule,cue_to_air,footprint,storm,capacity,first_run]
                        [--quick] [--viewers N] [--watchers N]
 
 Runs the benchmarks against a fresh local stack, prints a table, writes
 bench/results/summary.json and updates docs/BENCHMARKS.md.
 
-  --only LIST   run only these (sync = sync + cue_latency, votes, poll_get, schedule, footprint;
+  --only LIST   run only these (sync = sync + cue_latency, votes, poll_get, schedule, cue_to_air, footprint;
                 first_run runs only when named: it clones this checkout's HEAD, runs npm install
                 with the warm npm cache and npm start — a minute or more and ~1 GB of disk;
                 node bench/first-run.ts --cold-cache for the figure with every download)
@@ -46,6 +47,7 @@ const BENCHES = [
   'votes',
   'poll_get',
   'schedule',
+  'cue_to_air',
   'footprint',
   'storm',
   'capacity',
@@ -54,7 +56,14 @@ const BENCHES = [
 type BenchName = (typeof BENCHES)[number];
 /** first_run is opt-in: it installs ~1 GB into a fresh clone and runs for a minute or more. */
 const DEFAULT_BENCHES: readonly BenchName[] = BENCHES.filter((name) => name !== 'first_run');
-const STACK_BENCHES: readonly BenchName[] = ['sync', 'votes', 'poll_get', 'schedule', 'footprint'];
+const STACK_BENCHES: readonly BenchName[] = [
+  'sync',
+  'votes',
+  'poll_get',
+  'schedule',
+  'cue_to_air',
+  'footprint',
+];
 
 const { values } = parseArgs({
   options: {
@@ -157,6 +166,12 @@ try {
       const schedule = await benchSchedule(stack, values.quick ? 6 : MAX_POLLS, log);
       summary.schedule = schedule;
       console.log(`\nschedule (target: p99_late_ms ≤ 1000)\n${table([schedule as never])}\n`);
+    }
+    if (only.includes('cue_to_air')) {
+      log('cue_to_air: `npx showrunner cue RUN` as a producer types it, until IVS accepts the question…');
+      const cueToAir = await benchCueToAir(stack, values.quick ? { cues: 2, startups: 2 } : undefined, log);
+      summary.cue_to_air = cueToAir;
+      console.log(`\ncue_to_air (target: p95_ms ≤ 1000, start-up included)\n${table([cueToAir as never])}\n`);
     }
   }
 } finally {

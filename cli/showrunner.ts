@@ -4,26 +4,16 @@
 // message and an exit code (0 ok, 1 failed, 2 usage).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { realpathSync } from 'node:fs';
+import { enableCompileCache } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../ops/clock.ts';
-import { cue } from '../ops/cue.ts';
-import { OpError, RunExistsError, RunNotFoundError } from '../ops/errors.ts';
-import { followRun } from '../ops/follow.ts';
-import { history } from '../ops/history.ts';
-import { checkListRequest, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, list } from '../ops/list.ts';
-import { results } from '../ops/results.ts';
-import { checkRunId, prepareStart, start } from '../ops/start.ts';
-import { runningShows, runStatus } from '../ops/status.ts';
-import { stop } from '../ops/stop.ts';
-import { resolveTarget, TargetError, withTarget, type Target } from '../ops/target.ts';
-import { checkShowFile, validate } from '../ops/validate.ts';
+import { OpError, RunExistsError, RunNotFoundError, TargetError } from '../ops/errors.ts';
+import type { Target } from '../ops/target.ts';
 import { parseLimit, parseStartAt, requireOne, UsageError } from './args.ts';
-import { renderCued, renderStopped } from './render/cue.ts';
-import { renderHistory } from './render/history.ts';
-import { renderResults } from './render/results.ts';
-import { renderFollowEvent, renderStarted } from './render/start.ts';
-import { renderList, renderRunning, renderRunStatus } from './render/status.ts';
-import { renderIssues, renderValidate } from './render/validate.ts';
+
+// Each command loads its own modules when it runs (`import()` below): `showrunner cue` loads the Step
+// Functions and DynamoDB clients it calls and nothing of the others' (CloudFormation, zod, the
+// renderers), so a producer's cue goes out sooner. See docs/BENCHMARKS.md (`cue_to_air`).
 
 /** What a command reads and writes: output streams, environment, clock, and how to reach the target. */
 export interface Io extends Clock {
@@ -81,6 +71,10 @@ const COMMANDS: Record<string, Command> = {
     options: { json: { type: 'boolean' } },
     async run(v, p, io) {
       if (p.length === 0) throw new UsageError('FILE: missing (usage: showrunner validate FILE…)');
+      const [{ validate }, { renderValidate }] = await Promise.all([
+        import('../ops/validate.ts'),
+        import('./render/validate.ts'),
+      ]);
       const checked = await validate(p);
       for (const chunk of renderValidate(checked, v.json === true)) io[chunk.stream](chunk.text);
       return checked.some((c) => !c.ok) ? 1 : 0;
@@ -111,6 +105,15 @@ const COMMANDS: Record<string, Command> = {
             ? 'FILE: missing (usage: showrunner start FILE)'
             : `unexpected argument "${p[1]}": start takes one show file`,
         );
+      const [{ checkShowFile }, { checkRunId, prepareStart, start }, { withTarget }] = await Promise.all([
+        import('../ops/validate.ts'),
+        import('../ops/start.ts'),
+        import('../ops/target.ts'),
+      ]);
+      const [{ renderIssues }, { renderFollowEvent, renderStarted }] = await Promise.all([
+        import('./render/validate.ts'),
+        import('./render/start.ts'),
+      ]);
       if (v.name !== undefined) checkRunId(String(v.name));
       const file = p[0]!;
       const json = v.json === true;
@@ -133,6 +136,7 @@ const COMMANDS: Record<string, Command> = {
         const started = await start(target, prepared);
         io.out(renderStarted(started, json, target.description, now));
         if (v.follow !== true) return 0;
+        const { followRun } = await import('../ops/follow.ts');
         let status: string | undefined;
         for await (const event of followRun(target, started.executionArn, io)) {
           const text = renderFollowEvent(event, json);
@@ -152,6 +156,11 @@ const COMMANDS: Record<string, Command> = {
     async run(v, p, io) {
       const run = requireOne(p, 'RUN', 'showrunner cue RUN');
       const poll = v.poll as string | undefined;
+      const [{ withTarget }, { cue }, { renderCued }] = await Promise.all([
+        import('../ops/target.ts'),
+        import('../ops/cue.ts'),
+        import('./render/cue.ts'),
+      ]);
       const cued = await withTarget(io.target, (target) =>
         cue(target, { run, ...(poll !== undefined ? { poll } : {}), cuedBy: 'showrunner cue' }, io),
       );
@@ -167,6 +176,11 @@ const COMMANDS: Record<string, Command> = {
     async run(v, p, io) {
       const run = requireOne(p, 'RUN', 'showrunner stop RUN');
       const cause = (v.cause as string | undefined) ?? 'stopped by the producer (showrunner stop)';
+      const [{ withTarget }, { stop }, { renderStopped }] = await Promise.all([
+        import('../ops/target.ts'),
+        import('../ops/stop.ts'),
+        import('./render/cue.ts'),
+      ]);
       const stopped = await withTarget(io.target, (target) => stop(target, { run, cause }));
       io.out(renderStopped(stopped, v.json === true));
       return 0;
@@ -180,6 +194,12 @@ const COMMANDS: Record<string, Command> = {
     async run(v, p, io) {
       const run = p.length === 0 ? undefined : requireOne(p, 'RUN', 'showrunner status [RUN]');
       const json = v.json === true;
+      const [{ withTarget }, { runningShows, runStatus }, { renderRunning, renderRunStatus }] =
+        await Promise.all([
+          import('../ops/target.ts'),
+          import('../ops/status.ts'),
+          import('./render/status.ts'),
+        ]);
       io.out(
         await withTarget(io.target, async (target) =>
           run === undefined
@@ -202,6 +222,12 @@ const COMMANDS: Record<string, Command> = {
       ...targetOptions,
     },
     async run(v, _p, io) {
+      const [{ checkListRequest, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, list }, { withTarget }, { renderList }] =
+        await Promise.all([
+          import('../ops/list.ts'),
+          import('../ops/target.ts'),
+          import('./render/status.ts'),
+        ]);
       const query = checkListRequest({
         limit: parseLimit(v.limit as string | undefined, '--limit', LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT),
         ...(v.status !== undefined ? { status: String(v.status) } : {}),
@@ -221,6 +247,11 @@ const COMMANDS: Record<string, Command> = {
     options: { json: { type: 'boolean' }, ...targetOptions },
     async run(v, p, io) {
       const run = requireOne(p, 'RUN', 'showrunner history RUN');
+      const [{ withTarget }, { history }, { renderHistory }] = await Promise.all([
+        import('../ops/target.ts'),
+        import('../ops/history.ts'),
+        import('./render/history.ts'),
+      ]);
       io.out(renderHistory(await withTarget(io.target, (target) => history(target, run)), v.json === true));
       return 0;
     },
@@ -235,6 +266,11 @@ const COMMANDS: Record<string, Command> = {
     async run(v, p, io) {
       if (v.json && v.csv) throw new UsageError('--json, --csv: choose one');
       const run = requireOne(p, 'RUN', 'showrunner results RUN');
+      const [{ withTarget }, { results }, { renderResults }] = await Promise.all([
+        import('../ops/target.ts'),
+        import('../ops/results.ts'),
+        import('./render/results.ts'),
+      ]);
       const data = await withTarget(io.target, (target) => results(target, run, io));
       io.out(renderResults(data, v.csv ? 'csv' : v.json ? 'json' : 'table'));
       return 0;
@@ -307,8 +343,8 @@ export async function main(argv: readonly string[], mainIo: MainIo): Promise<num
       env: mainIo.env,
       now: mainIo.now ?? (() => new Date()),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      target: () =>
-        resolveTarget({
+      target: async () =>
+        (await import('../ops/target.ts')).resolveTarget({
           target: targetName,
           env: mainIo.env,
           ...(values.stack !== undefined ? { stackName: String(values.stack) } : {}),
@@ -355,11 +391,19 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) {
-  const code = await main(process.argv.slice(2), {
+/**
+ * Runs this process's command line and sets its exit code: `node cli/showrunner.ts …`, and
+ * `npx showrunner …` through cli/launch.js. Node's compile cache (in the system's temp folder, or
+ * NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1 turns it off) keeps the modules a command loads
+ * compiled and stripped of their types, so the next run starts sooner.
+ */
+export async function runProcess(): Promise<void> {
+  enableCompileCache();
+  process.exitCode = await main(process.argv.slice(2), {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     env: process.env,
   });
-  process.exitCode = code;
 }
+
+if (isEntryPoint()) await runProcess();

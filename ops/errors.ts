@@ -45,3 +45,8 @@ export class RunExistsError extends OpError {
     this.runId = runId;
   }
 }
+
+/** The target (local stack or AWS stack) cannot be reached or is not set up; the message says how to fix it. */
+export class TargetError extends Error {
+  override readonly name = 'TargetError';
+}

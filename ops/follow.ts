@@ -23,7 +23,7 @@ export async function* followRun(
   clock: Clock = systemClock,
 ): AsyncGenerator<FollowEvent, void, undefined> {
   const run = await describeRun(target.sfn, executionArn);
-  const fallback = planFromInput(run);
+  const fallback = await planFromInput(run);
   const events: HistoryEvent[] = [];
   const seenCues = new Set<number>();
   const seenWaits = new Set<string>();

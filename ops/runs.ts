@@ -9,8 +9,6 @@ import {
   type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { planShow } from '../core/plan.ts';
-import { validateExecutionInput } from '../core/show.ts';
 import { RunNotFoundError } from './errors.ts';
 import { readTimeline, type RunTimeline } from './timeline.ts';
 
@@ -81,8 +79,15 @@ export async function eventsAfter(
   return found.reverse();
 }
 
-/** When the history has no plan yet (or the run failed before it), plan from the execution input. */
-export function planFromInput(run: DescribeExecutionCommandOutput): RunTimeline['plan'] {
+/**
+ * When the history has no plan yet (or the run failed before it), plan from the execution input.
+ * The show schema (zod) loads only then: `showrunner cue` on a planned run does without it.
+ */
+export async function planFromInput(run: DescribeExecutionCommandOutput): Promise<RunTimeline['plan']> {
+  const [{ planShow }, { validateExecutionInput }] = await Promise.all([
+    import('../core/plan.ts'),
+    import('../core/show.ts'),
+  ]);
   try {
     const checked = validateExecutionInput(JSON.parse(run.input ?? 'null'));
     if (!checked.ok || !run.name) return undefined;
@@ -101,5 +106,8 @@ export interface LoadedRun {
 export async function loadRun(sfn: SFNClient, executionArn: string): Promise<LoadedRun> {
   const execution = await describeRun(sfn, executionArn);
   const events = await eventsAfter(sfn, executionArn);
-  return { execution, events, timeline: readTimeline(events, planFromInput(execution)) };
+  const timeline = readTimeline(events);
+  // The plan in the history wins over one from the input (readTimeline), so read the input only without it.
+  if (timeline.plan) return { execution, events, timeline };
+  return { execution, events, timeline: readTimeline(events, await planFromInput(execution)) };
 }

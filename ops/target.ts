@@ -2,23 +2,19 @@
 // state machine and the table. Local (the CLI's default): the local stack's edge endpoint with dummy
 // credentials, the state machine found by name. AWS: the default credential chain and the outputs
 // of the CloudFormation stack the CDK app deploys. `withTarget` owns a target's lifetime.
-import {
-  CloudFormationClient,
-  DescribeStacksCommand,
-  type CloudFormationClientConfig,
-} from '@aws-sdk/client-cloudformation';
+import type { CloudFormationClientConfig } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { STATE_MACHINE_NAME } from '../contract/state-machine.ts';
 import { TABLE } from '../contract/table.ts';
+import { TargetError } from './errors.ts';
 
 export const DEFAULT_EDGE_URL = 'http://127.0.0.1:4566';
 export const DEFAULT_STACK_NAME = 'Showrunner';
 
-export class TargetError extends Error {
-  override readonly name = 'TargetError';
-}
+// Defined with the other errors (ops/errors.ts), so the CLI can tell it apart without loading the SDK.
+export { TargetError } from './errors.ts';
 
 export interface Target {
   kind: 'local' | 'aws';
@@ -142,6 +138,8 @@ export async function resolveTarget(options: TargetOptions): Promise<Target> {
 
   const stackName = options.stackName ?? (options.env.SHOWRUNNER_STACK?.trim() || DEFAULT_STACK_NAME);
   const config = region ? { region } : {};
+  // Only --target aws reads a stack: the local target does not load this client.
+  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
   const cloudFormation = new CloudFormationClient({ ...config, ...options.cloudFormationConfig });
   let outputs: Record<string, string>;
   try {

@@ -2,10 +2,16 @@
 // reading of CloudFormation outputs (against a stub CloudFormation endpoint).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { main } from '../../cli/showrunner.ts';
 import { resolveTarget, TargetError, type TargetOptions } from '../../ops/target.ts';
 import { parseStartAt } from '../../cli/args.ts';
 import { closeServer, listen, readBody } from '../../local/http.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 async function run(...argv: string[]) {
   let stdout = '';
@@ -105,6 +111,21 @@ describe('showrunner CLI usage', () => {
     expect(down.stderr).toContain(
       'cannot reach the local stack at http://127.0.0.1:9: is `npm start` running?',
     );
+  });
+
+  it('`npx showrunner` runs the launcher npm links into node_modules/.bin, and it prints what main prints', async () => {
+    // A "bin" in the root package.json makes npx load the whole dependency tree before every run.
+    const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    expect(root.bin).toBeUndefined();
+    expect(root.workspaces).toContain('cli/bin');
+    const bin = JSON.parse(readFileSync(join(ROOT, 'cli/bin/package.json'), 'utf8'));
+    expect(bin).toMatchObject({ type: 'module', bin: { showrunner: 'showrunner.js' } });
+    const launched = spawnSync(process.execPath, ['cli/bin/showrunner.js', 'cue', '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(launched.status).toBe(0);
+    expect(launched.stdout).toBe((await run('cue', '--help')).stdout);
   });
 
   it('--at accepts ISO times, times of day and offsets from now', () => {
