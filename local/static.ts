@@ -1,6 +1,6 @@
-// Serves the built viewer site (site/dist). Hashed assets are cached for good; index.html is
-// revalidated so a new build is picked up at once. A file that cannot be read is a 500 for that
-// request only: the stack keeps serving.
+// Serves the built site (site/dist: the viewer page, and the control room under /control/). Hashed
+// assets are cached for good; each index.html is revalidated so a new build is picked up at once. A
+// file that cannot be read is a 500 for that request only: the stack keeps serving.
 import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -72,13 +72,23 @@ export function staticSiteRoute(
         sendJson(res, 400, { error: { code: 'bad_request', message: 'path: not valid percent-encoding' } });
         return;
       }
-      const relative = normalize(urlPath === '/' ? '/index.html' : urlPath).replace(/^([/\\])+/, '');
+      // A folder's page is its index.html (/control/ is the control room's).
+      const relative = normalize(urlPath.endsWith('/') ? `${urlPath}index.html` : urlPath).replace(
+        /^([/\\])+/,
+        '',
+      );
       const file = join(root, relative);
       if (!file.startsWith(root + sep)) {
         res.writeHead(404).end();
         return;
       }
       const info = await stat(file).catch(() => undefined);
+      if (info?.isDirectory() && (await stat(join(file, 'index.html')).catch(() => undefined))?.isFile()) {
+        // /control → /control/, so the page's address is the one sign-in redirects name.
+        const { pathname, search } = new URL(req.url ?? '/', 'http://x');
+        res.writeHead(308, { location: `${pathname}/${search}` }).end();
+        return;
+      }
       if (!info?.isFile()) {
         if (relative === 'index.html') {
           res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' }).end(missing());

@@ -1,4 +1,5 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
 export default defineConfig({
@@ -11,6 +12,13 @@ export default defineConfig({
     reportCompressedSize: true,
     // The IVS player's worker and wasm are loaded by URL at run time, never inlined.
     assetsInlineLimit: 0,
+    rolldownOptions: {
+      // Two pages, each its own entry: viewers never download the control room (or the show schema).
+      input: {
+        viewer: resolve(import.meta.dirname, 'index.html'),
+        control: resolve(import.meta.dirname, 'control/index.html'),
+      },
+    },
   },
   server: {
     proxy: {

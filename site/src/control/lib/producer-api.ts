@@ -1,0 +1,224 @@
+// The producer API client (contract/producer.ts): JSON under `${apiUrl}/producer/…`, every request
+// with the signed-in producer's token. Failures become a ProducerFailure whose `words` a producer
+// can act on; a 401 is `signedOut`, which the page answers with "Sign in again".
+import type { ApiErrorBody } from '../../../../contract/api.ts';
+import {
+  PRODUCER_ROUTES,
+  type CueBody,
+  type RunList,
+  type StartBody,
+  type StopBody,
+} from '../../../../contract/producer.ts';
+import type { ShowPlan } from '../../../../contract/state-machine.ts';
+
+// The responses are what the operations (ops/) return, as JSON: the site may not import ops/, so
+// their shapes as the page reads them are here, and test/unit/control-state.test.ts checks that
+// each ops type, sent as JSON, is one of these.
+
+export type ExecutionStatus =
+  'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+
+/** ops/runs.ts RunInfo. */
+export interface RunInfoJson {
+  runId: string;
+  executionArn: string;
+  status?: ExecutionStatus;
+  /** ISO 8601. */
+  startDate?: string;
+  stopDate?: string;
+  error?: string;
+  cause?: string;
+}
+
+/** ops/timeline.ts PollTimeline: times are epoch ms. */
+export interface PollTimelineJson {
+  id: string;
+  pollId: string;
+  question: string;
+  answers: string[];
+  correct?: number;
+  manual: boolean;
+  scheduledAt?: number;
+  cuedAt?: number;
+  waitingForCue: boolean;
+  askedAt?: number;
+  lateMs?: number;
+  closesAt?: number;
+  closedAt?: number;
+  resultsAt?: number;
+  counts?: number[];
+  total?: number;
+  throttled: number;
+}
+
+/** ops/status.ts RunStatus. */
+export interface RunStatusJson {
+  run: RunInfoJson;
+  plan?: Pick<ShowPlan, 'runId' | 'showId' | 'title' | 'startAt'>;
+  progress: {
+    asked: number;
+    total: number;
+    open?: PollTimelineJson;
+    next?: PollTimelineJson;
+    waiting: PollTimelineJson[];
+  };
+}
+
+/** ops/history.ts RunHistory. */
+export interface RunHistoryJson {
+  run: RunInfoJson;
+  polls: PollTimelineJson[];
+  cuesSent: number;
+  throttled: number;
+}
+
+/** ops/results.ts PollResult. */
+export interface PollResult {
+  poll: string;
+  pollId: string;
+  question: string;
+  answers: string[];
+  state: 'not asked' | 'open' | 'closed';
+  counts: number[];
+  total: number;
+  correct?: number;
+  winner: string[];
+}
+
+/** ops/results.ts RunResults. */
+export interface RunResults {
+  runId: string;
+  polls: PollResult[];
+}
+
+/** ops/start.ts Started. */
+export interface StartedJson {
+  runId: string;
+  executionArn: string;
+  startAt: string;
+  channelArn?: string;
+}
+
+/** ops/cue.ts Cued. */
+export interface CuedJson {
+  runId: string;
+  poll: string;
+  pollId: string;
+  cuedAt: string;
+  question: string;
+}
+
+/** ops/stop.ts Stopped. */
+export interface StoppedJson {
+  runId: string;
+  status?: ExecutionStatus;
+  stopped: boolean;
+  stopDate?: string;
+}
+
+export class ProducerFailure extends Error {
+  override readonly name = 'ProducerFailure';
+  readonly status: number;
+  /** The API's error code; 'unreachable' when the server could not be reached. */
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+
+  /** The token is missing, wrong or expired: the producer must sign in again. */
+  get signedOut(): boolean {
+    return this.status === 401;
+  }
+
+  get words(): string {
+    if (this.code === 'unreachable')
+      return "Can't reach the show server. Check the connection and try again.";
+    if (this.status === 401) return 'Your sign-in is not valid any more. Sign in again.';
+    if (this.status === 403) return 'This account may not use the control room.';
+    if (this.status === 429) return 'The show server is busy. Try again in a moment.';
+    if (this.status >= 500) return 'The show server had a problem. Try again.';
+    // 400, 404, 409: the API's message names the field at fault (`polls[1].answers: …`).
+    return this.message;
+  }
+}
+
+/** What the control room calls (the state class takes any object with these methods: tests pass a fake). */
+export interface ProducerApi {
+  list(limit?: number): Promise<RunList<RunInfoJson>>;
+  start(body: StartBody): Promise<StartedJson>;
+  cue(body: CueBody): Promise<CuedJson>;
+  stop(body: StopBody): Promise<StoppedJson>;
+  status(runId: string): Promise<RunStatusJson>;
+  history(runId: string): Promise<RunHistoryJson>;
+  results(runId: string): Promise<RunResults>;
+}
+
+export class ProducerClient implements ProducerApi {
+  readonly #base: string;
+  readonly #token: string;
+  readonly #timeoutMs: number;
+
+  constructor(apiUrl: string, token: string, timeoutMs = 15_000) {
+    this.#base = apiUrl.replace(/\/$/, '');
+    this.#token = token;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  async #request<T>(path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.#base}${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: {
+          authorization: `Bearer ${this.#token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        cache: 'no-store',
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch {
+      throw new ProducerFailure(0, 'unreachable', 'network error');
+    }
+    let parsed: unknown = null;
+    try {
+      parsed = await response.json();
+    } catch {
+      // a gateway's HTML page, or an empty body
+    }
+    if (!response.ok) {
+      const error = (parsed as Partial<ApiErrorBody> | null)?.error;
+      const unreachable = response.status === 502 || response.status === 503 || response.status === 504;
+      throw new ProducerFailure(
+        response.status,
+        unreachable ? 'unreachable' : (error?.code ?? 'error'),
+        error?.message ?? `HTTP ${response.status}`,
+      );
+    }
+    return parsed as T;
+  }
+
+  list(limit = 50) {
+    return this.#request<RunList<RunInfoJson>>(`${PRODUCER_ROUTES.list}?limit=${limit}`);
+  }
+  start(body: StartBody) {
+    return this.#request<StartedJson>(PRODUCER_ROUTES.start, body);
+  }
+  cue(body: CueBody) {
+    return this.#request<CuedJson>(PRODUCER_ROUTES.cue, body);
+  }
+  stop(body: StopBody) {
+    return this.#request<StoppedJson>(PRODUCER_ROUTES.stop, body);
+  }
+  status(runId: string) {
+    return this.#request<RunStatusJson>(`${PRODUCER_ROUTES.status}?${new URLSearchParams({ runId })}`);
+  }
+  history(runId: string) {
+    return this.#request<RunHistoryJson>(`${PRODUCER_ROUTES.history}?${new URLSearchParams({ runId })}`);
+  }
+  results(runId: string) {
+    return this.#request<RunResults>(`${PRODUCER_ROUTES.results}?${new URLSearchParams({ runId })}`);
+  }
+}

@@ -1,0 +1,4 @@
+import { mount } from 'svelte';
+import ControlApp from './ControlApp.svelte';
+
+mount(ControlApp, { target: document.getElementById('app')! });

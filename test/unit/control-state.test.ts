@@ -1,0 +1,714 @@
+// The control room's state (site/src/control/lib/control.svelte.ts), compiled by Svelte as the site
+// is, driven through its methods with a fake producer API, player and video: nothing fetched
+// without a session, the run picked and polled every 2 s while it runs, Ask next and Stop, a 401
+// signing the producer out, the show checked by the CLI's schema before it starts, live counts from
+// the preview's stream, and the results export matching `showrunner results --csv/--json`. Also the
+// sign-in (site/src/control/lib/auth.ts): the local token link and Cognito's code flow with PKCE.
+// The root tsconfig does not load Svelte's ambient rune declarations ($state, $derived) that the
+// imported module uses; svelte-check does, for the site.
+/// <reference types="svelte" />
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { renderResults } from '../../cli/render/results.ts';
+import { encodeCue, pollCue, resultsCue, tallyCue } from '../../core/cues.ts';
+import type { Cued } from '../../ops/cue.ts';
+import type { RunHistory } from '../../ops/history.ts';
+import type { RunResults as OpsRunResults } from '../../ops/results.ts';
+import type { RunInfo } from '../../ops/runs.ts';
+import type { Started } from '../../ops/start.ts';
+import type { RunStatus } from '../../ops/status.ts';
+import type { Stopped } from '../../ops/stop.ts';
+import type { SiteConfig } from '../../site/src/lib/config.ts';
+import type { PlayerEvents, PlayerFactory } from '../../site/src/lib/player/types.ts';
+import {
+  keepToken,
+  restoreSession,
+  beginCognitoSignIn,
+  takeHandover,
+  type AuthEnv,
+  type Session,
+} from '../../site/src/control/lib/auth.ts';
+import { ControlState } from '../../site/src/control/lib/control.svelte.ts';
+import { checkDraft, emptyDraft } from '../../site/src/control/lib/draft.ts';
+import { resultsCsv, resultsJson } from '../../site/src/control/lib/figures.ts';
+import {
+  ProducerFailure,
+  type CuedJson,
+  type ProducerApi,
+  type RunHistoryJson,
+  type RunInfoJson,
+  type RunResults,
+  type RunStatusJson,
+  type StartedJson,
+  type StoppedJson,
+} from '../../site/src/control/lib/producer-api.ts';
+
+// ---- The page's shapes of the API's answers are the operations' (ops/) results, sent as JSON ----
+type Wire<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Wire<U>[]
+    : T extends object
+      ? { [K in keyof T]: Wire<T[K]> }
+      : T;
+const sent = <T>() => ({}) as Wire<T>;
+export const wireChecks: [
+  RunInfoJson,
+  RunStatusJson,
+  RunHistoryJson,
+  RunResults,
+  StartedJson,
+  CuedJson,
+  StoppedJson,
+] = [
+  sent<RunInfo>(),
+  sent<RunStatus>(),
+  sent<RunHistory>(),
+  sent<OpsRunResults>(),
+  sent<Started>(),
+  sent<Cued>(),
+  sent<Stopped>(),
+];
+
+const NOW = Date.parse('2030-01-01T12:00:00Z');
+const CONFIG: SiteConfig = {
+  apiUrl: 'http://api.test',
+  cachedApiUrl: 'http://api.test',
+  channel: 'local',
+  playbackUrl: 'http://live.test/index.m3u8',
+  player: 'hls.js',
+  control: { signIn: 'local' },
+};
+const SESSION: Session = { token: 'local-token', kind: 'local', expiresAt: null, who: null };
+const RUN = 'cats-20300101T115900Z';
+const OLD = 'cats-20291231T200000Z';
+
+const SHOW = {
+  id: 'cats',
+  title: 'Cat Facts Live',
+  polls: [
+    { id: 'q1', at: 30, question: 'Cats sleep 12–16 hours a day.', answers: ['True', 'False'], correct: 0 },
+    { id: 'q2', at: 'manual', question: 'Best cat?', answers: ['Tabby', 'Siamese', 'Maine Coon'] },
+  ],
+};
+
+function runInfo(runId: string, status: RunInfoJson['status'], startDate: string): RunInfoJson {
+  return {
+    runId,
+    executionArn: `arn:aws:states:us-east-1:000000000000:execution:showrunner:${runId}`,
+    status,
+    startDate,
+    ...(status === 'RUNNING' ? {} : { stopDate: '2029-12-31T20:10:00.000Z' }),
+  };
+}
+
+/** One run as the API describes it, which the tests move along. */
+class FakeRun {
+  status: RunInfoJson['status'] = 'RUNNING';
+  q1: Partial<RunHistoryJson['polls'][number]> = {};
+  q2: Partial<RunHistoryJson['polls'][number]> = { waitingForCue: true };
+  votes: Record<string, number[]> = {};
+
+  info(): RunInfoJson {
+    return runInfo(RUN, this.status, '2030-01-01T11:59:00.000Z');
+  }
+  history(): RunHistoryJson {
+    const scheduledAt = NOW + 30_000;
+    return {
+      run: this.info(),
+      polls: [
+        {
+          id: 'q1',
+          pollId: `${RUN}:q1`,
+          question: SHOW.polls[0]!.question,
+          answers: ['True', 'False'],
+          correct: 0,
+          manual: false,
+          scheduledAt,
+          waitingForCue: false,
+          throttled: 0,
+          ...this.q1,
+        },
+        {
+          id: 'q2',
+          pollId: `${RUN}:q2`,
+          question: 'Best cat?',
+          answers: ['Tabby', 'Siamese', 'Maine Coon'],
+          manual: true,
+          waitingForCue: false,
+          throttled: 0,
+          ...this.q2,
+        },
+      ],
+      cuesSent: 0,
+      throttled: 0,
+    };
+  }
+  runStatus(): RunStatusJson {
+    const polls = this.history().polls;
+    return {
+      run: this.info(),
+      plan: { runId: RUN, showId: 'cats', title: 'Cat Facts Live', startAt: '2030-01-01T11:59:00.000Z' },
+      progress: {
+        asked: polls.filter((p) => p.askedAt !== undefined).length,
+        total: 2,
+        waiting: polls.filter((p) => p.waitingForCue),
+      },
+    };
+  }
+  results(): RunResults {
+    return {
+      runId: RUN,
+      polls: this.history().polls.map((p) => {
+        const counts = this.votes[p.id] ?? p.answers.map(() => 0);
+        const total = counts.reduce((a, b) => a + b, 0);
+        const top = Math.max(...counts);
+        return {
+          poll: p.id,
+          pollId: p.pollId,
+          question: p.question,
+          answers: p.answers,
+          state: p.askedAt === undefined ? 'not asked' : p.closedAt === undefined ? 'open' : 'closed',
+          counts,
+          total,
+          ...(p.correct !== undefined ? { correct: p.correct } : {}),
+          winner: top === 0 ? [] : p.answers.filter((_, i) => counts[i] === top),
+        };
+      }),
+    };
+  }
+}
+
+/** A <video> whose frames the test presents. */
+class FakeVideo {
+  paused = false;
+  currentTime = 0;
+  #callbacks: VideoFrameRequestCallback[] = [];
+  requestVideoFrameCallback(callback: VideoFrameRequestCallback): number {
+    this.#callbacks.push(callback);
+    return this.#callbacks.length;
+  }
+  cancelVideoFrameCallback(): void {
+    this.#callbacks = [];
+  }
+  present(mediaTime: number): void {
+    this.currentTime = mediaTime;
+    const due = this.#callbacks;
+    this.#callbacks = [];
+    for (const callback of due) callback(0, { mediaTime } as VideoFrameCallbackMetadata);
+  }
+}
+
+/** Lets pending promise callbacks run (timers are fake; setImmediate is not). */
+const settle = async () => {
+  for (let i = 0; i < 8; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+let control: ControlState | undefined;
+
+function setup(options: { runs?: RunInfoJson[] } = {}) {
+  const run = new FakeRun();
+  const runs = () => options.runs ?? [runInfo(OLD, 'SUCCEEDED', '2029-12-31T20:00:00.000Z'), run.info()];
+  const api = {
+    list: jest.fn<ProducerApi['list']>(async () => ({ runs: runs() })),
+    start: jest.fn<ProducerApi['start']>(async () => ({
+      runId: RUN,
+      executionArn: run.info().executionArn,
+      startAt: new Date(NOW).toISOString(),
+    })),
+    cue: jest.fn<ProducerApi['cue']>(async ({ runId }) => {
+      run.q2 = { cuedAt: Date.now(), askedAt: Date.now() + 50, closesAt: Date.now() + 40_000 };
+      return {
+        runId,
+        poll: 'q2',
+        pollId: `${RUN}:q2`,
+        cuedAt: new Date().toISOString(),
+        question: 'Best cat?',
+      };
+    }),
+    stop: jest.fn<ProducerApi['stop']>(async ({ runId }) => {
+      run.status = 'ABORTED';
+      return { runId, status: 'ABORTED', stopped: true, stopDate: new Date().toISOString() };
+    }),
+    status: jest.fn<ProducerApi['status']>(async () => run.runStatus()),
+    history: jest.fn<ProducerApi['history']>(async () => run.history()),
+    results: jest.fn<ProducerApi['results']>(async () => run.results()),
+  };
+  const forgetSession = jest.fn<() => void>();
+  const player = { events: null as PlayerEvents | null, destroyed: false };
+  const factory: PlayerFactory = async (video, _url, events) => {
+    player.events = events;
+    return { video, destroy: () => void (player.destroyed = true) };
+  };
+  const made: Array<{ config: SiteConfig; session: Session }> = [];
+  control = new ControlState({
+    api: (config, session) => {
+      made.push({ config, session });
+      return api;
+    },
+    player: async () => factory,
+    forgetSession,
+  });
+  return { control, api, run, made, forgetSession, player };
+}
+
+beforeEach(() => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+  jest.setSystemTime(NOW);
+});
+
+afterEach(() => {
+  control?.destroy();
+  control = undefined;
+  jest.useRealTimers();
+});
+
+describe('ControlState: signing in', () => {
+  it('fetches nothing without a session, and shows why it needs one', async () => {
+    const { control, api, made } = setup();
+    control.start(CONFIG, null, 'Your sign-in has expired. Sign in again.');
+    await settle();
+    jest.advanceTimersByTime(60_000);
+    await settle();
+    expect(made).toEqual([]);
+    for (const call of Object.values(api)) expect(call).not.toHaveBeenCalled();
+    expect(control.session).toBeNull();
+    expect(control.signInProblem).toBe('Your sign-in has expired. Sign in again.');
+  });
+
+  it('with a session: lists the runs newest first and puts the newest running one on screen', async () => {
+    const { control, api, made } = setup();
+    control.start(CONFIG, SESSION);
+    await settle();
+    expect(made).toEqual([{ config: CONFIG, session: SESSION }]);
+    expect(control.runs.map((r) => r.runId)).toEqual([RUN, OLD]);
+    expect(control.runId).toBe(RUN);
+    expect(control.running).toBe(true);
+    expect(api.status).toHaveBeenCalledWith(RUN);
+    expect(api.history).toHaveBeenCalledWith(RUN);
+    expect(api.results).toHaveBeenCalledWith(RUN);
+    expect(control.questions.map((q) => [q.id, q.phase, q.votes])).toEqual([
+      ['q1', 'scheduled', null],
+      ['q2', 'waiting', null],
+    ]);
+    expect(control.nextManual?.id).toBe('q2');
+    expect(control.canAsk).toBe(true);
+  });
+
+  it('a 401 signs the producer out with "Sign in again", forgets the token and stops polling', async () => {
+    const { control, api, forgetSession } = setup();
+    control.start(CONFIG, SESSION);
+    await settle();
+    api.history.mockRejectedValueOnce(new ProducerFailure(401, 'unauthorized', 'authorization: sign in'));
+    jest.advanceTimersByTime(2000);
+    await settle();
+    expect(control.session).toBeNull();
+    expect(control.signInProblem).toMatch(/Sign in again/);
+    expect(control.announcement).toMatch(/Sign in again/);
+    expect(control.runId).toBeNull();
+    expect(forgetSession).toHaveBeenCalledTimes(1);
+    const calls = api.status.mock.calls.length + api.list.mock.calls.length;
+    jest.advanceTimersByTime(60_000);
+    await settle();
+    expect(api.status.mock.calls.length + api.list.mock.calls.length).toBe(calls);
+  });
+});
+
+describe('ControlState: a 401 on an action', () => {
+  it('signs out with "Sign in again", not an error beside a button that is gone', async () => {
+    const { control, api } = setup();
+    control.start(CONFIG, SESSION);
+    await settle();
+    api.cue.mockRejectedValueOnce(new ProducerFailure(401, 'unauthorized', 'authorization: sign in'));
+    await control.askNext();
+    expect(control.session).toBeNull();
+    expect(control.actionError).toBeNull();
+    expect(control.busy).toBeNull();
+    expect(control.signInProblem).toMatch(/Sign in again/);
+  });
+});
+
+describe('ControlState: the running show', () => {
+  it('reads the run every 2 s while it runs, says what changed, and stops when it ends', async () => {
+    const { control, api, run } = setup();
+    control.start(CONFIG, SESSION);
+    await settle();
+    expect(api.history).toHaveBeenCalledTimes(1);
+    jest.advanceTimersByTime(1999);
+    await settle();
+    expect(api.history).toHaveBeenCalledTimes(1);
+
+    run.q1 = { askedAt: NOW + 30_120, lateMs: 120, closesAt: NOW + 60_000 };
+    run.votes.q1 = [2, 1];
+    jest.advanceTimersByTime(1);
+    await settle();
+    expect(api.history).toHaveBeenCalledTimes(2);
+    expect(control.announcement).toBe('Asked q1: Cats sleep 12–16 hours a day.');
+    const q1 = control.questions[0]!;
+    expect(q1).toMatchObject({ phase: 'open', votes: 3, lateMs: 120, correct: 0 });
+    expect(q1.bars).toEqual({ counts: [2, 1], total: 3, source: 'count' });
+    expect(q1.result).toBe('✓ True 67%');
+
+    run.q1 = { ...run.q1, closedAt: NOW + 61_000, counts: [2, 1], total: 3 };
+    run.status = 'SUCCEEDED';
+    jest.advanceTimersByTime(2000);
+    await settle();
+    expect(control.running).toBe(false);
+    expect(control.announcement).toBe(`q1 closed with 3 votes. The run ${RUN} ended: SUCCEEDED.`);
+    expect(control.questions.map((q) => q.phase)).toEqual(['closed', 'not asked']);
+    const reads = api.history.mock.calls.length;
+    jest.advanceTimersByTime(10_000);
+    await settle();
+    expect(api.history).toHaveBeenCalledTimes(reads);
+  });
+
+  it('a run stopped with a question open is read until that question closes', async () => {
+    const { control, api, run } = setup();
+    control.start(CONFIG, SESSION);
+    await settle();
+    run.q2 = { cuedAt: NOW, askedAt: NOW, closesAt: NOW + 30_000 };
+    run.votes.q2 = [0, 1, 0];
+    await control.stop();
+    expect(control.running).toBe(false);
+    expect(control.questions[1]).toMatchObject({ phase: 'open', votes: 1 });
+    run.q2 = { ...run.q2, closedAt: NOW + 30_000, counts: [0, 1, 0], total: 1 };
+    jest.advanceTimersByTime(2000);
+    await settle();
+    expect(control.questions[1]).toMatchObject({ phase: 'closed', votes: 1 });
+    expect(control.announcement).toBe('q2 closed with 1 vote.');
+    const reads = api.history.mock.calls.length;
+    jest.advanceTimersByTime(10_000);
+    await settle();
+    expect(api.history).toHaveBeenCalledTimes(reads);
+  });
+
+  it('Ask next cues the next manual question of the run on screen, then reads the run at once', async () => {
+    const { control, api } = setup();
+    control.start(CONFIG, SESSION);
+    await settle();
+    const asking = control.askNext();
+    expect(control.busy).toBe('asking');
+    expect(control.canAsk).toBe(false);
+    await asking;
+    expect(api.cue).toHaveBeenCalledWith({ runId: RUN });
+    expect(control.busy).toBeNull();
+    expect(api.history).toHaveBeenCalledTimes(2);
+    expect(control.questions[1]).toMatchObject({ id: 'q2', phase: 'open', votes: 0 });
+    expect(control.nextManual).toBeNull();
+    expect(control.announcement).toBe('Asked q2: Best cat?');
+  });
+
+  it('says why a cue was refused', async () => {
+    const { control, api } = setup();
+    control.start(CONFIG, SESSION);
+    await settle();
+    api.cue.mockRejectedValueOnce(
+      new ProducerFailure(409, 'conflict', `run: no manual question of ${RUN} is waiting for its cue`),
+    );
+    await control.askNext();
+    expect(control.actionError).toEqual({
+      action: 'asking',
+      message: `run: no manual question of ${RUN} is waiting for its cue`,
+    });
+    expect(control.announcement).toBe(control.actionError!.message);
+  });
+
+  it('Stop stops the run on screen and reads it and the list again', async () => {
+    const { control, api } = setup();
+    control.start(CONFIG, SESSION);
+    await settle();
+    const lists = api.list.mock.calls.length;
+    await control.stop();
+    expect(api.stop).toHaveBeenCalledWith({ runId: RUN, cause: 'stopped in the control room' });
+    expect(control.running).toBe(false);
+    expect(api.list.mock.calls.length).toBeGreaterThan(lists);
+    expect(control.announcement).toMatch(new RegExp(`Stopped ${RUN}\\.|ended: ABORTED`));
+    expect(control.canAsk).toBe(false);
+  });
+
+  it('a past run: its timeline and results, no polling, and the export the CLI writes', async () => {
+    const { control, api, run } = setup();
+    control.start(CONFIG, SESSION);
+    await settle();
+    run.status = 'SUCCEEDED';
+    run.q1 = { askedAt: NOW + 30_100, lateMs: 100, closedAt: NOW + 70_000, counts: [5, 3], total: 8 };
+    run.q2 = {
+      cuedAt: NOW + 80_000,
+      askedAt: NOW + 80_050,
+      closedAt: NOW + 120_000,
+      counts: [1, 1, 0],
+      total: 2,
+    };
+    run.votes = { q1: [5, 3], q2: [1, 1, 0] };
+    await control.selectRun(OLD);
+    expect(control.runId).toBe(OLD);
+    expect(control.running).toBe(false);
+    expect(control.questions.map((q) => [q.id, q.phase, q.votes, q.result])).toEqual([
+      ['q1', 'closed', 8, '✓ True 63%'],
+      ['q2', 'closed', 2, 'Tabby 50% = Siamese 50%'],
+    ]);
+    const results = control.results!;
+    expect(resultsCsv(results)).toBe(renderResults(results as OpsRunResults, 'csv'));
+    expect(resultsJson(results)).toBe(renderResults(results as OpsRunResults, 'json'));
+    const csv = decodeURIComponent(control.downloads!.csv.href.replace(/^data:text\/csv;charset=utf-8,/, ''));
+    expect(csv).toBe(renderResults(results as OpsRunResults, 'csv'));
+    expect(csv.split('\r\n')[0]).toBe(
+      'run_id,poll,question,state,answer_index,answer,votes,total,share,correct,winner',
+    );
+    expect(control.downloads!.csv.filename).toBe(`${RUN}-results.csv`);
+    const reads = api.history.mock.calls.length;
+    jest.advanceTimersByTime(10_000);
+    await settle();
+    expect(api.history).toHaveBeenCalledTimes(reads);
+  });
+});
+
+describe('ControlState: the preview', () => {
+  it('reads the stream as viewers see it: the question on air, live counts, then the results', async () => {
+    const { control, run, player } = setup();
+    control.start(CONFIG, SESSION);
+    await settle();
+    const video = new FakeVideo();
+    const stop = control.attachPreview(video as unknown as HTMLVideoElement);
+    await settle();
+    run.q2 = { cuedAt: NOW, askedAt: NOW, closesAt: NOW + 30_000 };
+    await control.refreshRun();
+    const cue = (mediaTime: number, payload: string) => player.events!.cue({ mediaTime, payload });
+    cue(
+      5,
+      encodeCue(
+        pollCue(`${RUN}:q2`, {
+          question: 'Best cat?',
+          answers: ['Tabby', 'Siamese', 'Maine Coon'],
+          duration: 20,
+        }),
+      ),
+    );
+    cue(6, encodeCue(tallyCue(`${RUN}:q2`, [0, 2, 1])));
+    video.present(5);
+    expect(control.onAir).toEqual({
+      pollId: `${RUN}:q2`,
+      question: 'Best cat?',
+      answers: ['Tabby', 'Siamese', 'Maine Coon'],
+    });
+    // Before the tally is on air: the API's count.
+    expect(control.questions[1]!.bars).toEqual({ counts: [0, 0, 0], total: 0, source: 'count' });
+    video.present(6);
+    expect(control.questions[1]!.bars).toEqual({ counts: [0, 2, 1], total: 3, source: 'stream' });
+    cue(30, encodeCue(resultsCue(`${RUN}:q2`, [1, 2, 1])));
+    cue(31, encodeCue(tallyCue(`${RUN}:q2`, [0, 2, 1]))); // a late tally never replaces the results
+    video.present(31);
+    expect(control.streamCount(`${RUN}:q2`)).toEqual({ counts: [1, 2, 1], total: 4, final: true });
+    stop();
+    expect(player.destroyed).toBe(true);
+  });
+
+  it('says so when the site has no stream', () => {
+    const { control } = setup();
+    control.start({ ...CONFIG, playbackUrl: null }, SESSION);
+    control.attachPreview(new FakeVideo() as unknown as HTMLVideoElement);
+    expect(control.stream).toEqual({ kind: 'offline', message: 'No stream is configured for this site.' });
+  });
+});
+
+describe('ControlState: starting a show', () => {
+  it('checks the show by the CLI schema: issues at their path, nothing to start', async () => {
+    const { control, api } = setup();
+    control.start(CONFIG, SESSION);
+    await settle();
+    control.setDraft({
+      text: JSON.stringify({ ...SHOW, polls: [{ ...SHOW.polls[0], answers: ['Only one'] }] }),
+    });
+    expect(control.draftCheck.issues).toEqual([
+      { path: 'polls[0].answers', message: 'expected 2–6 answers, got 1' },
+    ]);
+    expect(control.draftCheck.text).toBe('polls[0].answers: expected 2–6 answers, got 1');
+    expect(control.draftCheck.body).toBeNull();
+    await control.startShow();
+    expect(api.start).not.toHaveBeenCalled();
+
+    control.setDraft({ text: '{ "id": ' });
+    expect(control.draftCheck.issues[0]).toMatchObject({ path: '(root)', message: /^not valid JSON/ });
+  });
+
+  it('shows each question with its cue size, and starts it at the chosen time on the chosen channel', async () => {
+    const { control, api } = setup({ runs: [] });
+    control.start(CONFIG, SESSION);
+    await settle();
+    expect(control.runId).toBeNull();
+    const text = JSON.stringify(SHOW, null, 2);
+    control.setDraft({ text, fileName: 'cats.json' });
+    const check = control.draftCheck;
+    expect(check.issues).toEqual([]);
+    expect(check.questions.map((q) => [q.id, q.at, q.manual, q.quiz])).toEqual([
+      ['q1', '30', false, true],
+      ['q2', 'manual', true, false],
+    ]);
+    for (const q of check.questions) expect(q.cueBytes).toBeGreaterThan(100);
+    expect(check.questions[1]!.cueBytes).toBeLessThan(1024);
+
+    control.setDraft({ when: 'at', startAt: '' });
+    expect(control.draftCheck.issues).toEqual([{ path: 'startAt', message: 'choose a date and time' }]);
+    control.setDraft({ startAt: '2030-01-01T18:30', channelArn: 'not-an-arn' });
+    expect(control.draftCheck.issues.map((i) => i.path)).toEqual(['channelArn']);
+    const arn = 'arn:aws:ivs:us-east-1:123456789012:channel/AbCd1234';
+    control.setDraft({ channelArn: arn });
+    expect(control.draftCheck.body).toEqual({
+      show: SHOW,
+      startAt: new Date('2030-01-01T18:30').toISOString(),
+      channelArn: arn,
+    });
+
+    await control.startShow();
+    expect(api.start).toHaveBeenCalledWith(control.draftCheck.body!);
+    expect(control.runId).toBe(RUN);
+    expect(control.announcement).toMatch(`Started ${RUN}.`);
+  });
+
+  it('shows the API refusing a start, in its words', async () => {
+    const { control, api } = setup();
+    control.start(CONFIG, SESSION);
+    await settle();
+    control.setDraft({ text: JSON.stringify(SHOW) });
+    api.start.mockRejectedValueOnce(
+      new ProducerFailure(400, 'bad_request', 'channelArn: not a channel this stack may send cues to'),
+    );
+    await control.startShow();
+    expect(control.actionError).toEqual({
+      action: 'starting',
+      message: 'channelArn: not a channel this stack may send cues to',
+    });
+    control.setDraft({ channelArn: '' });
+    expect(control.actionError).toBeNull();
+  });
+
+  it('checkDraft: an empty draft is no error', () => {
+    expect(checkDraft(emptyDraft)).toMatchObject({ empty: true, issues: [], body: null });
+  });
+});
+
+// ---- Sign-in -------------------------------------------------------------------------------------
+
+function fakeEnv(href: string, fetchImpl?: typeof fetch) {
+  const store = new Map<string, string>();
+  const replaced: string[] = [];
+  const assigned: string[] = [];
+  const url = new URL(href);
+  const env: AuthEnv = {
+    location: {
+      href,
+      origin: url.origin,
+      pathname: url.pathname,
+      assign: (to: string | URL) => void assigned.push(String(to)),
+    },
+    history: {
+      replaceState: (_data: unknown, _unused: string, to?: string | URL | null) =>
+        void replaced.push(String(to)),
+    },
+    storage: {
+      getItem: (key) => store.get(key) ?? null,
+      setItem: (key, value) => void store.set(key, value),
+      removeItem: (key) => void store.delete(key),
+    },
+    fetch: fetchImpl ?? (async () => new Response('{}', { status: 500 })),
+    crypto: globalThis.crypto,
+  };
+  return { env, store, replaced, assigned };
+}
+
+const jwt = (claims: Record<string, unknown>) =>
+  ['{"alg":"none"}', JSON.stringify(claims), 'sig']
+    .map((p) => Buffer.from(p).toString('base64url'))
+    .join('.');
+
+describe('sign-in', () => {
+  it('the local link: takes the token out of the address bar and keeps it for the tab', async () => {
+    const { env, store, replaced } = fakeEnv('http://127.0.0.1:3000/control/#token=s3cret');
+    const handover = takeHandover(env);
+    expect(replaced).toEqual(['/control/']);
+    const { session, problem } = await restoreSession(handover, { signIn: 'local' }, env);
+    expect(problem).toBeNull();
+    expect(session).toEqual({ token: 's3cret', kind: 'local', expiresAt: null, who: null });
+    expect([...store.values()].join()).toContain('s3cret');
+
+    // The next load (a reload, without the fragment) finds it kept.
+    const again = fakeEnv('http://127.0.0.1:3000/control/');
+    again.store.set([...store.keys()][0]!, [...store.values()][0]!);
+    expect(takeHandover(again.env)).toBeNull();
+    expect(again.replaced).toEqual([]);
+    expect((await restoreSession(null, { signIn: 'local' }, again.env)).session?.token).toBe('s3cret');
+  });
+
+  it('an expired kept token is dropped with "Sign in again"', async () => {
+    const { env, store } = fakeEnv('http://127.0.0.1:3000/control/');
+    keepToken(env, jwt({ exp: NOW / 1000 - 1, email: 'p@example.com' }));
+    const { session, problem } = await restoreSession(null, { signIn: 'local' }, env);
+    expect(session).toBeNull();
+    expect(problem).toBe('Your sign-in has expired. Sign in again.');
+    expect(store.size).toBe(0);
+  });
+
+  it('Cognito: the managed login with PKCE, then the code traded for the ID token', async () => {
+    const cognito = {
+      signIn: 'cognito' as const,
+      domain: 'https://shows.auth.us-east-1.amazoncognito.com',
+      clientId: 'abc123client',
+    };
+    const first = fakeEnv('https://shows.example.com/control/');
+    await beginCognitoSignIn(cognito, first.env);
+    const authorize = new URL(first.assigned[0]!);
+    expect(`${authorize.origin}${authorize.pathname}`).toBe(`${cognito.domain}/oauth2/authorize`);
+    const params = Object.fromEntries(authorize.searchParams);
+    expect(params).toMatchObject({
+      response_type: 'code',
+      client_id: 'abc123client',
+      redirect_uri: 'https://shows.example.com/control/',
+      scope: 'openid email',
+      code_challenge_method: 'S256',
+    });
+
+    const idToken = jwt({ exp: NOW / 1000 + 3600, email: 'producer@example.com' });
+    const posted: Array<{ url: string; body: URLSearchParams; type: string | null }> = [];
+    const back = fakeEnv(`https://shows.example.com/control/?code=the-code&state=${params.state}`, (async (
+      url: string,
+      init: RequestInit,
+    ) => {
+      posted.push({
+        url,
+        body: new URLSearchParams(String(init.body)),
+        type: new Headers(init.headers).get('content-type'),
+      });
+      return new Response(JSON.stringify({ id_token: idToken, access_token: 'a', token_type: 'Bearer' }));
+    }) as typeof fetch);
+    for (const [key, value] of first.store) back.store.set(key, value);
+    const handover = takeHandover(back.env);
+    expect(back.replaced).toEqual(['/control/']);
+    const { session, problem } = await restoreSession(handover, cognito, back.env);
+    expect(problem).toBeNull();
+    expect(session).toMatchObject({ token: idToken, kind: 'cognito', who: 'producer@example.com' });
+    expect(posted).toHaveLength(1);
+    expect(posted[0]!.url).toBe(`${cognito.domain}/oauth2/token`);
+    expect(posted[0]!.type).toBe('application/x-www-form-urlencoded');
+    const body = Object.fromEntries(posted[0]!.body);
+    expect(body).toMatchObject({
+      grant_type: 'authorization_code',
+      client_id: 'abc123client',
+      code: 'the-code',
+      redirect_uri: 'https://shows.example.com/control/',
+    });
+    // The verifier sent is the one whose SHA-256 the authorize request carried.
+    expect(createHash('sha256').update(body.code_verifier!).digest('base64url')).toBe(params.code_challenge);
+  });
+
+  it('Cognito: an answer this tab did not ask for is refused', async () => {
+    const cognito = {
+      signIn: 'cognito' as const,
+      domain: 'https://x.auth.us-east-1.amazoncognito.com',
+      clientId: 'c1',
+    };
+    const { env } = fakeEnv('https://shows.example.com/control/?code=stolen&state=forged');
+    const { session, problem } = await restoreSession(takeHandover(env), cognito, env);
+    expect(session).toBeNull();
+    expect(problem).toMatch(/not started from this tab/);
+  });
+});
