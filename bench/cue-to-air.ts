@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { loadRun } from '../ops/runs.ts';
+import { launchChromium } from '../test/support/browser.ts';
 import { ROOT, startStack, type StackProcess } from '../test/support/stack.ts';
 import { percentile, round } from './lib.ts';
 
@@ -31,6 +32,10 @@ export interface CueToAirResult {
   /** Start-up alone: `npx showrunner --help`, and the same without npx. */
   startup_npx_p50_ms: number;
   startup_node_p50_ms: number;
+  /** The control room: the Ask next click (the page's event time) → IVS accepted the question. */
+  control_click_p50_ms: number;
+  control_click_p95_ms: number;
+  control_clicks: number;
 }
 
 interface Timed {
@@ -147,8 +152,9 @@ export async function benchCueToAir(
       npxHelp.push(viaNpx.ms);
       nodeHelp.push(viaNode.code === 0 ? viaNode.ms : NaN);
     }
+    const clicks = await controlRoomClicks(stack, sfn, show, cues, waitFor, log);
     const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-    const [a, e, n, h] = [sorted(air), sorted(exits), sorted(npxHelp), sorted(nodeHelp)];
+    const [a, e, n, h, c] = [sorted(air), sorted(exits), sorted(npxHelp), sorted(nodeHelp), sorted(clicks)];
     return {
       cold_ms: cold,
       p50_ms: round(percentile(a, 50), 0),
@@ -158,10 +164,85 @@ export async function benchCueToAir(
       exit_p50_ms: round(percentile(e, 50), 0),
       startup_npx_p50_ms: round(percentile(n, 50), 0),
       startup_node_p50_ms: round(percentile(h, 50), 0),
+      control_click_p50_ms: round(percentile(c, 50), 0),
+      control_click_p95_ms: round(percentile(c, 95), 0),
+      control_clicks: c.length,
     };
   } finally {
     sfn.destroy();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The control room's Ask next, clicked in headless Chromium signed in with the token the stack
+ * printed: from the click event's time in the page (same machine clock) to the AskCue exit in the
+ * execution history. A run of its own, one question open at a time.
+ */
+async function controlRoomClicks(
+  stack: StackProcess,
+  sfn: SFNClient,
+  show: { polls: unknown[] } & Record<string, unknown>,
+  clicks: number,
+  waitFor: <T>(what: string, check: () => Promise<T | undefined>, ms?: number) => Promise<T>,
+  log: (line: string) => void,
+): Promise<number[]> {
+  const token = /\/control\/#token=([A-Za-z0-9_-]+)/.exec(stack.output())?.[1];
+  if (!token) throw new Error('cue_to_air: the stack printed no control room token');
+  const response = await fetch(`${stack.apiUrl}/producer/start`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ show: { ...show, id: 'bench-control' } }),
+  });
+  if (response.status !== 201)
+    throw new Error(`control room start: HTTP ${response.status} ${await response.text()}`);
+  const { executionArn } = (await response.json()) as { executionArn: string };
+  const timeline = async () => (await loadRun(sfn, executionArn)).timeline;
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // The click's own time, taken by the page when the event is dispatched.
+    await page.addInitScript(() => {
+      const w = window as unknown as { clicks: number[] };
+      w.clicks = [];
+      document.addEventListener(
+        'click',
+        (e) => {
+          if ((e.target as Element).closest('[data-testid="ask-next"]'))
+            w.clicks.push(performance.timeOrigin + e.timeStamp);
+        },
+        true,
+      );
+    });
+    await page.goto(`${stack.appUrl}/control/#token=${token}`);
+    const ask = page.getByTestId('ask-next');
+    const measured: number[] = [];
+    for (let i = 0; i <= clicks; i++) {
+      await waitFor(
+        `m${i} waiting in the control room`,
+        async () => ((await ask.isEnabled()) ? true : undefined),
+        30_000,
+      );
+      await ask.click();
+      const poll = await waitFor(`m${i} asked from the control room`, async () =>
+        (await timeline()).polls.find((p) => p.id === `m${i}` && p.askedAt !== undefined),
+      );
+      const clickedAt = (await page.evaluate(() => (window as unknown as { clicks: number[] }).clicks))[i]!;
+      const ms = Math.round(poll.askedAt! - clickedAt);
+      log(`cue_to_air: control room m${i} ${i === 0 ? '(first) ' : ''}on air ${ms} ms after the click`);
+      if (i > 0) measured.push(ms);
+      await waitFor(`m${i} results`, async () =>
+        (await timeline()).polls.find((p) => p.id === `m${i}` && p.resultsAt !== undefined),
+      );
+    }
+    return measured;
+  } finally {
+    await browser.close();
+    await fetch(`${stack.apiUrl}/producer/stop`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ runId: executionArn.split(':').at(-1) }),
+    }).catch(() => undefined);
   }
 }
 
