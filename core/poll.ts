@@ -15,6 +15,8 @@ export interface PollRecord {
   closesAt: string;
   /** Exact counts recounted from the answer items when the poll closed. */
   finalCounts?: number[];
+  /** When it was closed: by its run's Close step, or early when the run failed or was stopped. */
+  closedAt?: string;
   /**
    * How many shard partitions its answers and counters are spread over (contract/table.ts), fixed
    * at open. Absent on polls opened before sharding: their answers sit under the plain poll id.

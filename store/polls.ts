@@ -97,6 +97,7 @@ function toRecord(item: PollItem): PollRecord {
   };
   if (item.correct !== undefined) record.correct = item.correct;
   if (item.final_counts !== undefined) record.finalCounts = item.final_counts;
+  if (item.closed_at !== undefined) record.closedAt = item.closed_at;
   if (item.vote_shards !== undefined) record.voteShards = item.vote_shards;
   return record;
 }

@@ -33,6 +33,8 @@ export async function composeStack(
     dataDir,
     rtmpPort: null,
     log: () => {},
+    // This process is the test's: no EMF metric lines among its output.
+    lambdaEnv: { POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'ERROR' },
   });
   if (!stack.ivs) throw new Error('the CLI tests need ffmpeg for the local stream');
   const client = new SFNClient({

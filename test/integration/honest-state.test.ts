@@ -97,6 +97,13 @@ describe('a run that ends early closes its open poll', () => {
     expect(history.json.items[0]).toMatchObject({ poll_id: pollId, state: 'closed', answer: 0 });
     const current = await api(stack, 'GET', '/poll-current?channel=local');
     expect(current.json).toMatchObject({ poll_id: pollId, state: 'closed' });
+    // …and the producer's history (what `showrunner history` and the control room show) says when.
+    const token = /\/control\/#token=([A-Za-z0-9_-]+)/.exec(stack.output())![1];
+    const run = await api(stack, 'GET', '/producer/history?runId=honest-stop', undefined, {
+      authorization: `Bearer ${token}`,
+    });
+    expect(run.json.run.status).toBe('ABORTED');
+    expect(run.json.polls[0].closedAt).toBe(Date.parse(recounted.closedAt!));
   }, 60_000);
 
   it('"A failed run closes its open polls": a question opened but never aired (IVS refused its cue) is closed, and the run fails with IVS\'s error', async () => {
