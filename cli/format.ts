@@ -54,15 +54,6 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): str
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n') + '\n';
 }
 
-/** RFC 4180: quote fields with commas, quotes or line breaks. */
-export function csv(rows: readonly (readonly (string | number | null | undefined)[])[]): string {
-  const field = (v: string | number | null | undefined) => {
-    const text = v === null || v === undefined ? '' : String(v);
-    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
-  return rows.map((r) => r.map(field).join(',')).join('\r\n') + '\r\n';
-}
-
 /** Local wall-clock time with milliseconds (what a producer compares with the stream's clock). */
 export function clock(date: Date | number | undefined, withMs = false): string {
   if (date === undefined) return '–';

@@ -4,10 +4,7 @@
 // API Gateway's Cognito authorizer, locally the token `npm start` prints, checked by the local API
 // Gateway, which hands the Lambda the same claims shape. Errors use the viewer API's body
 // ({"error":{"code","message"}}, contract/api.ts); a 400 names the field (`polls[1].answers: …`).
-// The responses are what the operations return — their types live with them in ops/ (import type
-// from there: Started ops/start.ts, Cued ops/cue.ts, Stopped ops/stop.ts, RunInfo ops/runs.ts,
-// RunStatus ops/status.ts, RunHistory ops/history.ts, RunResults ops/results.ts); contract/ imports
-// nothing but itself and zod.
+import type { ShowPlan } from './state-machine.ts';
 
 export const PRODUCER_ROUTES = {
   /** POST {show} → 200 ValidateResponse (a show with issues is a 200 too: the answer is the issues). */
@@ -72,4 +69,164 @@ export interface ProducerClaims {
   sub: string;
   'cognito:username'?: string;
   email?: string;
+}
+
+// ---- responses: what the operations (ops/) return, as JSON (Dates as ISO strings) -------------
+// The page reads these; test/unit/control-state.test.ts checks that each ops type, sent as JSON,
+// is one of them.
+
+export type ExecutionStatus =
+  'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+
+/** ops/runs.ts RunInfo. */
+export interface RunInfoJson {
+  runId: string;
+  executionArn: string;
+  status?: ExecutionStatus;
+  /** ISO 8601. */
+  startDate?: string;
+  stopDate?: string;
+  error?: string;
+  cause?: string;
+}
+
+/** ops/timeline.ts PollTimeline: times are epoch ms. */
+export interface PollTimelineJson {
+  id: string;
+  pollId: string;
+  question: string;
+  answers: string[];
+  correct?: number;
+  manual: boolean;
+  scheduledAt?: number;
+  cuedAt?: number;
+  waitingForCue: boolean;
+  askedAt?: number;
+  lateMs?: number;
+  closesAt?: number;
+  closedAt?: number;
+  resultsAt?: number;
+  counts?: number[];
+  total?: number;
+  throttled: number;
+}
+
+/** ops/status.ts RunStatus. */
+export interface RunStatusJson {
+  run: RunInfoJson;
+  plan?: Pick<ShowPlan, 'runId' | 'showId' | 'title' | 'startAt'>;
+  progress: {
+    asked: number;
+    total: number;
+    open?: PollTimelineJson;
+    next?: PollTimelineJson;
+    waiting: PollTimelineJson[];
+  };
+}
+
+/** ops/history.ts RunHistory. */
+export interface RunHistoryJson {
+  run: RunInfoJson;
+  polls: PollTimelineJson[];
+  cuesSent: number;
+  throttled: number;
+}
+
+/** A question's result (ops/results.ts, `showrunner results`, the control room). */
+export interface PollResult {
+  poll: string;
+  pollId: string;
+  question: string;
+  answers: string[];
+  state: 'not asked' | 'open' | 'closed';
+  counts: number[];
+  total: number;
+  correct?: number;
+  /** Answers with the most votes (several on a tie, none without votes). */
+  winner: string[];
+}
+
+/** A run's results (ops/results.ts). */
+export interface RunResults {
+  runId: string;
+  polls: PollResult[];
+}
+
+/** ops/start.ts Started. */
+export interface StartedJson {
+  runId: string;
+  executionArn: string;
+  startAt: string;
+  channelArn?: string;
+}
+
+/** ops/cue.ts Cued. */
+export interface CuedJson {
+  runId: string;
+  poll: string;
+  pollId: string;
+  cuedAt: string;
+  question: string;
+}
+
+/** ops/stop.ts Stopped. */
+export interface StoppedJson {
+  runId: string;
+  status?: ExecutionStatus;
+  stopped: boolean;
+  stopDate?: string;
+}
+
+// ---- the results export: what `showrunner results --csv/--json` print and the control room downloads
+
+/** RFC 4180: fields with commas, quotes or line breaks quoted; CRLF line ends. */
+export function csv(rows: readonly (readonly (string | number)[])[]): string {
+  const field = (v: string | number) => {
+    const text = String(v);
+    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  return rows.map((r) => r.map(field).join(',')).join('\r\n') + '\r\n';
+}
+
+export const RESULTS_CSV_COLUMNS = [
+  'run_id',
+  'poll',
+  'question',
+  'state',
+  'answer_index',
+  'answer',
+  'votes',
+  'total',
+  'share',
+  'correct',
+  'winner',
+] as const;
+
+/** One row per answer, as `showrunner results --csv` prints it. */
+export function resultsCsv({ runId, polls }: RunResults): string {
+  const rows: (string | number)[][] = [[...RESULTS_CSV_COLUMNS]];
+  for (const r of polls) {
+    r.answers.forEach((answer, i) => {
+      const votes = r.counts[i] ?? 0;
+      rows.push([
+        runId,
+        r.poll,
+        r.question,
+        r.state,
+        i,
+        answer,
+        votes,
+        r.total,
+        r.total ? (votes / r.total).toFixed(4) : '0',
+        r.correct === undefined ? '' : r.correct === i ? 'yes' : 'no',
+        r.winner.includes(answer) ? 'yes' : 'no',
+      ]);
+    });
+  }
+  return csv(rows);
+}
+
+/** As `showrunner results --json` prints it. */
+export function resultsJson({ runId, polls }: RunResults): string {
+  return JSON.stringify({ runId, polls }, null, 2) + '\n';
 }

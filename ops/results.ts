@@ -5,24 +5,10 @@ import { PollStore } from '../store/polls.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { executionArnFor, loadRun, runIdOf } from './runs.ts';
 import type { Target } from './target.ts';
+import type { PollResult, RunResults } from '../contract/producer.ts';
 
-export interface PollResult {
-  poll: string;
-  pollId: string;
-  question: string;
-  answers: string[];
-  state: 'not asked' | 'open' | 'closed';
-  counts: number[];
-  total: number;
-  correct?: number;
-  /** Answers with the most votes (several on a tie, none without votes). */
-  winner: string[];
-}
-
-export interface RunResults {
-  runId: string;
-  polls: PollResult[];
-}
+// The result's shape is the producer API's too: it is defined once, in the contract.
+export type { PollResult, RunResults } from '../contract/producer.ts';
 
 export async function results(target: Target, run: string, clock: Clock = systemClock): Promise<RunResults> {
   const executionArn = executionArnFor(target.stateMachineArn, run);

@@ -1,46 +1,14 @@
 // results: votes per question as a table, JSON, or CSV (one row per answer, for spreadsheets).
 import type { RunResults } from '../../ops/results.ts';
-import { csv, table } from '../format.ts';
+import { resultsCsv, resultsJson } from '../../contract/producer.ts';
+import { table } from '../format.ts';
 
 export type ResultsFormat = 'table' | 'json' | 'csv';
 
 export function renderResults({ runId, polls }: RunResults, format: ResultsFormat): string {
-  if (format === 'json') return JSON.stringify({ runId, polls }, null, 2) + '\n';
-  if (format === 'csv') {
-    const lines: (string | number | undefined)[][] = [
-      [
-        'run_id',
-        'poll',
-        'question',
-        'state',
-        'answer_index',
-        'answer',
-        'votes',
-        'total',
-        'share',
-        'correct',
-        'winner',
-      ],
-    ];
-    for (const r of polls) {
-      r.answers.forEach((answer, i) => {
-        lines.push([
-          runId,
-          r.poll,
-          r.question,
-          r.state,
-          i,
-          answer,
-          r.counts[i] ?? 0,
-          r.total,
-          r.total ? ((r.counts[i] ?? 0) / r.total).toFixed(4) : '0',
-          r.correct === undefined ? '' : r.correct === i ? 'yes' : 'no',
-          r.winner.includes(answer) ? 'yes' : 'no',
-        ]);
-      });
-    }
-    return csv(lines);
-  }
+  // The export formats are the contract's: the control room downloads the same bytes.
+  if (format === 'json') return resultsJson({ runId, polls });
+  if (format === 'csv') return resultsCsv({ runId, polls });
   return (
     `${runId}\n\n` +
     table(polls, [

@@ -55,57 +55,9 @@ export function resultText(p: {
   return top.map((i) => `${p.answers[i]} ${pct(i)}`).join(' = ');
 }
 
-/** RFC 4180: fields with commas, quotes or line breaks quoted; CRLF line ends. */
-function csv(rows: readonly (readonly (string | number)[])[]): string {
-  const field = (v: string | number) => {
-    const text = String(v);
-    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
-  return rows.map((r) => r.map(field).join(',')).join('\r\n') + '\r\n';
-}
-
-export const RESULTS_CSV_COLUMNS = [
-  'run_id',
-  'poll',
-  'question',
-  'state',
-  'answer_index',
-  'answer',
-  'votes',
-  'total',
-  'share',
-  'correct',
-  'winner',
-] as const;
-
-/** One row per answer, as `showrunner results --csv` prints it. */
-export function resultsCsv({ runId, polls }: RunResults): string {
-  const rows: (string | number)[][] = [[...RESULTS_CSV_COLUMNS]];
-  for (const r of polls) {
-    r.answers.forEach((answer, i) => {
-      const votes = r.counts[i] ?? 0;
-      rows.push([
-        runId,
-        r.poll,
-        r.question,
-        r.state,
-        i,
-        answer,
-        votes,
-        r.total,
-        r.total ? (votes / r.total).toFixed(4) : '0',
-        r.correct === undefined ? '' : r.correct === i ? 'yes' : 'no',
-        r.winner.includes(answer) ? 'yes' : 'no',
-      ]);
-    });
-  }
-  return csv(rows);
-}
-
-/** As `showrunner results --json` prints it. */
-export function resultsJson({ runId, polls }: RunResults): string {
-  return JSON.stringify({ runId, polls }, null, 2) + '\n';
-}
+// The results export formats (`showrunner results --csv` / `--json`) are the contract's.
+export { RESULTS_CSV_COLUMNS, resultsCsv, resultsJson } from '../../../../contract/producer.ts';
+import { resultsCsv, resultsJson } from '../../../../contract/producer.ts';
 
 export interface Download {
   href: string;

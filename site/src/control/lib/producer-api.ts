@@ -9,112 +9,28 @@ import {
   type StartBody,
   type StopBody,
 } from '../../../../contract/producer.ts';
-import type { ShowPlan } from '../../../../contract/state-machine.ts';
 
-// The responses are what the operations (ops/) return, as JSON: the site may not import ops/, so
-// their shapes as the page reads them are here, and test/unit/control-state.test.ts checks that
-// each ops type, sent as JSON, is one of these.
-
-export type ExecutionStatus =
-  'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
-
-/** ops/runs.ts RunInfo. */
-export interface RunInfoJson {
-  runId: string;
-  executionArn: string;
-  status?: ExecutionStatus;
-  /** ISO 8601. */
-  startDate?: string;
-  stopDate?: string;
-  error?: string;
-  cause?: string;
-}
-
-/** ops/timeline.ts PollTimeline: times are epoch ms. */
-export interface PollTimelineJson {
-  id: string;
-  pollId: string;
-  question: string;
-  answers: string[];
-  correct?: number;
-  manual: boolean;
-  scheduledAt?: number;
-  cuedAt?: number;
-  waitingForCue: boolean;
-  askedAt?: number;
-  lateMs?: number;
-  closesAt?: number;
-  closedAt?: number;
-  resultsAt?: number;
-  counts?: number[];
-  total?: number;
-  throttled: number;
-}
-
-/** ops/status.ts RunStatus. */
-export interface RunStatusJson {
-  run: RunInfoJson;
-  plan?: Pick<ShowPlan, 'runId' | 'showId' | 'title' | 'startAt'>;
-  progress: {
-    asked: number;
-    total: number;
-    open?: PollTimelineJson;
-    next?: PollTimelineJson;
-    waiting: PollTimelineJson[];
-  };
-}
-
-/** ops/history.ts RunHistory. */
-export interface RunHistoryJson {
-  run: RunInfoJson;
-  polls: PollTimelineJson[];
-  cuesSent: number;
-  throttled: number;
-}
-
-/** ops/results.ts PollResult. */
-export interface PollResult {
-  poll: string;
-  pollId: string;
-  question: string;
-  answers: string[];
-  state: 'not asked' | 'open' | 'closed';
-  counts: number[];
-  total: number;
-  correct?: number;
-  winner: string[];
-}
-
-/** ops/results.ts RunResults. */
-export interface RunResults {
-  runId: string;
-  polls: PollResult[];
-}
-
-/** ops/start.ts Started. */
-export interface StartedJson {
-  runId: string;
-  executionArn: string;
-  startAt: string;
-  channelArn?: string;
-}
-
-/** ops/cue.ts Cued. */
-export interface CuedJson {
-  runId: string;
-  poll: string;
-  pollId: string;
-  cuedAt: string;
-  question: string;
-}
-
-/** ops/stop.ts Stopped. */
-export interface StoppedJson {
-  runId: string;
-  status?: ExecutionStatus;
-  stopped: boolean;
-  stopDate?: string;
-}
+export type {
+  CuedJson,
+  ExecutionStatus,
+  PollResult,
+  PollTimelineJson,
+  RunHistoryJson,
+  RunInfoJson,
+  RunResults,
+  RunStatusJson,
+  StartedJson,
+  StoppedJson,
+} from '../../../../contract/producer.ts';
+import type {
+  CuedJson,
+  RunHistoryJson,
+  RunInfoJson,
+  RunResults,
+  RunStatusJson,
+  StartedJson,
+  StoppedJson,
+} from '../../../../contract/producer.ts';
 
 export class ProducerFailure extends Error {
   override readonly name = 'ProducerFailure';
