@@ -135,8 +135,8 @@ export const POLL_VIEW_MAX_AGE_SECONDS = 1;
 
 /**
  * How long a browser may reuse a preflight answer, for both places that answer a preflight: API
- * Gateway in the cloud (cdk/lib/showrunner-stack.ts) and the API Lambda's httpCors locally
- * (lambdas/api.ts). Browsers cap it (Chromium at 2 h), and every reuse spares API Gateway a
+ * Gateway in the cloud (cdk/lib/showrunner-stack.ts) and the API Lambdas' httpCors locally
+ * (lambdas/http-request.ts). Browsers cap it (Chromium at 2 h), and every reuse spares API Gateway a
  * request when a whole audience votes at once.
  */
 export const CORS_MAX_AGE_SECONDS = 3600;

@@ -9,17 +9,12 @@
 // worker thread (local/api) with the local stack's environment, and is invoked with API Gateway v1
 // proxy events.
 import middy from '@middy/core';
-import httpCors from '@middy/http-cors';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
-import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import {
   API_ROUTES,
-  CORS_MAX_AGE_SECONDS,
   POLL_VIEW_MAX_AGE_SECONDS,
-  VIEWER_TOKEN_HEADER,
   type HistoryPage,
   type PollView,
   type ViewerIdentity,
@@ -36,8 +31,8 @@ import {
   getStringFromEnv,
   type Env,
 } from './config.ts';
-import { ApiError, NotFoundError, httpErrorFor, jsonErrors } from './http-errors.ts';
-import { json, jsonBody, parse, query } from './http-request.ts';
+import { ApiError, NotFoundError, httpErrorFor } from './http-errors.ts';
+import { httpApiMiddlewares, json, jsonBody, parse, query } from './http-request.ts';
 import { isThrottled, type Observability } from './observability.ts';
 import { viewerTokens, viewerTokenSecretFromEnv, type ViewerTokens } from './viewer-token.ts';
 import { RefusedError } from '../core/refusal.ts';
@@ -194,20 +189,9 @@ export function createApiHandler(deps: ApiDeps) {
   const observability = deps.observability;
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(observability?.middlewares ?? [])
-    .use(httpHeaderNormalizer())
     .use(
-      httpCors({
-        origins: deps.config.corsOrigins,
-        methods: 'GET,POST,OPTIONS',
-        headers: `Content-Type,${VIEWER_TOKEN_HEADER}`,
-        maxAge: CORS_MAX_AGE_SECONDS,
-        // API Gateway answers preflights in the cloud; the local adapter relies on this.
-        disableBeforePreflightResponse: false,
-      }),
-    )
-    .use(httpSecurityHeaders())
-    .use(
-      jsonErrors(
+      httpApiMiddlewares(
+        deps.config.corsOrigins,
         observability
           ? { logger: (error) => observability.logger.error('request failed', error as Error) }
           : {},

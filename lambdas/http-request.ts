@@ -1,10 +1,45 @@
 // Reading API Gateway proxy requests and writing responses the same way in every API Lambda (the
 // viewer API, lambdas/api.ts; the producer API, lambdas/producer.ts): JSON bodies only, one value
 // per query parameter, zod validation whose error names the field, responses not cached unless said.
+import type middy from '@middy/core';
+import httpCors from '@middy/http-cors';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
+import { CORS_MAX_AGE_SECONDS, VIEWER_TOKEN_HEADER } from '../contract/api.ts';
 import { formatPath } from '../core/show.ts';
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './http-errors.ts';
+import {
+  BadRequestError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  jsonErrors,
+  type JsonErrorsOptions,
+} from './http-errors.ts';
+
+/**
+ * The middlewares every API Lambda wears, in order: header names lowercased, CORS for `origins`
+ * (the Authorization header allowed: viewer and producer tokens), security headers, and every
+ * error as the contract's JSON body.
+ */
+export function httpApiMiddlewares(
+  origins: string[],
+  errors: JsonErrorsOptions = {},
+): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>[] {
+  return [
+    httpHeaderNormalizer(),
+    httpCors({
+      origins,
+      methods: 'GET,POST,OPTIONS',
+      headers: `Content-Type,${VIEWER_TOKEN_HEADER}`,
+      maxAge: CORS_MAX_AGE_SECONDS,
+      // API Gateway answers preflights in the cloud; the local adapter relies on this.
+      disableBeforePreflightResponse: false,
+    }),
+    httpSecurityHeaders(),
+    jsonErrors(errors),
+  ] as middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>[];
+}
 
 /** Validates with the contract's error shape: the message names the first bad field. */
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'body' | 'query'): z.output<T> {

@@ -8,13 +8,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
-import httpCors from '@middy/http-cors';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
-import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { CORS_MAX_AGE_SECONDS, VIEWER_TOKEN_HEADER } from '../contract/api.ts';
 import {
   PRODUCER_ROUTES,
   type ProducerClaims,
@@ -35,8 +31,8 @@ import type { Target } from '../ops/target.ts';
 import { checkShowText } from '../ops/validate.ts';
 import { documentClient } from './clients.ts';
 import { getOriginsFromEnv, getStringFromEnv, type Env } from './config.ts';
-import { ApiError, BadRequestError, UnauthorizedError, jsonErrors } from './http-errors.ts';
-import { json, jsonBody, parse, query } from './http-request.ts';
+import { ApiError, BadRequestError, UnauthorizedError } from './http-errors.ts';
+import { httpApiMiddlewares, json, jsonBody, parse, query } from './http-request.ts';
 
 /** Shows travel whole in start and validate bodies: as much as an execution input may be (256 KB). */
 export const PRODUCER_MAX_BODY_BYTES = 256 * 1024;
@@ -207,18 +203,7 @@ export function producerRoutes({
 export function createProducerHandler(deps: ProducerDeps) {
   const routes = producerRoutes(deps);
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(httpHeaderNormalizer())
-    .use(
-      httpCors({
-        origins: deps.config.corsOrigins,
-        methods: 'GET,POST,OPTIONS',
-        headers: `Content-Type,${VIEWER_TOKEN_HEADER}`,
-        maxAge: CORS_MAX_AGE_SECONDS,
-        disableBeforePreflightResponse: false,
-      }),
-    )
-    .use(httpSecurityHeaders())
-    .use(jsonErrors())
+    .use(httpApiMiddlewares(deps.config.corsOrigins))
     .handler(
       httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
         routes: [

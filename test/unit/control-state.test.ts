@@ -8,6 +8,7 @@
 // imported module uses; svelte-check does, for the site.
 /// <reference types="svelte" />
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { FakeVideo } from '../support/fake-video.ts';
 import { createHash } from 'node:crypto';
 import { renderResults } from '../../cli/render/results.ts';
 import { encodeCue, pollCue, resultsCue, tallyCue } from '../../core/cues.ts';
@@ -176,26 +177,6 @@ class FakeRun {
         };
       }),
     };
-  }
-}
-
-/** A <video> whose frames the test presents. */
-class FakeVideo {
-  paused = false;
-  currentTime = 0;
-  #callbacks: VideoFrameRequestCallback[] = [];
-  requestVideoFrameCallback(callback: VideoFrameRequestCallback): number {
-    this.#callbacks.push(callback);
-    return this.#callbacks.length;
-  }
-  cancelVideoFrameCallback(): void {
-    this.#callbacks = [];
-  }
-  present(mediaTime: number): void {
-    this.currentTime = mediaTime;
-    const due = this.#callbacks;
-    this.#callbacks = [];
-    for (const callback of due) callback(0, { mediaTime } as VideoFrameCallbackMetadata);
   }
 }
 

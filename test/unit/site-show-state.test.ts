@@ -6,6 +6,7 @@
 // imported module uses; svelte-check does, for the site.
 /// <reference types="svelte" />
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { FakeVideo } from '../support/fake-video.ts';
 import { encodeCue, pollCue, resultsCue, tallyCue } from '../../core/cues.ts';
 import type { PollView } from '../../contract/api.ts';
 import { ApiFailure } from '../../site/src/lib/api.ts';
@@ -29,26 +30,6 @@ const STREAM: SiteConfig = {
   playbackUrl: 'http://live.test/index.m3u8',
   player: 'hls.js',
 };
-
-/** A <video> whose frames the test presents. */
-class FakeVideo {
-  paused = false;
-  currentTime = 0;
-  #callbacks: VideoFrameRequestCallback[] = [];
-  requestVideoFrameCallback(callback: VideoFrameRequestCallback): number {
-    this.#callbacks.push(callback);
-    return this.#callbacks.length;
-  }
-  cancelVideoFrameCallback(): void {
-    this.#callbacks = [];
-  }
-  present(mediaTime: number): void {
-    this.currentTime = mediaTime;
-    const due = this.#callbacks;
-    this.#callbacks = [];
-    for (const callback of due) callback(0, { mediaTime } as VideoFrameCallbackMetadata);
-  }
-}
 
 function view(pollId: string, fields: Partial<PollView> = {}): PollView {
   return {
