@@ -214,8 +214,8 @@ describe('REST API', () => {
     });
     const headers = options.Properties.Integration.IntegrationResponses[0].ResponseParameters;
     expect(headers['method.response.header.Access-Control-Max-Age']).toBe(`'${CORS_MAX_AGE_SECONDS}'`);
-    // The Lambda takes the same constant (bundle.test.ts checks its preflight answer).
-    expect(readFileSync(join(REPO_ROOT, 'lambdas', 'api.ts'), 'utf8')).toMatch(
+    // Both API Lambdas take the same constant (bundle.test.ts checks the viewer API's preflight answer).
+    expect(readFileSync(join(REPO_ROOT, 'lambdas', 'http-request.ts'), 'utf8')).toMatch(
       /maxAge: CORS_MAX_AGE_SECONDS,/,
     );
   });
