@@ -33,6 +33,7 @@ import { documentClient } from './clients.ts';
 import { getOriginsFromEnv, getStringFromEnv, type Env } from './config.ts';
 import { ApiError, BadRequestError, UnauthorizedError } from './http-errors.ts';
 import { httpApiMiddlewares, json, jsonBody, parse, query } from './http-request.ts';
+import type { Observability } from './observability.ts';
 
 /** Shows travel whole in start and validate bodies: as much as an execution input may be (256 KB). */
 export const PRODUCER_MAX_BODY_BYTES = 256 * 1024;
@@ -46,6 +47,8 @@ export interface ProducerDeps {
   /** The stack the operations act on: its state machine and table, through SDK clients. */
   target: Target;
   config: ProducerConfig;
+  /** Logs, metrics and traces (lambdas/observability.ts): the entry passes them; tests may not. */
+  observability?: Observability;
 }
 
 /**
@@ -203,7 +206,15 @@ export function producerRoutes({
 export function createProducerHandler(deps: ProducerDeps) {
   const routes = producerRoutes(deps);
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(httpApiMiddlewares(deps.config.corsOrigins))
+    .use(deps.observability?.middlewares ?? [])
+    .use(
+      httpApiMiddlewares(
+        deps.config.corsOrigins,
+        deps.observability
+          ? { logger: (error) => deps.observability!.logger.error('request failed', error as Error) }
+          : {},
+      ),
+    )
     .handler(
       httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
         routes: [

@@ -274,6 +274,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(async () => producerSfn.destroy());
     const producerDeps: ProducerDeps = {
       config: { corsOrigins: [appUrl], maxBodyBytes: PRODUCER_MAX_BODY_BYTES },
+      observability: await createObservability({ serviceName: 'showrunner-producer', env: functionEnv }),
       target: {
         kind: 'local',
         description: `local stack at ${edgeUrl}`,
