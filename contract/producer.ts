@@ -90,24 +90,29 @@ export interface RunInfoJson {
   cause?: string;
 }
 
-/** ops/timeline.ts PollTimeline: times are epoch ms. */
-export interface PollTimelineJson {
+/** One question of a run, as its execution history tells it (ops/timeline.ts); times are epoch ms. */
+export interface PollTimeline {
   id: string;
   pollId: string;
   question: string;
   answers: string[];
   correct?: number;
   manual: boolean;
+  /** Absolute ask time from the plan (epoch ms); undefined for manual polls. */
   scheduledAt?: number;
+  /** Manual polls: when the producer's cue arrived. */
   cuedAt?: number;
   waitingForCue: boolean;
+  /** When IVS accepted the question cue. */
   askedAt?: number;
+  /** askedAt − scheduledAt (timed polls). */
   lateMs?: number;
   closesAt?: number;
   closedAt?: number;
   resultsAt?: number;
   counts?: number[];
   total?: number;
+  /** PutMetadata calls IVS throttled (each was retried). */
   throttled: number;
 }
 
@@ -118,16 +123,16 @@ export interface RunStatusJson {
   progress: {
     asked: number;
     total: number;
-    open?: PollTimelineJson;
-    next?: PollTimelineJson;
-    waiting: PollTimelineJson[];
+    open?: PollTimeline;
+    next?: PollTimeline;
+    waiting: PollTimeline[];
   };
 }
 
 /** ops/history.ts RunHistory. */
 export interface RunHistoryJson {
   run: RunInfoJson;
-  polls: PollTimelineJson[];
+  polls: PollTimeline[];
   cuesSent: number;
   throttled: number;
 }

@@ -12,31 +12,10 @@ import {
   type PlanOutput,
   type PollIterationState,
 } from '../contract/state-machine.ts';
+import type { PollTimeline } from '../contract/producer.ts';
 
-export interface PollTimeline {
-  id: string;
-  pollId: string;
-  question: string;
-  answers: string[];
-  correct?: number;
-  manual: boolean;
-  /** Absolute ask time from the plan (epoch ms); undefined for manual polls. */
-  scheduledAt?: number;
-  /** Manual polls: when the producer's cue arrived. */
-  cuedAt?: number;
-  waitingForCue: boolean;
-  /** When IVS accepted the question cue. */
-  askedAt?: number;
-  /** askedAt − scheduledAt (timed polls). */
-  lateMs?: number;
-  closesAt?: number;
-  closedAt?: number;
-  resultsAt?: number;
-  counts?: number[];
-  total?: number;
-  /** PutMetadata calls IVS throttled (each was retried). */
-  throttled: number;
-}
+// One question's course: the producer API's shape too, so it is defined in the contract.
+export type { PollTimeline } from '../contract/producer.ts';
 
 export interface SentCue {
   eventId: number;

@@ -32,17 +32,16 @@ import {
 import { ControlState } from '../../site/src/control/lib/control.svelte.ts';
 import { checkDraft, emptyDraft } from '../../site/src/control/lib/draft.ts';
 import { resultsCsv, resultsJson } from '../../site/src/control/lib/figures.ts';
-import {
-  ProducerFailure,
-  type CuedJson,
-  type ProducerApi,
-  type RunHistoryJson,
-  type RunInfoJson,
-  type RunResults,
-  type RunStatusJson,
-  type StartedJson,
-  type StoppedJson,
-} from '../../site/src/control/lib/producer-api.ts';
+import type {
+  CuedJson,
+  RunHistoryJson,
+  RunInfoJson,
+  RunResults,
+  RunStatusJson,
+  StartedJson,
+  StoppedJson,
+} from '../../contract/producer.ts';
+import { ProducerFailure, type ProducerApi } from '../../site/src/control/lib/producer-api.ts';
 
 // ---- The page's shapes of the API's answers are the operations' (ops/) results, sent as JSON ----
 type Wire<T> = T extends Date

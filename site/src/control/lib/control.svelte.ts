@@ -10,14 +10,13 @@ import type { Player, PlayerFactory, PlayerStatus } from '../../lib/player/types
 import type { Session } from './auth.ts';
 import { checkDraft, emptyDraft, type Draft, type DraftCheck } from './draft.ts';
 import { resultsDownloads, resultText, type Download } from './figures.ts';
-import {
-  ProducerFailure,
-  type ProducerApi,
-  type RunHistoryJson,
-  type RunInfoJson,
-  type RunResults,
-  type RunStatusJson,
-} from './producer-api.ts';
+import type {
+  RunHistoryJson,
+  RunInfoJson,
+  RunResults,
+  RunStatusJson,
+} from '../../../../contract/producer.ts';
+import { ProducerFailure, type ProducerApi } from './producer-api.ts';
 
 export interface ControlOptions {
   /** The producer API client for the config's URL and the session's token (tests pass a fake). */

@@ -2,7 +2,7 @@
 // cli/render/*.ts; the site may not import the CLI, so the few lines are here), and the results
 // export: the CSV `showrunner results --csv` writes and the JSON `showrunner results --json` writes.
 import { winners } from '../../../../core/poll.ts';
-import type { RunResults } from './producer-api.ts';
+import type { RunResults } from '../../../../contract/producer.ts';
 
 const two = (n: number) => String(n).padStart(2, '0');
 

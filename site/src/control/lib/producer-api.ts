@@ -10,18 +10,6 @@ import {
   type StopBody,
 } from '../../../../contract/producer.ts';
 
-export type {
-  CuedJson,
-  ExecutionStatus,
-  PollResult,
-  PollTimelineJson,
-  RunHistoryJson,
-  RunInfoJson,
-  RunResults,
-  RunStatusJson,
-  StartedJson,
-  StoppedJson,
-} from '../../../../contract/producer.ts';
 import type {
   CuedJson,
   RunHistoryJson,
