@@ -186,17 +186,8 @@ function countVoteFailure(observability: Observability, pollId: string | undefin
 /** The API Lambda's handler: Middy's router over apiRoutes, with CORS, security headers and the contract's errors. */
 export function createApiHandler(deps: ApiDeps) {
   const routes = apiRoutes(deps);
-  const observability = deps.observability;
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(observability?.middlewares ?? [])
-    .use(
-      httpApiMiddlewares(
-        deps.config.corsOrigins,
-        observability
-          ? { logger: (error) => observability.logger.error('request failed', error as Error) }
-          : {},
-      ),
-    )
+    .use(httpApiMiddlewares(deps.config.corsOrigins, deps.observability))
     .handler(
       httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
         routes: [

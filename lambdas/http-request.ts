@@ -16,17 +16,26 @@ import {
   jsonErrors,
   type JsonErrorsOptions,
 } from './http-errors.ts';
+import type { Observability } from './observability.ts';
 
 /**
- * The middlewares every API Lambda wears, in order: header names lowercased, CORS for `origins`
- * (the Authorization header allowed: viewer and producer tokens), security headers, and every
- * error as the contract's JSON body.
+ * The middlewares every API Lambda wears, in order: Powertools' (when given), header names
+ * lowercased, CORS for `origins` (the Authorization header allowed: viewer and producer tokens),
+ * security headers, and every error as the contract's JSON body — logged through the Powertools
+ * logger when there is one.
  */
 export function httpApiMiddlewares(
   origins: string[],
-  errors: JsonErrorsOptions = {},
+  observability?: Observability,
 ): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>[] {
+  const errors: JsonErrorsOptions = observability
+    ? { logger: (error) => observability.logger.error('request failed', error as Error) }
+    : {};
   return [
+    ...((observability?.middlewares ?? []) as middy.MiddlewareObj<
+      APIGatewayProxyEvent,
+      APIGatewayProxyResult
+    >[]),
     httpHeaderNormalizer(),
     httpCors({
       origins,

@@ -206,15 +206,7 @@ export function producerRoutes({
 export function createProducerHandler(deps: ProducerDeps) {
   const routes = producerRoutes(deps);
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(deps.observability?.middlewares ?? [])
-    .use(
-      httpApiMiddlewares(
-        deps.config.corsOrigins,
-        deps.observability
-          ? { logger: (error) => deps.observability!.logger.error('request failed', error as Error) }
-          : {},
-      ),
-    )
+    .use(httpApiMiddlewares(deps.config.corsOrigins, deps.observability))
     .handler(
       httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
         routes: [

@@ -37,7 +37,7 @@ import { staticSiteRoute } from './static.ts';
 import { localViewerSecret } from './viewer-secret.ts';
 import { localProducerSignIn } from './producer-sign-in.ts';
 import { lambdaContext } from './api/context.ts';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { connectLocal } from '../ops/target.ts';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { createProducerHandler, PRODUCER_MAX_BODY_BYTES, type ProducerDeps } from '../lambdas/producer.ts';
 import { createLocalIvs, DEFAULT_CHANNEL_ARN, BinaryNotFoundError, type LocalIvs } from './ivs/index.ts';
@@ -269,21 +269,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const api = new LambdaWorker({ module: API_ENTRY, functionName: 'showrunner-api', env: apiEnv, log });
     await api.start();
     closers.push(() => api.close());
-    // The producer Lambda runs in this process, on clients of the edge, like the lifecycle's.
-    const producerSfn = new SFNClient(clientConfig);
-    closers.push(async () => producerSfn.destroy());
+    // The producer Lambda runs in this process, on the local stack as the CLI reaches it.
+    const producerTarget = await connectLocal({
+      edgeUrl,
+      region: LOCAL_REGION,
+      stateMachineArn: sfn.stateMachineArn,
+      tableName,
+    });
+    closers.push(async () => producerTarget.close());
     const producerDeps: ProducerDeps = {
       config: { corsOrigins: [appUrl], maxBodyBytes: PRODUCER_MAX_BODY_BYTES },
       observability: await createObservability({ serviceName: 'showrunner-producer', env: functionEnv }),
-      target: {
-        kind: 'local',
-        description: `local stack at ${edgeUrl}`,
-        sfn: producerSfn,
-        db: documentClient(dynamoClient),
-        stateMachineArn: sfn.stateMachineArn,
-        tableName,
-        close: () => undefined,
-      },
+      target: producerTarget,
     };
     const producer = createProducerHandler(producerDeps);
     const producerSignIn = localProducerSignIn();
