@@ -56,14 +56,9 @@ const BENCHES = [
 type BenchName = (typeof BENCHES)[number];
 /** first_run is opt-in: it installs ~1 GB into a fresh clone and runs for a minute or more. */
 const DEFAULT_BENCHES: readonly BenchName[] = BENCHES.filter((name) => name !== 'first_run');
-const STACK_BENCHES: readonly BenchName[] = [
-  'sync',
-  'votes',
-  'poll_get',
-  'schedule',
-  'cue_to_air',
-  'footprint',
-];
+/** storm and capacity start metered stacks of their own, first_run its own clone: the rest share one. */
+const OWN_STACK_BENCHES: readonly BenchName[] = ['storm', 'capacity', 'first_run'];
+const STACK_BENCHES: readonly BenchName[] = BENCHES.filter((name) => !OWN_STACK_BENCHES.includes(name));
 
 const { values } = parseArgs({
   options: {
