@@ -236,6 +236,13 @@ export interface PollLifecycle {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits until the wall clock reads `time`. A timer may fire a millisecond before Date.now() gets
+ * there (Node's timers run on a monotonic clock, rounded), so it waits again for what is left.
+ */
+async function sleepUntil(time: number): Promise<void> {
+  while (Date.now() < time) await sleep(time - Date.now());
+}
 
 /** The lifecycle's steps over a store: plain functions, as the handler and the tests call them. */
 export function pollLifecycle({ store, ivs, config, observability }: PollLifecycleDeps): PollLifecycle {
@@ -279,7 +286,7 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
     let onAir = poll.answers.map(() => 0).join();
     // Ticks on a fixed grid from the start, so a slow read or call never makes the cadence drift.
     for (let tick = Date.now(); tick < end; tick += TALLY_INTERVAL_MS) {
-      if (tick > Date.now()) await sleep(tick - Date.now());
+      await sleepUntil(tick);
       if (Date.now() >= end) break;
       // A run stopped or failed mid-poll closes it (nothing stops this invocation): stop with it.
       const current = await store.getPoll(pollId);
@@ -300,7 +307,7 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
       }
     }
     // The slice ends at its end, not at its last tick: the state machine goes on to close on time.
-    if (Date.now() < end) await sleep(end - Date.now());
+    await sleepUntil(end);
     result.done = Date.now() >= closesAt.getTime();
     return result;
   }
@@ -310,8 +317,7 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
     // A vote checked just before closesAt may still be writing: recount (strongly consistent, every
     // shard) only once it has landed or can no longer be acknowledged (VOTE_DEADLINE_MS).
     const settleUntil = Date.parse(poll.closesAt) + config.voteSettleMs;
-    const wait = settleUntil - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    await sleepUntil(settleUntil);
     const closed = await store.closePoll(pollId, new Date());
     const counts = closed.finalCounts ?? [];
     const cue = resultsCue(pollId, counts, closed.correct);
