@@ -177,73 +177,142 @@ function cutEscaped(text: string, limit = MAX_REPORTED_ISSUE_CHARS): string {
   return text;
 }
 
-function fromZod(error: z.ZodError): ShowIssue[] {
+/** An issue before its path is formatted: the path as keys, so issues can be put in file order. */
+interface RawIssue {
+  path: readonly PropertyKey[];
+  message: string;
+}
+
+function fromZod(error: z.ZodError): RawIssue[] {
   return error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys;
       return {
-        path: formatPath([...issue.path, ...(keys.length === 1 ? [keys[0] as string] : [])]),
+        path: [...issue.path, ...(keys.length === 1 ? [keys[0] as string] : [])],
         message: keys.length === 1 ? 'unknown field' : `unknown fields: ${keys.join(', ')}`,
       };
     }
-    return { path: formatPath(issue.path), message: issue.message };
+    return { path: issue.path, message: issue.message };
   });
 }
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * What the cross-field rules look at. Each field is there only when it is valid on its own, so a
+ * show with schema errors still gets every rule that can be judged (a duplicate id beside an answer
+ * list that is too long): a producer sees all the problems in one pass, not one layer at a time.
+ */
+interface RuleView {
+  /** Undefined when it is itself invalid: overlaps cannot be judged then. */
+  latencyGraceSeconds: number | undefined;
+  polls: Array<{
+    fields: Partial<Poll>;
+    /** How many answers the file lists, even when the list itself is invalid (for the `correct` range). */
+    answerCount: number | undefined;
+    /** The whole poll, when it is valid (the cue-size check needs all of it). */
+    poll: Poll | undefined;
+  }>;
+}
+
+function viewOfShow(show: Show): RuleView {
+  return {
+    latencyGraceSeconds: show.latencyGraceSeconds,
+    polls: show.polls.map((poll) => ({ fields: poll, answerCount: poll.answers.length, poll })),
+  };
+}
+
+/** The valid parts of an input the schema refused; null when it has no list of polls to judge. */
+function viewOfInput(input: unknown): RuleView | null {
+  if (!isRecord(input) || !Array.isArray(input['polls'])) return null;
+  const grace = ShowSchema.shape.latencyGraceSeconds.safeParse(input['latencyGraceSeconds']);
+  return {
+    latencyGraceSeconds: grace.success ? grace.data : undefined,
+    polls: input['polls'].map((raw: unknown) => {
+      const whole = PollSchema.safeParse(raw);
+      if (whole.success)
+        return { fields: whole.data, answerCount: whole.data.answers.length, poll: whole.data };
+      const fields: Record<string, unknown> = {};
+      if (isRecord(raw)) {
+        for (const [key, schema] of Object.entries(PollSchema.shape)) {
+          const field = (schema as z.ZodType).safeParse(raw[key]);
+          if (field.success) fields[key] = field.data;
+        }
+      }
+      const answers = isRecord(raw) ? raw['answers'] : undefined;
+      return {
+        fields: fields as Partial<Poll>,
+        answerCount: Array.isArray(answers) ? answers.length : undefined,
+        poll: undefined,
+      };
+    }),
+  };
+}
+
 /** Rules the schema alone cannot state: correct index in range, unique ids, no overlap, cue size. */
-function checkShowRules(show: Show): ShowIssue[] {
-  const issues: ShowIssue[] = [];
+function checkShowRules(show: RuleView): RawIssue[] {
+  const issues: RawIssue[] = [];
   const seen = new Map<string, number>();
   let previous: { id: string; closesAt: number } | undefined;
-  show.polls.forEach((poll, i) => {
-    const at = `polls[${i}]`;
-    const first = seen.get(poll.id);
-    if (first !== undefined)
-      issues.push({ path: `${at}.id`, message: `duplicate id "${poll.id}" (also polls[${first}])` });
-    else seen.set(poll.id, i);
+  show.polls.forEach(({ fields, answerCount, poll }, i) => {
+    const at = (...rest: PropertyKey[]) => ['polls', i, ...rest];
+    if (fields.id !== undefined) {
+      const first = seen.get(fields.id);
+      if (first !== undefined)
+        issues.push({ path: at('id'), message: `duplicate id "${fields.id}" (also polls[${first}])` });
+      else seen.set(fields.id, i);
+    }
 
     const firstAnswer = new Map<string, number>();
-    poll.answers.forEach((answer, j) => {
+    fields.answers?.forEach((answer, j) => {
       const same = firstAnswer.get(answer);
       if (same === undefined) firstAnswer.set(answer, j);
       else
         issues.push({
-          path: `${at}.answers[${j}]`,
+          path: at('answers', j),
           message: `duplicate of answers[${same}] ${JSON.stringify(answer)}`,
         });
     });
 
-    if (poll.correct !== undefined && poll.correct >= poll.answers.length) {
+    if (fields.correct !== undefined && answerCount !== undefined && fields.correct >= answerCount) {
       issues.push({
-        path: `${at}.correct`,
-        message: `expected an index from 0 to ${poll.answers.length - 1}, got ${poll.correct}`,
+        path: at('correct'),
+        message: `expected an index from 0 to ${answerCount - 1}, got ${fields.correct}`,
       });
     }
 
-    const when = parseAt(poll.at);
+    const when = fields.at === undefined ? undefined : parseAt(fields.at);
+    const id = fields.id ?? `polls[${i}]`;
     if (typeof when === 'string') {
-      issues.push({ path: `${at}.at`, message: when });
-    } else if (when.kind === 'offset') {
+      issues.push({ path: at('at'), message: when });
+      previous = undefined;
+    } else if (when?.kind === 'offset') {
       if (previous && when.seconds < previous.closesAt) {
         issues.push({
-          path: `${at}.at`,
+          path: at('at'),
           message:
             `overlaps "${previous.id}": asked at ${formatOffset(when.seconds)}, before "${previous.id}" closes at ` +
             `${formatOffset(previous.closesAt)} (its at + duration + latencyGraceSeconds); polls run one at a time, in file order`,
         });
       }
-      previous = { id: poll.id, closesAt: when.seconds + poll.duration + show.latencyGraceSeconds };
+      previous =
+        fields.duration === undefined || show.latencyGraceSeconds === undefined
+          ? undefined
+          : { id, closesAt: when.seconds + fields.duration + show.latencyGraceSeconds };
     } else {
-      // A manual poll is asked whenever the producer cues it; timed polls after it keep their own clock.
+      // A manual poll is asked whenever the producer cues it; timed polls after it keep their own
+      // clock. A poll whose `at` is itself wrong cannot be judged either.
       previous = undefined;
     }
 
+    if (poll === undefined) return;
     try {
       encodeCue(pollCue(makePollId(LONGEST_RUN_ID, poll.id), poll));
     } catch (error) {
       if (!(error instanceof CueTooLargeError)) throw error;
       issues.push({
-        path: at,
+        path: at(),
         message: `its poll cue would be ${error.bytes} bytes, over the ${MAX_CUE_BYTES}-byte IVS limit: shorten the question or answers`,
       });
     }
@@ -251,16 +320,59 @@ function checkShowRules(show: Show): ShowIssue[] {
   return issues;
 }
 
+/**
+ * Where a path points in the file as written: per step, the array index or the key's position among
+ * the object's keys (a missing key after the present ones). Compared in order, this sorts issues the
+ * way a producer reads the file.
+ */
+function filePosition(input: unknown, path: readonly PropertyKey[]): number[] {
+  const position: number[] = [];
+  let node = input;
+  for (const key of path) {
+    if (Array.isArray(node) && typeof key === 'number') {
+      position.push(key);
+      node = node[key];
+    } else if (isRecord(node)) {
+      const keys = Object.keys(node);
+      const index = keys.indexOf(String(key));
+      position.push(index < 0 ? keys.length : index);
+      node = node[String(key)];
+    } else {
+      position.push(0);
+      node = undefined;
+    }
+  }
+  return position;
+}
+
+function inFileOrder(input: unknown, issues: readonly RawIssue[]): ShowIssue[] {
+  const positioned = issues.map((issue) => ({ issue, position: filePosition(input, issue.path) }));
+  positioned.sort((a, b) => {
+    for (let i = 0; i < Math.min(a.position.length, b.position.length); i++) {
+      if (a.position[i] !== b.position[i]) return a.position[i]! - b.position[i]!;
+    }
+    return a.position.length - b.position.length;
+  });
+  return positioned.map(({ issue }) => ({ path: formatPath(issue.path), message: issue.message }));
+}
+
+/** Every issue the input has, schema and cross-field rules together, in file order. */
 function validateWith<S extends typeof ShowSchema | typeof ExecutionInputSchema>(
   schema: S,
   input: unknown,
-  rules: (value: z.output<S>) => ShowIssue[] = () => [],
+  rules: (value: z.output<S>) => RawIssue[] = () => [],
 ): ShowValidation<z.output<S>> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) return { ok: false, issues: fromZod(parsed.error) };
+  if (!parsed.success) {
+    const view = viewOfInput(input);
+    return {
+      ok: false,
+      issues: inFileOrder(input, [...fromZod(parsed.error), ...(view ? checkShowRules(view) : [])]),
+    };
+  }
   const value = parsed.data as z.output<S>;
-  const issues = [...checkShowRules(value), ...rules(value)];
-  return issues.length > 0 ? { ok: false, issues } : { ok: true, value };
+  const issues = [...checkShowRules(viewOfShow(value)), ...rules(value)];
+  return issues.length > 0 ? { ok: false, issues: inFileOrder(input, issues) } : { ok: true, value };
 }
 
 export function validateShow(input: unknown): ShowValidation<Show> {
@@ -285,12 +397,12 @@ export function validateExecutionInput(
   return validateWith(ExecutionInputSchema, input, (value) => checkRunContext(value, context));
 }
 
-function checkRunContext(input: ExecutionInput, context: RunContext): ShowIssue[] {
-  const issues: ShowIssue[] = [];
+function checkRunContext(input: ExecutionInput, context: RunContext): RawIssue[] {
+  const issues: RawIssue[] = [];
   const allowed = context.channelArns?.filter(Boolean) ?? [];
   if (input.channelArn !== undefined && allowed.length > 0 && !allowed.includes(input.channelArn)) {
     issues.push({
-      path: 'channelArn',
+      path: ['channelArn'],
       message:
         `${input.channelArn} is not a channel this stack may send cues to (${allowed.join(', ')}): ` +
         "deploy the stack with it in -c extraChannelArns=…, or leave channelArn out to use the stack's channel",
@@ -307,7 +419,7 @@ function checkRunContext(input: ExecutionInput, context: RunContext): ShowIssue[
     const latest = delay + (last?.seconds ?? 0);
     if (latest > MAX_AT_SECONDS) {
       issues.push({
-        path: 'startAt',
+        path: ['startAt'],
         message:
           `${input.startAt} is ${formatDays(delay)} days away` +
           (last ? ` and polls[${last.index}] is asked ${formatDays(last.seconds)} days after it` : '') +

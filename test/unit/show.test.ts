@@ -124,6 +124,35 @@ describe('show files (DESIGN.md: "Errors name the path")', () => {
     expect(ok.ok && pollCueBytes(ok.value.polls[0]!)).toBeLessThanOrEqual(1024);
   });
 
+  it('reports every problem in one pass, schema and cross-field rules together, in file order', () => {
+    const input = show({
+      polls: [
+        poll({ answers: ['a', 'b', 'c', 'd', 'e', 'f', 'g'], correct: 9, at: 10, duration: 20 }),
+        poll({ id: 'q2', at: '1m30s', duration: 3 }),
+        poll({ at: 40, bogus: true }),
+        poll({ id: 'q3', at: 45, answers: ['Yes', 'Yes'] }),
+      ],
+    });
+    expect(messages(input).split('\n')).toEqual([
+      'polls[0].answers: expected 2–6 answers, got 7',
+      'polls[0].correct: expected an index from 0 to 6, got 9',
+      'polls[1].at: expected seconds, "m:ss", "h:mm:ss" or "manual", got "1m30s"',
+      'polls[1].duration: expected at least 5 seconds',
+      'polls[2].id: duplicate id "q1" (also polls[0])',
+      'polls[2].bogus: unknown field',
+      // q1 (polls[2]) is asked at 0:40 and closes at 0:40 + 30 s + 10 s grace = 1:20.
+      'polls[3].at: overlaps "q1": asked at 0:45, before "q1" closes at 1:20 (its at + duration + latencyGraceSeconds); polls run one at a time, in file order',
+      'polls[3].answers[1]: duplicate of answers[0] "Yes"',
+    ]);
+  });
+
+  it('judges no overlap against a poll whose own at, duration or the show grace is invalid', () => {
+    const bad = (over: Record<string, unknown>, showOver: Record<string, unknown> = {}) =>
+      messages(show({ polls: [poll(over), poll({ id: 'q2', at: '0:31' })], ...showOver }));
+    expect(bad({ duration: 1 })).toBe('polls[0].duration: expected at least 5 seconds');
+    expect(bad({ at: 'soon' })).toMatch(/^polls\[0\]\.at: expected seconds/);
+    expect(bad({}, { latencyGraceSeconds: -1 })).toBe('latencyGraceSeconds: expected ≥ 0');
+  });
   it('execution input: the show file itself, optionally with an ISO startAt', () => {
     expect(validateExecutionInput({ ...show(), startAt: '2026-11-25T18:00:00Z' }).ok).toBe(true);
     const bad = validateExecutionInput({ ...show(), startAt: 'tomorrow' });
