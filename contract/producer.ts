@@ -184,11 +184,21 @@ export interface StoppedJson {
 
 // ---- the results export: what `showrunner results --csv/--json` print and the control room downloads
 
-/** RFC 4180: fields with commas, quotes or line breaks quoted; CRLF line ends. */
+/**
+ * Text a spreadsheet would run as a formula: a cell starting with = + - @, a tab, a carriage return
+ * or NUL (OWASP's CSV injection guidance, and ASVS 1.2.10).
+ */
+const FORMULA_START = /^[=+\-@\t\r\0]/;
+
+/**
+ * RFC 4180: fields with commas, quotes or line breaks quoted; CRLF line ends. Text cells that a
+ * spreadsheet would read as a formula (a question or answer is the producer's text, and may be
+ * pasted from anywhere) get a leading `'` and quotes, as OWASP advises; numbers are written as they are.
+ */
 export function csv(rows: readonly (readonly (string | number)[])[]): string {
   const field = (v: string | number) => {
-    const text = String(v);
-    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+    const text = typeof v === 'string' && FORMULA_START.test(v) ? `'${v}` : String(v);
+    return /[",\r\n]/.test(text) || text !== String(v) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   return rows.map((r) => r.map(field).join(',')).join('\r\n') + '\r\n';
 }

@@ -83,11 +83,37 @@ export function jsonBody(event: APIGatewayProxyEvent, maxBytes: number): unknown
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text) > maxBytes) throw new PayloadTooLargeError(maxBytes);
   if (text.trim() === '') throw new BadRequestError('body: required (a JSON object)');
+  if (nestingDepth(text) > MAX_JSON_DEPTH)
+    throw new BadRequestError(`body: nested deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text);
   } catch {
     throw new BadRequestError('body: not valid JSON');
   }
+}
+
+/**
+ * The deepest any body may nest: a show file is 4 levels deep. Checked on the text before parsing, so
+ * no recursive work (schema checks, stringify, logging) ever meets a body that would overflow the stack.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** How deep `[` and `{` nest in JSON text, outside strings (one pass, no recursion). */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
 }
 
 /** Repeated query parameters are an error, not "last one wins". */

@@ -20,6 +20,7 @@ import {
   ANSWER_TTL_SECONDS,
   currentPollPartition,
   DEFAULT_VOTE_SHARDS,
+  MAX_VOTE_SHARDS,
   POLL_ITEM_KEY,
   TABLE,
   TALLY_ITEM_KEY,
@@ -35,6 +36,7 @@ import {
   withinVoteDeadline,
   type PollRecord,
 } from '../core/poll.ts';
+import { POLL_ID } from '../core/ids.ts';
 import { RefusedError } from '../core/refusal.ts';
 import { shardOf } from '../core/shard.ts';
 
@@ -118,6 +120,13 @@ function toItem(record: PollRecord): PollItem {
   return item;
 }
 
+/** An answer item's partition key: a poll id, or one of its shards (`<pollId>#<shard>`). */
+function isAnswerPartition(key: string): boolean {
+  const [pollId, shard, ...rest] = key.split('#');
+  if (rest.length > 0 || !POLL_ID.test(pollId!)) return false;
+  return shard === undefined || (/^\d{1,3}$/.test(shard) && Number(shard) < MAX_VOTE_SHARDS);
+}
+
 /** History cursors are opaque to clients: base64url of the GSI's LastEvaluatedKey. */
 function encodeCursor(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
@@ -134,11 +143,15 @@ function decodeCursor(cursor: string, requestorId: string): Record<string, unkno
   }
   if (typeof key !== 'object' || key === null) throw invalid();
   const k = key as Record<string, unknown>;
+  // Exactly the shape the GSI returns for this viewer: a number DynamoDB cannot take (1e308, 1e-308)
+  // would fail the query as a 500, so only what a stored item can hold passes.
   const ok =
     Object.keys(k).length === 3 &&
     typeof k.poll_id === 'string' &&
+    isAnswerPartition(k.poll_id) &&
     k.requestor_id === requestorId &&
-    typeof k.timestamp_created === 'number';
+    Number.isSafeInteger(k.timestamp_created) &&
+    (k.timestamp_created as number) >= 0;
   if (!ok) throw invalid();
   return k;
 }

@@ -52,6 +52,9 @@ async function expiredPoll() {
   return `api-test:${id}`;
 }
 
+/** A history cursor as the API encodes one (store/polls.ts): base64url of the GSI key. */
+const cursorOf = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString('base64url');
+
 const vote = (poll_id: string, requestor_id: string, answer: number) =>
   api(stack, 'POST', '/requestor-put', { poll_id, requestor_id, answer });
 
@@ -301,6 +304,19 @@ describe('GET /requestor-get', () => {
     ['?requestor_id=a&limit=101', /^limit: expected 1 to 100$/],
     ['?requestor_id=a&limit=ten', /^limit: expected a whole number/],
     ['?requestor_id=a&cursor=bm9wZQ', /^cursor: not a cursor this API returned$/],
+    // Crafted cursors of the right shape but values no stored item holds: 4xx, never a failed query.
+    ...[1e308, 1e-308, -1, 1.5].map((t) => [
+      `?requestor_id=a&cursor=${cursorOf({ poll_id: 'run:q1', requestor_id: 'a', timestamp_created: t })}`,
+      /^cursor: not a cursor this API returned$/,
+    ]),
+    ...['x', 'run:q1#100', 'run:q1#1#2', 'run:q1#-1'].map((poll_id) => [
+      `?requestor_id=a&cursor=${cursorOf({ poll_id, requestor_id: 'a', timestamp_created: 1 })}`,
+      /^cursor: not a cursor this API returned$/,
+    ]),
+    [
+      `?requestor_id=a&cursor=${cursorOf({ poll_id: 'run:q1', requestor_id: 'b', timestamp_created: 1 })}`,
+      /^cursor: not a cursor this API returned$/,
+    ],
     ['?requestor_id=a&requestor_id=b', /^requestor_id: given more than once$/],
     ['?requestor_id=a&sort=asc', /^sort: unknown field$/],
   ])('400 for %s', async (query, message) => {

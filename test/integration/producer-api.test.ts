@@ -2,6 +2,7 @@
 // /api/producer/ call the same operations as the CLI, behind the control room's sign-in — the token
 // the stack prints, checked by the local API Gateway, which hands the Lambda Cognito's claims shape.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { MAX_JSON_DEPTH } from '../../lambdas/http-request.ts';
 import { api, startStack, type StackProcess } from '../support/stack.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -59,6 +60,22 @@ describe('producer API operations', () => {
     const good = await producer('POST', '/validate', { show });
     expect(good.json).toMatchObject({ ok: true, issues: [], polls: [{ id: 'q1', at: 'manual' }] });
     expect(good.json.polls[0].cueBytes).toBeGreaterThan(50);
+  });
+
+  it('a body nested deeper than MAX_JSON_DEPTH is a 400 before any work on it, on every POST route', async () => {
+    const deep = `{"show":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    for (const path of ['/validate', '/start', '/cue', '/stop']) {
+      const got = await producer('POST', path, deep);
+      expect({ path, status: got.status, error: got.json.error }).toEqual({
+        path,
+        status: 400,
+        error: { code: 'bad_request', message: `body: nested deeper than ${MAX_JSON_DEPTH} levels` },
+      });
+    }
+    // A string holding brackets is not nesting.
+    const text = await producer('POST', '/validate', { show: { ...show, title: '[[[{{{'.repeat(100) } });
+    expect(text).toMatchObject({ status: 200, json: { ok: false } });
+    expect(text.json.issues).toEqual(['title: a title is longer than 120 characters (600)']);
   });
 
   it('starts a show, asks its manual question, stops it, and reads the same figures as the CLI', async () => {

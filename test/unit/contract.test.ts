@@ -13,6 +13,7 @@ import {
   TASK_OUTPUTS,
   substitutionNames,
 } from '../../contract/state-machine.ts';
+import { csv } from '../../contract/producer.ts';
 import { CUE_ITEM_KEY } from '../../contract/table.ts';
 import { makeRunId } from '../../core/ids.ts';
 import { ROOT } from '../support/stack.ts';
@@ -78,5 +79,22 @@ describe('contract/state-machine.ts against statemachine/show.asl.json', () => {
     expect(RUN_ID.test('a'.repeat(81))).toBe(false);
     expect(RUN_ID.test('has space')).toBe(false);
     expect(RUN_ID.test('')).toBe(false);
+  });
+});
+
+describe('contract/producer.ts results export', () => {
+  it('"RFC 4180": fields with commas, quotes or line breaks are quoted, quotes doubled, CRLF line ends', () => {
+    expect(csv([['a,b', 'say "hi"', 'two\nlines', 3]])).toBe('"a,b","say ""hi""","two\nlines",3\r\n');
+  });
+
+  it('"Ensure that no cells begin with = + - @ tab or carriage return" (OWASP CSV injection): text cells get a leading quote', () => {
+    const cells = ['=HYPERLINK("http://x")', '+1', '-1+2', '@SUM(A1)', '\tx', '\rx', '\0x'];
+    expect(csv([cells]).split(',')[0]).toBe(`"'=HYPERLINK(""http://x"")"`);
+    for (const cell of cells) {
+      const written = csv([[cell]]).slice(0, -2);
+      expect(written.startsWith(`"'`)).toBe(true);
+    }
+    // Numbers stay numbers; harmless text is left as it is.
+    expect(csv([[-1, 'Cats', 'e=mc²']])).toBe('-1,Cats,e=mc²\r\n');
   });
 });
