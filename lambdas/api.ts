@@ -9,7 +9,6 @@
 // worker thread (local/api) with the local stack's environment, and is invoked with API Gateway v1
 // proxy events.
 import middy from '@middy/core';
-import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import {
@@ -32,7 +31,7 @@ import {
   type Env,
 } from './config.ts';
 import { ApiError, NotFoundError, httpErrorFor } from './http-errors.ts';
-import { httpApiMiddlewares, json, jsonBody, parse, query } from './http-request.ts';
+import { httpApiMiddlewares, json, jsonBody, parse, query, exactPathRouter } from './http-request.ts';
 import { isThrottled, type Observability } from './observability.ts';
 import { viewerTokens, viewerTokenSecretFromEnv, type ViewerTokens } from './viewer-token.ts';
 import { RefusedError } from '../core/refusal.ts';
@@ -189,14 +188,12 @@ export function createApiHandler(deps: ApiDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(httpApiMiddlewares(deps.config.corsOrigins, deps.observability))
     .handler(
-      httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
-        routes: [
-          { method: 'POST', path: API_ROUTES.token, handler: routes.token },
-          { method: 'POST', path: API_ROUTES.vote, handler: routes.vote },
-          { method: 'GET', path: API_ROUTES.history, handler: routes.history },
-          { method: 'GET', path: API_ROUTES.poll, handler: routes.poll },
-          { method: 'GET', path: API_ROUTES.currentPoll, handler: routes.currentPoll },
-        ],
-      }),
+      exactPathRouter([
+        { method: 'POST', path: API_ROUTES.token, handler: routes.token },
+        { method: 'POST', path: API_ROUTES.vote, handler: routes.vote },
+        { method: 'GET', path: API_ROUTES.history, handler: routes.history },
+        { method: 'GET', path: API_ROUTES.poll, handler: routes.poll },
+        { method: 'GET', path: API_ROUTES.currentPoll, handler: routes.currentPoll },
+      ]),
     );
 }

@@ -4,12 +4,14 @@
 import type middy from '@middy/core';
 import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpRouterHandler, { type Route } from '@middy/http-router';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
 import { CORS_MAX_AGE_SECONDS, VIEWER_TOKEN_HEADER } from '../contract/api.ts';
 import { formatPath } from '../core/show.ts';
 import {
+  ApiError,
   BadRequestError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
@@ -48,6 +50,20 @@ export function httpApiMiddlewares(
     httpSecurityHeaders(),
     jsonErrors(errors),
   ] as middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult>[];
+}
+
+/**
+ * Middy's router over `routes`, each answered at exactly one path. @middy/http-router also serves a
+ * static route at `path/`, and the WAF's rate rules match the exact path: a second spelling would
+ * slip past them. So a path with a trailing slash or an empty segment is a 404 like any unknown route.
+ */
+export function exactPathRouter(routes: Route<APIGatewayProxyEvent, APIGatewayProxyResult>[]) {
+  const router = httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({ routes });
+  return (event: APIGatewayProxyEvent, context: Parameters<typeof router>[1]) => {
+    if (/\/\/|.\/$/.test(event.path ?? ''))
+      throw new ApiError(404, 'not_found', `${event.path}: no such route (paths have no trailing slash)`);
+    return router(event, context);
+  };
 }
 
 /** Validates with the contract's error shape: the message names the first bad field. */

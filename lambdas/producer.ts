@@ -8,7 +8,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
-import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import {
@@ -32,7 +31,7 @@ import { checkShowText } from '../ops/validate.ts';
 import { documentClient } from './clients.ts';
 import { getOriginsFromEnv, getStringFromEnv, type Env } from './config.ts';
 import { ApiError, BadRequestError, UnauthorizedError } from './http-errors.ts';
-import { httpApiMiddlewares, json, jsonBody, parse, query } from './http-request.ts';
+import { httpApiMiddlewares, json, jsonBody, parse, query, exactPathRouter } from './http-request.ts';
 import type { Observability } from './observability.ts';
 
 /** Shows travel whole in start and validate bodies: as much as an execution input may be (256 KB). */
@@ -208,17 +207,15 @@ export function createProducerHandler(deps: ProducerDeps) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(httpApiMiddlewares(deps.config.corsOrigins, deps.observability))
     .handler(
-      httpRouterHandler<APIGatewayProxyEvent, APIGatewayProxyResult>({
-        routes: [
-          { method: 'POST', path: PRODUCER_ROUTES.validate, handler: routes.validate },
-          { method: 'POST', path: PRODUCER_ROUTES.start, handler: routes.start },
-          { method: 'POST', path: PRODUCER_ROUTES.cue, handler: routes.cue },
-          { method: 'POST', path: PRODUCER_ROUTES.stop, handler: routes.stop },
-          { method: 'GET', path: PRODUCER_ROUTES.list, handler: routes.list },
-          { method: 'GET', path: PRODUCER_ROUTES.status, handler: routes.status },
-          { method: 'GET', path: PRODUCER_ROUTES.history, handler: routes.history },
-          { method: 'GET', path: PRODUCER_ROUTES.results, handler: routes.results },
-        ],
-      }),
+      exactPathRouter([
+        { method: 'POST', path: PRODUCER_ROUTES.validate, handler: routes.validate },
+        { method: 'POST', path: PRODUCER_ROUTES.start, handler: routes.start },
+        { method: 'POST', path: PRODUCER_ROUTES.cue, handler: routes.cue },
+        { method: 'POST', path: PRODUCER_ROUTES.stop, handler: routes.stop },
+        { method: 'GET', path: PRODUCER_ROUTES.list, handler: routes.list },
+        { method: 'GET', path: PRODUCER_ROUTES.status, handler: routes.status },
+        { method: 'GET', path: PRODUCER_ROUTES.history, handler: routes.history },
+        { method: 'GET', path: PRODUCER_ROUTES.results, handler: routes.results },
+      ]),
     );
 }

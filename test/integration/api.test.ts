@@ -390,4 +390,23 @@ describe('GET /poll-get', () => {
     });
     expect((await api(stack, 'POST', '/poll-get', {})).status).toBe(404);
   });
+
+  it('"Paths match one way everywhere": a route is answered at exactly one path, so the WAF rules that match it see every request', async () => {
+    for (const [method, path] of [
+      ['POST', '/requestor-token/'],
+      ['POST', '/requestor-put/'],
+      ['POST', '//requestor-put'],
+      ['POST', '/requestor-put//'],
+      ['GET', '/poll-get/?poll_id=api-test:q1'],
+      ['GET', '/REQUESTOR-GET?requestor_id=a'],
+    ] as const) {
+      const got = await api(stack, method, path, method === 'POST' ? {} : undefined);
+      expect({ path, status: got.status, code: got.json.error?.code }).toEqual({
+        path,
+        status: 404,
+        code: 'not_found',
+      });
+    }
+    expect((await api(stack, 'POST', '/requestor-token', {})).status).toBe(201);
+  });
 });
