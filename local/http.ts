@@ -185,15 +185,72 @@ export function createEdgeServer(
   return server;
 }
 
+/** An IP address as a Host header names it (v4, or v6 in brackets), with an optional port. */
+const IP_LITERAL_HOST = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
+/**
+ * The Host names the app server answers: loopback names, IP addresses (a page served from an
+ * address is this server's own page: DNS rebinding needs a name) and the name it was bound to.
+ * Any other name is a page from elsewhere whose DNS now points here, minting tokens and voting
+ * from the visitor's browser.
+ */
+export function appHostCheck(bindHost: string): (host: string | undefined) => boolean {
+  const bound = bindHost.toLowerCase();
+  return (host) => {
+    if (host === undefined) return false;
+    if (isLoopbackHost(host) || IP_LITERAL_HOST.test(host)) return true;
+    return host.toLowerCase().replace(/:\d{1,5}$/, '') === bound;
+  };
+}
+
+export interface AppServerOptions {
+  /** Which Host headers are answered (default: all, for test servers that serve fixtures only). */
+  hostAllowed?: (host: string | undefined) => boolean;
+  /** False while parts are still being mounted: a path no mounted route serves is 503, not 404. */
+  ready?: () => boolean;
+}
+
+/** How long a client is told to wait while the stack is still starting. */
+const STARTING_RETRY_AFTER_SECONDS = 1;
+
 /** `routes` is read on every request, so parts can be mounted once they are ready. */
-export function createAppServer(routes: readonly AppRoute[], log: (m: string) => void): Server {
+export function createAppServer(
+  routes: readonly AppRoute[],
+  log: (m: string) => void,
+  options: AppServerOptions = {},
+): Server {
   const server = createServer(
     guarded((req, res) => {
+      if (options.hostAllowed && !options.hostAllowed(req.headers.host)) {
+        sendJson(
+          res,
+          403,
+          {
+            error: {
+              code: 'forbidden',
+              message: `Host: ${JSON.stringify(req.headers.host ?? null)} is not a name this server answers: open it by 127.0.0.1, localhost, an IP address, or the name HOST was set to`,
+            },
+          },
+          { connection: 'close' },
+        );
+        return;
+      }
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       // Longest prefix wins, so '/api/' is chosen over '/'.
       let route: AppRoute | undefined;
       for (const r of routes) {
         if (path.startsWith(r.prefix) && (!route || r.prefix.length > route.prefix.length)) route = r;
+      }
+      if (!route && options.ready && !options.ready()) {
+        sendJson(
+          res,
+          503,
+          {
+            error: { code: 'starting', message: 'the local stack is still starting: try again in a moment' },
+          },
+          { 'retry-after': String(STARTING_RETRY_AFTER_SECONDS) },
+        );
+        return;
       }
       if (!route) {
         sendJson(res, 404, { error: { code: 'not_found', message: `nothing at ${path}` } });

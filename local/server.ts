@@ -18,6 +18,7 @@ import type { Meter } from './meter.ts';
 import { ensureTable, startLocalDynamoDb } from './dynamodb/index.ts';
 import {
   closeServer,
+  appHostCheck,
   createAppServer,
   createEdgeServer,
   listen,
@@ -187,7 +188,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const edgeUrl = `http://127.0.0.1:${edgePort}`;
 
     const routes: AppRoute[] = [];
-    const app = createAppServer(routes, log);
+    let mounted = false;
+    const app = createAppServer(routes, log, { hostAllowed: appHostCheck(host), ready: () => mounted });
     const port = await listen(app, options.port, host);
     closers.push(() => closeServer(app));
     const appUrl = `http://${localUrlHost(host)}:${port}`;
@@ -316,6 +318,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ),
     );
 
+    mounted = true;
     await ivs?.ready;
 
     log(`showrunner local stack (data in ${dataDir})`);

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../../local/server.ts';
+import { appHostCheck, closeServer, createAppServer, listen } from '../../local/http.ts';
 import { openSocket, rawRequest, until } from './support.ts';
 
 let stack: LocalStack;
@@ -171,4 +172,68 @@ describe('stalled requests', () => {
     await until('the second answer', () => client.received().split('HTTP/1.1 200').length === 3);
     client.socket.destroy();
   }, 30_000);
+});
+
+describe('the app server answers only the names it serves (no DNS rebinding)', () => {
+  it('"Host: attacker.example" gets a 403 and no token; loopback names and IP addresses are served', async () => {
+    for (const host of ['attacker.example', `attacker.example:${appPort}`, 'localhost.attacker.example']) {
+      for (const [method, path] of [
+        ['POST', '/api/requestor-token'],
+        ['GET', '/config.json'],
+        ['GET', '/'],
+      ] as const) {
+        const got = await rawRequest(appPort, {
+          method,
+          path,
+          host,
+          headers: { 'content-type': 'application/json' },
+          ...(method === 'POST' ? { body: '{}' } : {}),
+        });
+        expect([host, path, got.status, got.json?.error?.code]).toEqual([host, path, 403, 'forbidden']);
+      }
+    }
+    for (const host of [
+      `127.0.0.1:${appPort}`,
+      `localhost:${appPort}`,
+      `[::1]:${appPort}`,
+      `192.168.1.20:${appPort}`,
+    ]) {
+      expect([host, (await rawRequest(appPort, { path: '/config.json', host })).status]).toEqual([host, 200]);
+    }
+  });
+
+  it('appHostCheck: the name HOST was bound to is served too, with any port', () => {
+    const check = appHostCheck('showbox.local');
+    expect(['showbox.local', 'SHOWBOX.local:3000', '10.0.0.2:3000', 'localhost'].map(check)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(['evil.example', 'showbox.local.evil.example', undefined].map(check)).toEqual([
+      false,
+      false,
+      false,
+    ]);
+  });
+});
+
+describe('while the stack starts', () => {
+  it('a path no mounted part serves yet is 503 with Retry-After, then 404 once everything is mounted', async () => {
+    let ready = false;
+    const server = createAppServer([], () => undefined, { ready: () => ready });
+    const port = await listen(server, 0);
+    try {
+      const starting = await rawRequest(port, { path: '/api/poll-current?channel=local' });
+      expect([starting.status, starting.headers['retry-after'], starting.json.error.code]).toEqual([
+        503,
+        '1',
+        'starting',
+      ]);
+      ready = true;
+      expect((await rawRequest(port, { path: '/api/poll-current?channel=local' })).status).toBe(404);
+    } finally {
+      await closeServer(server);
+    }
+  });
 });
