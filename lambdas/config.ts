@@ -6,6 +6,22 @@
 /** Environment variables by name, as a Lambda sees them. */
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * The CloudWatch namespace of the Lambdas' metrics where nothing names another: the local stack's.
+ * A deployed stack has its own (metricsNamespaceFor), so two stacks in one account and Region never
+ * add up each other's votes.
+ */
+export const METRICS_NAMESPACE = 'showrunner';
+
+/**
+ * A stack's metrics namespace: the CDK stack passes it to its Lambdas as POWERTOOLS_METRICS_NAMESPACE
+ * and counts its log metric filters into it (cdk/lib/monitoring.ts), so its alarms and its Lambdas'
+ * metrics are in one place.
+ */
+export function metricsNamespaceFor(stackName: string): string {
+  return `${METRICS_NAMESPACE}/${stackName}`;
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }

@@ -22,10 +22,10 @@ import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type middy from '@middy/core';
 import type { ApiErrorCode } from '../contract/api.ts';
 import { splitPollId } from '../core/ids.ts';
-import { ConfigError, getStringFromEnv, type Env } from './config.ts';
+import { ConfigError, METRICS_NAMESPACE, getStringFromEnv, type Env } from './config.ts';
 
-/** The CloudWatch namespace of every metric, unless POWERTOOLS_METRICS_NAMESPACE names another. */
-export const METRICS_NAMESPACE = 'showrunner';
+/** The CloudWatch namespace of every metric, unless POWERTOOLS_METRICS_NAMESPACE names another (a deployed stack does). */
+export { METRICS_NAMESPACE };
 
 /** The custom metrics, by the helper that emits them. */
 export const METRIC = {

@@ -1,6 +1,7 @@
 // The CDK app: `npx cdk synth` / `npx cdk deploy` (cdk.json runs `node cdk/bin/showrunner.ts`).
-// Context (-c key=value): audience (viewers per show, default 100,000), channelArn, extraChannelArns
-// (comma-separated), channelType, siteDir, tracing, retainData, apiGatewayCloudWatchRole (true|false),
+// Context (-c key=value): audience (viewers per show, default 1,000), channelArn, extraChannelArns
+// (comma-separated), channelType, controlDomainPrefix, siteDir, tracing, retainData,
+// apiGatewayCloudWatchRole (default true; false where the account's API Gateway logging role is managed centrally),
 // stateMachineLogLevel (ERROR|ALL), stateMachineLogExecutionData (true|false), wafTokenLimit and
 // wafVoteLimit (requests per IP address per 60 s; default from the audience, cdk/lib/waf.ts).
 // Stack parameter: AlarmEmail (`cdk deploy --parameters AlarmEmail=you@example.com`).
@@ -11,7 +12,11 @@ import nag from 'cdk-nag';
 import { DefinitionError } from '../lib/asl.ts';
 import { ConfigurationError, ShowrunnerStack, type ShowrunnerStackProps } from '../lib/showrunner-stack.ts';
 import { STATE_MACHINE_LOG_LEVEL_CONTEXT_KEY, parseStateMachineLogLevel } from '../lib/monitoring.ts';
-import { AUDIENCE_CONTEXT_KEY, parseAudience } from '../lib/sizing.ts';
+import {
+  AUDIENCE_CONTEXT_KEY,
+  SETS_API_GATEWAY_CLOUDWATCH_ROLE_BY_DEFAULT,
+  parseAudience,
+} from '../lib/sizing.ts';
 import { WAF_TOKEN_LIMIT_CONTEXT_KEY, WAF_VOTE_LIMIT_CONTEXT_KEY, parseWafLimit } from '../lib/waf.ts';
 
 const CHANNEL_TYPES = ['STANDARD', 'BASIC', 'ADVANCED_SD', 'ADVANCED_HD'] as const;
@@ -33,15 +38,6 @@ export function propsFromContext(app: App): ShowrunnerStackProps {
       `-c channelType=${channelType}: expected one of ${CHANNEL_TYPES.join(', ')}`,
     );
   }
-  const controlDomainPrefix = text('controlDomainPrefix');
-  if (
-    controlDomainPrefix !== undefined &&
-    !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(controlDomainPrefix)
-  ) {
-    throw new ConfigurationError(
-      `-c controlDomainPrefix=${controlDomainPrefix}: expected lowercase letters, digits and hyphens (1–63, no hyphen at either end)`,
-    );
-  }
   const siteDir = text('siteDir');
   return {
     description:
@@ -53,11 +49,12 @@ export function propsFromContext(app: App): ShowrunnerStackProps {
       .map((s) => s.trim())
       .filter(Boolean),
     channelType: channelType as ShowrunnerStackProps['channelType'],
-    controlDomainPrefix,
+    // Checked by the stack (checkControlDomainPrefix), as a prop given in code would be.
+    controlDomainPrefix: text('controlDomainPrefix'),
     siteDir: siteDir === undefined ? undefined : resolve(siteDir),
     tracing: flag('tracing', true),
     retainData: flag('retainData', false),
-    apiGatewayCloudWatchRole: flag('apiGatewayCloudWatchRole', false),
+    apiGatewayCloudWatchRole: flag('apiGatewayCloudWatchRole', SETS_API_GATEWAY_CLOUDWATCH_ROLE_BY_DEFAULT),
     stateMachineLogLevel: parseStateMachineLogLevel(
       app.node.tryGetContext(STATE_MACHINE_LOG_LEVEL_CONTEXT_KEY),
     ),

@@ -22,6 +22,7 @@ import { FilterPattern, MetricFilter, type IFilterPattern, type ILogGroup } from
 import { CfnSubscription, Topic } from 'aws-cdk-lib/aws-sns';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { metricsNamespaceFor } from '../../lambdas/config.ts';
 import { ConfigurationError } from './errors.ts';
 import { fmt, type Sizing } from './sizing.ts';
 import { WAF_RULES, type ApiFirewall } from './waf.ts';
@@ -123,6 +124,17 @@ export class ShowAlarms extends Construct {
     const { sizing } = props;
 
     // ---- Where alarms go -------------------------------------------------------------------
+    // Only this stack's alarms may use the key and publish to the topic: CloudWatch acts on behalf
+    // of an alarm, and says which (aws:SourceArn) and whose (aws:SourceAccount), so the service
+    // principal cannot be used by another account's alarms (the confused deputy) nor by this
+    // account's other alarms. Every alarm below is named `<stack>-<id>`.
+    const alarmNamePrefix = `${stack.stackName}-`;
+    const fromTheseAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${alarmNamePrefix}*`,
+      },
+    };
     // CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key (aws/sns):
     // its key policy does not let cloudwatch.amazonaws.com use it, and it cannot be edited. So a
     // customer managed key (rotated) whose policy does.
@@ -137,6 +149,7 @@ export class ShowAlarms extends Construct {
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: fromTheseAlarms,
       }),
     );
     this.topic = new Topic(this, 'Topic', {
@@ -150,12 +163,7 @@ export class ShowAlarms extends Construct {
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.topic.topicArn],
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: {
-            'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
-          },
-        },
+        conditions: fromTheseAlarms,
       }),
     );
 
@@ -183,7 +191,7 @@ export class ShowAlarms extends Construct {
     const action = new SnsAction(this.topic);
     const alarm = (alarmId: string, metric: IMetric, threshold: number, description: string): Alarm => {
       const a = new Alarm(this, alarmId, {
-        alarmName: `${stack.stackName}-${alarmId}`,
+        alarmName: `${alarmNamePrefix}${alarmId}`,
         alarmDescription: description,
         metric,
         threshold,
@@ -197,7 +205,8 @@ export class ShowAlarms extends Construct {
       a.addOkAction(action);
       return a;
     };
-    const namespace = `Showrunner/${stack.stackName}`;
+    // The stack's own namespace, shared with its Lambdas' Powertools metrics (lambdas/config.ts).
+    const namespace = metricsNamespaceFor(stack.stackName);
     const countFilter = (
       filterId: string,
       logGroup: ILogGroup,
@@ -360,7 +369,11 @@ export class ShowAlarms extends Construct {
         t.apiServerErrorPercent,
         `${t.apiServerErrorPercent} % or more of the viewer API's requests answered 5xx in a minute. ` +
           'Look at the API Lambda: its log group (errors are logged with the request id) and its Throttles metric ' +
-          `(reserved concurrency ${fmt(sizing.apiReservedConcurrency)}: a storm beyond it ends as 5xx). ${sizedFor}.`,
+          (sizing.reservesConcurrency
+            ? `(reserved concurrency ${fmt(sizing.apiReservedConcurrency)}: a storm beyond it ends as 5xx). `
+            : `(no reserved concurrency: it shares the account's unreserved concurrency, and needs up to ${fmt(sizing.apiConcurrency)}; ` +
+              'a quota below that ends a storm as 5xx). ') +
+          `${sizedFor}.`,
       ),
       apiThrottled: alarm(
         'ApiThrottled',
@@ -386,7 +399,8 @@ export class ShowAlarms extends Construct {
         tableThrottled,
         t.tableThrottleEvents,
         'DynamoDB throttled reads or writes on the table or its index (votes are failing or retried). ' +
-          `Warm throughput is sized for what the stage admits (${fmt(sizing.tableWriteUnitsPerSecond)} write units/s). ` +
+          `The table is sized for what the stage admits (${fmt(sizing.tableWriteUnitsPerSecond)} write units/s: ` +
+          (sizing.tableWarmThroughput ? 'pre-warmed). ' : "within a new on-demand table's 4,000). ") +
           'Check the table-level quota (Service Quotas) and, in CloudWatch Contributor Insights, whether one key is hot. ' +
           `${sizedFor}.`,
       ),

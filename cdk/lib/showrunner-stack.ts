@@ -1,9 +1,11 @@
 // The whole cloud system in one stack: IVS channel, DynamoDB table, REST API (API Gateway →
 // Middy Lambda) behind a WAF web ACL (cdk/lib/waf.ts), the show state machine
-// (statemachine/show.asl.json) with its lifecycle Lambda, and the viewer site on S3 + CloudFront
-// with its deploy-time config.json; CloudFront also serves GET /api/poll-get from the API, cached
-// for 1 s. Sized for one audience (cdk/lib/sizing.ts): stage throttle, reserved concurrency, warm
-// throughput, vote shards, WAF limits.
+// (statemachine/show.asl.json) with its lifecycle Lambda, the viewer site and the control room on
+// S3 + CloudFront with their deploy-time config.json, and the producers' Cognito user pool;
+// CloudFront also serves GET /api/poll-get from the API, cached for 1 s. Sized for one audience
+// (cdk/lib/sizing.ts): stage throttle, Lambda concurrency, warm throughput, vote shards, WAF limits.
+// The defaults deploy on a brand-new account: no reserved concurrency, no warm throughput, and the
+// account's API Gateway CloudWatch Logs role set by the stack.
 // Env-agnostic: `cdk synth` runs offline with no credentials (local esbuild, no Docker).
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,8 +26,10 @@ import {
   AccessLogFormat,
   AuthorizationType,
   CognitoUserPoolsAuthorizer,
+  EndpointType,
   LambdaIntegration,
   LogGroupLogDestination,
+  MethodLoggingLevel,
   ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
@@ -52,13 +56,19 @@ import {
 } from 'aws-cdk-lib/aws-cloudfront';
 import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+  type AddToPrincipalPolicyResult,
+  type RoleProps,
+} from 'aws-cdk-lib/aws-iam';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AccountRecovery, Mfa, OAuthScope, UserPool } from 'aws-cdk-lib/aws-cognito';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { CfnChannel, CfnStreamKey } from 'aws-cdk-lib/aws-ivs';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws-cdk-lib/aws-s3';
@@ -66,9 +76,16 @@ import { BucketDeployment, CacheControl, Source } from 'aws-cdk-lib/aws-s3-deplo
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { API_ROUTES, CORS_MAX_AGE_SECONDS, VIEWER_TOKEN_HEADER } from '../../contract/api.ts';
+import {
+  API_ROUTES,
+  CORS_MAX_AGE_SECONDS,
+  VIEWER_TOKEN_HEADER,
+  type ApiErrorCode,
+} from '../../contract/api.ts';
 import type { Substitutions } from '../../contract/state-machine.ts';
 import { TABLE, createTableInput } from '../../contract/table.ts';
+import { MAX_RUN_SECONDS } from '../../core/timeline.ts';
+import { metricsNamespaceFor } from '../../lambdas/config.ts';
 import { DefinitionError, readAslDefinition, selectSubstitutions, type AslDefinition } from './asl.ts';
 import { ConfigurationError } from './errors.ts';
 import {
@@ -77,7 +94,14 @@ import {
   parseStateMachineLogLevel,
   type StateMachineLogLevel,
 } from './monitoring.ts';
-import { DEFAULT_AUDIENCE, fmt, sizeFor, type Sizing } from './sizing.ts';
+import {
+  AWS_LIMITS,
+  DEFAULT_AUDIENCE,
+  SETS_API_GATEWAY_CLOUDWATCH_ROLE_BY_DEFAULT,
+  fmt,
+  sizeFor,
+  type Sizing,
+} from './sizing.ts';
 import { ApiFirewall, wafLimitsFor } from './waf.ts';
 
 export { ConfigurationError };
@@ -120,7 +144,8 @@ export interface ShowrunnerStackProps extends StackProps {
   readonly channelArn?: string;
   /**
    * The control room's sign-in domain prefix (`-c controlDomainPrefix=…`): <prefix>.auth.<region>.amazoncognito.com,
-   * unique in the region. Default showrunner-<account>-<region> (one stack per account and region).
+   * unique in the region across all accounts. Default showrunner-<the stack id's UUID>: unique to
+   * each stack, so several stacks fit in one account and region.
    */
   readonly controlDomainPrefix?: string;
   /**
@@ -130,19 +155,25 @@ export interface ShowrunnerStackProps extends StackProps {
   readonly extraChannelArns?: readonly string[];
   /** IVS channel type for a created channel. Default STANDARD (transcoded renditions); BASIC costs less. */
   readonly channelType?: 'STANDARD' | 'BASIC' | 'ADVANCED_SD' | 'ADVANCED_HD';
-  /** X-Ray tracing for the state machine and the API stage. Default true. */
+  /**
+   * X-Ray tracing for the state machine, the API stage and the Lambdas (Active tracing, and the
+   * Powertools Tracer in them). Default true. Off: none of them traces, and the Lambdas do not load
+   * the Tracer (POWERTOOLS_TRACE_ENABLED=false).
+   */
   readonly tracing?: boolean;
   /**
-   * The viewers one show is sized for (`-c audience=…`, 100 to 10,000,000; default 100,000): the
-   * stage throttle, reserved concurrency, the table's warm throughput, the vote shards and the API
-   * Lambda's poll cache follow from it (cdk/lib/sizing.ts). Large audiences need quota raises
-   * (README: Sizing and quotas).
+   * The viewers one show is sized for (`-c audience=…`, 100 to 10,000,000; default 1,000): the
+   * stage throttle, the Lambdas' concurrency (reserved only for large audiences), the table's warm
+   * throughput, the vote shards and the API Lambda's poll cache follow from it (cdk/lib/sizing.ts).
+   * Large audiences need quota raises (README: Sizing and quotas).
    */
   readonly audience?: number;
   /**
-   * Let this stack set the account's API Gateway CloudWatch Logs role (AWS::ApiGateway::Account).
-   * REST API stages refuse access logging until the account (per region) has one; it is a
-   * shared account setting, so the default is false and the README shows the one-time setup.
+   * Let this stack set the account's API Gateway CloudWatch Logs role (AWS::ApiGateway::Account, with
+   * a role of its own). Default true: a REST API stage with logging fails to create on an account
+   * (per region) that has none ("CloudWatch Logs role ARN must be set in account settings to enable
+   * logging"), as every brand-new account. The setting is account-wide: false
+   * (`-c apiGatewayCloudWatchRole=false`) for accounts that manage it centrally.
    */
   readonly apiGatewayCloudWatchRole?: boolean;
   /** Keep the table (and its answers) when the stack is destroyed. Default false: `cdk destroy` removes everything. */
@@ -172,6 +203,108 @@ const CHANNEL_ARN = /^arn:aws[a-z-]*:ivs:[a-z0-9-]+:\d{12}:channel\/[A-Za-z0-9]+
 const LOG_RETENTION = RetentionDays.ONE_MONTH;
 
 /**
+ * A Cognito domain prefix: lowercase letters, digits and hyphens, 1 to 63, no hyphen at either end
+ * (CreateUserPoolDomain's pattern), and none of the words Cognito reserves ("Domain cannot contain
+ * reserved word: aws"; amazon and cognito likewise).
+ */
+const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const DOMAIN_PREFIX_RESERVED_WORDS = ['aws', 'amazon', 'cognito'] as const;
+
+/** Fails synth on a control room domain prefix Cognito would refuse at deploy time. */
+export function checkControlDomainPrefix(prefix: string): string {
+  const reserved = DOMAIN_PREFIX_RESERVED_WORDS.find((word) => prefix.includes(word));
+  if (!DOMAIN_PREFIX.test(prefix) || reserved) {
+    throw new ConfigurationError(
+      `-c controlDomainPrefix=${prefix}: expected lowercase letters, digits and hyphens (1–63, no hyphen at either end)` +
+        (reserved ? `, without the word "${reserved}" (Cognito reserves aws, amazon and cognito)` : ''),
+    );
+  }
+  return prefix;
+}
+
+/**
+ * The producers' sign-in session (Cognito app client ControlRoom). The control room signs in with the
+ * authorization code flow and PKCE, keeps the refresh token and renews its ID token silently before
+ * it expires; signing out revokes the refresh token (/oauth2/revoke).
+ */
+export const CONTROL_ROOM_TOKENS = {
+  /**
+   * ID and access tokens: 1 hour. API Gateway's Cognito authorizer checks only a token's signature
+   * and expiry, so a revoked session's ID token still works until it expires: short tokens bound
+   * that, and the silent renewal makes the hour invisible to the producer.
+   */
+  idTokenHours: 1,
+  accessTokenHours: 1,
+  /**
+   * Refresh token: as long as the longest run a show allows (core/timeline.ts MAX_RUN_SECONDS, a
+   * year) and a day, so no producer is signed out in the middle of a run. The trade-off: a stolen
+   * refresh token works that long unless revoked. Sign-out revokes it, producers are few, added by an
+   * administrator and sign in with MFA, and `aws cognito-idp admin-user-global-sign-out` ends every
+   * session of one producer.
+   */
+  refreshTokenDays: Math.ceil(MAX_RUN_SECONDS / 86_400) + 1,
+} as const;
+
+/**
+ * API Gateway's own errors (stage throttle, authorizer, timeouts…) in the API's error shape
+ * (contract/api.ts), so the site reads every error the same way. The message is API Gateway's
+ * ($context.error.messageString is already a quoted JSON string).
+ */
+export const GATEWAY_ERROR_CODES = {
+  /** 429 from the stage throttle (or the account's quota): the site shows "busy" and retries. */
+  THROTTLED: 'rate_limited',
+  /** 401 from the Cognito authorizer on /producer/…: the control room signs in again. */
+  UNAUTHORIZED: 'unauthorized',
+  DEFAULT_4XX: 'error',
+  DEFAULT_5XX: 'internal_error',
+} as const satisfies Record<string, ApiErrorCode>;
+
+export function gatewayErrorTemplate(code: ApiErrorCode): string {
+  return `{"error":{"code":"${code}","message":$context.error.messageString}}`;
+}
+
+/**
+ * Every page of the site is a folder with an index.html (/, /control/). CloudFront serves its
+ * DefaultRootObject only at `/`, and S3 behind origin access control answers 403 for the key
+ * `control/`, so this viewer-request function on the site's (default) behavior asks S3 for
+ * `<folder>/index.html`. A folder named without its slash (/control) is redirected to it (301, query
+ * string kept), so each page has one URL: the one the Cognito callback and logout URLs name.
+ * Files (a dot in the last segment: /config.json, /assets/x-1a2b.js) pass unchanged.
+ */
+const SITE_PATHS_FUNCTION = [
+  'function handler(event) {',
+  '  var request = event.request;',
+  '  var uri = request.uri;',
+  "  if (uri.charAt(uri.length - 1) === '/') {",
+  "    request.uri = uri + 'index.html';",
+  '    return request;',
+  '  }',
+  "  if (uri.lastIndexOf('.') < uri.lastIndexOf('/')) {",
+  '    var query = [];',
+  '    for (var name in request.querystring) {',
+  '      var field = request.querystring[name];',
+  '      var values = field.multiValue || [field];',
+  "      for (var i = 0; i < values.length; i++) query.push(name + '=' + values[i].value);",
+  '    }',
+  '    return {',
+  '      statusCode: 301,',
+  "      statusDescription: 'Moved Permanently',",
+  "      headers: { location: { value: uri + '/' + (query.length ? '?' + query.join('&') : '') } },",
+  '    };',
+  '  }',
+  '  return request;',
+  '}',
+].join('\n');
+
+/**
+ * How long CloudFront keeps an origin's 5xx (default 10 s): as long as a good /poll-get answer. Long
+ * enough that a failing API sees one request per poll per second per edge location, short enough
+ * that a recovered one is seen at once. No response page: the origin's own error body (the API's
+ * JSON error) reaches the viewer.
+ */
+export const ERROR_CACHING_SECONDS = 1;
+
+/**
  * Lambda bundles: ESM (Middy 7 is ESM-only) for Node 24, built by the local esbuild devDependency.
  * The AWS SDK is bundled too (externalModules: []), so the cloud runs the SDK versions from
  * package-lock.json that the tests ran, not whatever the runtime ships. The banner gives bundled
@@ -191,6 +324,8 @@ export const LAMBDA_BUNDLING: BundlingOptions = {
 };
 
 export class ShowrunnerStack extends Stack {
+  /** X-Ray tracing on (props.tracing, default true): Active tracing on every Lambda, and the Tracer in them. */
+  readonly tracing: boolean;
   readonly table: Table;
   readonly apiFunction: NodejsFunction;
   readonly lifecycleFunction: NodejsFunction;
@@ -210,7 +345,7 @@ export class ShowrunnerStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ShowrunnerStackProps = {}) {
     super(scope, id, props);
-    const tracing = props.tracing ?? true;
+    const tracing = (this.tracing = props.tracing ?? true);
     const removalPolicy = props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     // Inputs that would only fail at deploy time are checked first, with a message that says what to do.
@@ -229,6 +364,7 @@ export class ShowrunnerStack extends Stack {
         );
       }
     }
+    if (props.controlDomainPrefix !== undefined) checkControlDomainPrefix(props.controlDomainPrefix);
     const definition = readAslDefinition(props.definitionPath ?? DEFAULT_DEFINITION_PATH);
     const sizing = (this.sizing = sizeFor(props.audience ?? DEFAULT_AUDIENCE));
     const stateMachineLogLevel = parseStateMachineLogLevel(
@@ -293,8 +429,8 @@ export class ShowrunnerStack extends Stack {
       billingMode: BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: TABLE.ttlAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      // Pre-warmed for the storm when a new table's 4,000 writes/s would not do (sizing.ts).
-      // DynamoDB never lowers warm throughput: a redeploy that asks for less is refused.
+      // Pre-warmed for the storm only when a new table's 4,000 writes/s would not do (sizing.ts):
+      // none at the default audience. DynamoDB never lowers warm throughput, and bills it.
       ...(sizing.tableWarmThroughput ? { warmThroughput: sizing.tableWarmThroughput } : {}),
       removalPolicy,
     });
@@ -310,12 +446,10 @@ export class ShowrunnerStack extends Stack {
         ...(sizing.indexWarmThroughput ? { warmThroughput: sizing.indexWarmThroughput } : {}),
       });
     }
-    const tableResources = [
-      this.table.tableArn,
-      ...spec.GlobalSecondaryIndexes.map((i) => `${this.table.tableArn}/index/${i.IndexName}`),
-    ];
+    const tableResources = [this.table.tableArn, ...this.indexArns()];
     // What the poll store does (store/polls.ts): get/batch-get/query, conditional put, update.
-    // No Scan, DeleteItem or BatchWriteItem: nothing in the app needs them.
+    // No Scan, DeleteItem or BatchWriteItem: nothing in the app needs them. Item actions are granted
+    // on the table only and Query on the table and its index (tableGrants).
     const tableDataActions = [
       'dynamodb:GetItem',
       'dynamodb:BatchGetItem',
@@ -333,6 +467,14 @@ export class ShowrunnerStack extends Stack {
       // Emptied by the deployment's custom resource (retainOnDelete: false) before it is deleted.
       removalPolicy: RemovalPolicy.DESTROY,
     }));
+    // Policy and function names are account-wide (CloudFront is global): stack name and region in each.
+    const cloudFrontName = (what: string) => `${Aws.STACK_NAME}-${Aws.REGION}-${what}`;
+    const sitePaths = new CloudFrontFunction(this, 'SitePaths', {
+      functionName: cloudFrontName('site-paths'),
+      comment: 'showrunner: /folder/ -> /folder/index.html, /folder -> 301 /folder/',
+      runtime: FunctionRuntime.JS_2_0,
+      code: FunctionCode.fromInline(SITE_PATHS_FUNCTION),
+    });
     this.distribution = new Distribution(this, 'SiteDistribution', {
       comment: 'showrunner viewer site',
       defaultRootObject: 'index.html',
@@ -341,7 +483,12 @@ export class ShowrunnerStack extends Stack {
         origin: S3BucketOrigin.withOriginAccessControl(siteBucket),
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+        functionAssociations: [{ function: sitePaths, eventType: FunctionEventType.VIEWER_REQUEST }],
       },
+      errorResponses: [500, 502, 503, 504].map((httpStatus) => ({
+        httpStatus,
+        ttl: Duration.seconds(ERROR_CACHING_SECONDS),
+      })),
     });
     const siteUrl = `https://${this.distribution.distributionDomainName}`;
 
@@ -366,11 +513,11 @@ export class ShowrunnerStack extends Stack {
         POLL_CACHE_MS: String(sizing.pollCacheMs),
         VIEWER_TOKEN_SECRET_ARN: this.viewerTokenSecret.secretArn,
       },
-      // Its cap: a storm takes at most this much of the account's concurrency (sized to serve
-      // whatever the stage throttle admits), and keeps it for itself.
-      reservedConcurrentExecutions: sizing.apiReservedConcurrency,
+      // Reserved only for audiences that need a Lambda quota raise anyway (sizing.ts): then it is
+      // its cap (a storm takes at most this much of the account's concurrency, sized to serve what
+      // the stage throttle admits) and keeps it for itself.
+      reservedConcurrentExecutions: sizing.reservesConcurrency ? sizing.apiReservedConcurrency : undefined,
       tableActions: tableDataActions,
-      tableResources,
     });
     // secretsmanager:GetSecretValue (and DescribeSecret) on this secret only.
     this.viewerTokenSecret.grantRead(this.apiFunction);
@@ -392,10 +539,12 @@ export class ShowrunnerStack extends Stack {
         // container can still hold its old closing time.
         POLL_CACHE_MS: String(sizing.pollCacheMs),
       },
-      // The show's own work (plan, open, tally, close): no storm on the API Lambda can starve it.
-      reservedConcurrentExecutions: sizing.lifecycleReservedConcurrency,
+      // The show's own work (plan, open, tally, close): where the stack reserves, no storm on the
+      // API Lambda can starve it.
+      reservedConcurrentExecutions: sizing.reservesConcurrency
+        ? sizing.lifecycleReservedConcurrency
+        : undefined,
       tableActions: tableDataActions,
-      tableResources,
       // The tally loop sends its cues itself (about once a second while a poll is open), so they
       // stay out of the execution history; the same channels as the state machine's cue states.
       extraStatements: [putMetadataOnCueChannels()],
@@ -409,12 +558,22 @@ export class ShowrunnerStack extends Stack {
     });
     this.api = new RestApi(this, 'Api', {
       description: 'showrunner viewer API',
+      // Behind our own CloudFront distribution (and called from the site's): an edge-optimized API
+      // would put a second, hidden distribution in the path.
+      endpointConfiguration: { types: [EndpointType.REGIONAL] },
       defaultIntegration: new LambdaIntegration(this.apiFunction, { allowTestInvoke: false }),
-      // The CloudWatch Logs role is an account-wide setting shared by every REST API in the region:
-      // not managed here unless asked (-c apiGatewayCloudWatchRole=true); CDK retains it when the stack goes.
-      cloudWatchRole: props.apiGatewayCloudWatchRole ?? false,
+      // The account's CloudWatch Logs role, without which the stage (it logs) fails to create. An
+      // account-wide setting shared by every REST API in the region: set by default (a brand-new
+      // account has none), `-c apiGatewayCloudWatchRole=false` where it is managed centrally. The
+      // role and the setting stay after `cdk destroy` (CDK's default cloudWatchRoleRemovalPolicy,
+      // RETAIN): other APIs of the account may log through them by then.
+      cloudWatchRole: props.apiGatewayCloudWatchRole ?? SETS_API_GATEWAY_CLOUDWATCH_ROLE_BY_DEFAULT,
       deployOptions: {
         stageName: API_STAGE_NAME,
+        // Execution logs of errors only (no bodies): what API Gateway itself refused or failed on,
+        // e.g. a Lambda it could not invoke. Same requirement as the access log (the account's role).
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
         // One throttle for the stage: every route is the one ANY /{proxy+} method, so a method
         // throttle could not tell votes from reads. Above it API Gateway answers 429 itself.
         throttlingRateLimit: sizing.stageRateLimit,
@@ -448,17 +607,25 @@ export class ShowrunnerStack extends Stack {
         maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),
       },
     });
+    // API Gateway writes its execution logs to a group it names and creates itself, kept forever and
+    // left behind by `cdk destroy`: created here first, with the stack's retention.
+    const executionLogs = new LogGroup(this, 'ApiExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${API_STAGE_NAME}`,
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api.deploymentStage.node.addDependency(executionLogs);
     // ANY /{proxy+} → the router (API Gateway mounts the same ANY on `/` too, where the router answers 404).
     this.api.root.addProxy({ anyMethod: true });
-    // API Gateway's own errors (throttling 429, payload limits) need the CORS header too, or the
-    // browser reports a CORS failure instead of the status.
-    for (const [name, type] of [
-      ['Default4xx', ResponseType.DEFAULT_4XX],
-      ['Default5xx', ResponseType.DEFAULT_5XX],
-    ] as const) {
-      this.api.addGatewayResponse(name, {
-        type,
+    // API Gateway's own errors in the API's shape, with the CORS header too, or the browser reports a
+    // CORS failure instead of the status. THROTTLED is the stage throttle's 429.
+    for (const [type, code] of Object.entries(GATEWAY_ERROR_CODES)) {
+      // Construct ids Default4xx, Default5xx, Throttled, Unauthorized.
+      const id = type.toLowerCase().replace(/(^|_)(\w)/g, (_match, _sep, c: string) => c.toUpperCase());
+      this.api.addGatewayResponse(id, {
+        type: ResponseType.of(type),
         responseHeaders: { 'Access-Control-Allow-Origin': `'${siteUrl}'`, Vary: "'Origin'" },
+        templates: { 'application/json': gatewayErrorTemplate(code) },
       });
     }
     // Same shape as the local stack's apiUrl (no trailing slash): the site appends `/poll-get` etc.
@@ -475,7 +642,7 @@ export class ShowrunnerStack extends Stack {
       },
     });
 
-    // ---- GET /poll-get through CloudFront, cached 1 s (issue 12 item 1) -----------------------
+    // ---- GET /poll-get through CloudFront, cached 1 s ------------------------------------------
     // Late joiners and result views ask for the same poll at once: each edge location asks the API
     // at most once a second per poll_id, and serves everyone else from its cache. The site reaches it
     // at cachedApiUrl (same origin as the page, so no CORS). Only poll_id makes the cache key, and
@@ -483,8 +650,6 @@ export class ShowrunnerStack extends Stack {
     // answer depends on who asked. The origin is named by the API id, region and the literal stage
     // name, not by the stage resource: the stage's deployment depends on the CORS methods, which
     // name this distribution.
-    // Policy and function names are account-wide (CloudFront is global): stack name and region in each.
-    const cloudFrontName = (what: string) => `${Aws.STACK_NAME}-${Aws.REGION}-${what}`;
     const pollGetCachePolicy = new CachePolicy(this, 'PollGetCachePolicy', {
       cachePolicyName: cloudFrontName('poll-get'),
       comment: 'showrunner GET /poll-get: 1 s, keyed on poll_id only',
@@ -591,10 +756,10 @@ export class ShowrunnerStack extends Stack {
       targets: [new LambdaFunction(this.lifecycleFunction, { retryAttempts: 3 })],
     });
 
-    // ---- The producer's control room: Cognito sign-in, the producer API (issue 14) -------------
-    // No self sign-up: an administrator adds producers (README). The page signs in through the
-    // user pool's managed login (authorization code + PKCE) and sends the ID token; API Gateway's
-    // Cognito authorizer checks it before the producer Lambda runs.
+    // ---- The producer's control room: Cognito sign-in, the producer API ---------------------------
+    // No self sign-up: an administrator adds producers (README). The page signs in through the user
+    // pool's classic hosted UI (the domain has no managed login version; authorization code + PKCE)
+    // and sends the ID token; API Gateway's Cognito authorizer checks it before the producer Lambda runs.
     this.producers = new UserPool(this, 'Producers', {
       userPoolName: `${Aws.STACK_NAME}-producers`,
       selfSignUpEnabled: false,
@@ -615,18 +780,30 @@ export class ShowrunnerStack extends Stack {
     const controlUrl = `${siteUrl}/control/`;
     const producersClient = this.producers.addClient('ControlRoom', {
       generateSecret: false,
-      authFlows: {},
+      // No sign-in through the user pools API: without ExplicitAuthFlows Cognito would allow SRP and
+      // custom auth. An explicit choice of none leaves ALLOW_REFRESH_TOKEN_AUTH, which CDK always
+      // adds. (Refreshing at the token endpoint after the code flow needs no flow of its own.)
+      authFlows: { userSrp: false },
       oAuth: {
+        // The code grant returns a refresh token with the ID and access tokens: Cognito has no
+        // offline_access scope to ask for one.
         flows: { authorizationCodeGrant: true },
         scopes: [OAuthScope.OPENID, OAuthScope.EMAIL],
         callbackUrls: [controlUrl],
         logoutUrls: [controlUrl],
       },
+      enableTokenRevocation: true,
+      idTokenValidity: Duration.hours(CONTROL_ROOM_TOKENS.idTokenHours),
+      accessTokenValidity: Duration.hours(CONTROL_ROOM_TOKENS.accessTokenHours),
+      refreshTokenValidity: Duration.days(CONTROL_ROOM_TOKENS.refreshTokenDays),
       preventUserExistenceErrors: true,
     });
+    // Prefixes are unique per region across every account: the default names the stack by its id
+    // (a UUID: lowercase hex and hyphens, none of Cognito's reserved words), so two stacks of one
+    // account and region do not collide. 47 characters of the 63 allowed.
     const producersDomain = this.producers.addDomain('ControlRoomDomain', {
       cognitoDomain: {
-        domainPrefix: props.controlDomainPrefix ?? `showrunner-${this.account}-${this.region}`,
+        domainPrefix: props.controlDomainPrefix ?? `showrunner-${Fn.select(2, Fn.split('/', Aws.STACK_ID))}`,
       },
     });
     const producerFunction = (this.producerFunction = this.nodeFunction('ProducerFunction', {
@@ -643,7 +820,6 @@ export class ShowrunnerStack extends Stack {
       // What the operations read and write: poll items and shard counters (results), the '#cue'
       // item a manual question waits on (cue claims it).
       tableActions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
-      tableResources: [this.table.tableArn],
       roleDescription: 'logs, the poll table, and the show state machine and its executions',
     }));
     // Least privilege through CDK's grants: StartExecution and ListExecutions on this state machine,
@@ -688,6 +864,20 @@ export class ShowrunnerStack extends Stack {
     // Two deployments, because Cache-Control is set per deployment: hashed assets are immutable;
     // index.html and config.json are revalidated on every load, so after a redeploy no browser keeps
     // an index.html that names assets of the previous build.
+    // The deployments' Lambda (one CDK singleton for both) runs with this role: CDK grants
+    // CloudFront invalidation on "*", which the role narrows to this distribution, and its logs go to
+    // a group of the stack's (CDK's own would attach AWSLambdaBasicExecutionRole and keep logs 2 years).
+    const deploymentLogs = new LogGroup(this, 'SiteDeploymentLogs', {
+      retention: LOG_RETENTION,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const deploymentRole = new DistributionScopedRole(this, 'SiteDeploymentRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description:
+        'showrunner site deployment: copy the build to the site bucket, invalidate the distribution',
+      distributionArn: this.distribution.distributionArn,
+    });
+    deploymentLogs.grantWrite(deploymentRole);
     const hashedDir = join(siteDir, SITE_HASHED_ASSETS_DIR);
     const assetsDeployment =
       existsSync(hashedDir) && statSync(hashedDir).isDirectory()
@@ -700,6 +890,8 @@ export class ShowrunnerStack extends Stack {
             prune: false,
             retainOnDelete: false,
             memoryLimit: 256,
+            role: deploymentRole,
+            logGroup: deploymentLogs,
           })
         : undefined;
     const pageDeployment = new BucketDeployment(this, 'SiteDeployment', {
@@ -727,6 +919,8 @@ export class ShowrunnerStack extends Stack {
       distributionPaths: ['/*'],
       retainOnDelete: false,
       memoryLimit: 256,
+      role: deploymentRole,
+      logGroup: deploymentLogs,
     });
     // The new index.html goes up (and the cache is invalidated) only once the assets it names are there.
     if (assetsDeployment) pageDeployment.node.addDependency(assetsDeployment);
@@ -771,7 +965,16 @@ export class ShowrunnerStack extends Stack {
               .map((q) => `${q.quota} ≥ ${fmt(q.needed)} ${q.unit} (default ${fmt(q.defaultValue)})`)
               .join('; ')
           : "fits AWS's default quotas") +
-        '.',
+        '. ' +
+        (sizing.reservesConcurrency
+          ? `Reserves ${fmt(sizing.apiReservedConcurrency)} (API) + ${fmt(sizing.lifecycleReservedConcurrency)} (lifecycle) ` +
+            `Lambda concurrent executions: the account needs ${fmt(sizing.accountConcurrencyNeeded)}, ` +
+            `keeping the ${fmt(AWS_LIMITS.lambdaMinUnreservedConcurrency)} Lambda leaves unreserved.`
+          : `No reserved concurrency: the Lambdas share the account's, and use up to ` +
+            `${fmt(sizing.accountConcurrencyNeeded)} concurrent executions at the planned peak.`) +
+        (sizing.tableWarmThroughput || sizing.indexWarmThroughput
+          ? ' Pre-warms the table (billed; DynamoDB never lowers it).'
+          : ' No warm throughput.'),
     );
     for (const limit of sizing.designLimits) {
       Annotations.of(this).addWarningV2(
@@ -792,10 +995,10 @@ export class ShowrunnerStack extends Stack {
       memorySize: number;
       timeout: Duration;
       environment: Record<string, string>;
-      /** Reserved and capped; none for a function with few callers (the producer API). */
-      reservedConcurrentExecutions?: number;
+      /** Reserved and capped; none for a function with few callers (the producer API), or at small audiences. */
+      reservedConcurrentExecutions?: number | undefined;
+      /** Granted on the table; Query on its index too (item actions never address an index). */
       tableActions: string[];
-      tableResources: string[];
       /** Further grants beyond logs and the table. */
       extraStatements?: PolicyStatement[];
       roleDescription?: string;
@@ -812,9 +1015,9 @@ export class ShowrunnerStack extends Stack {
       description: `${options.description}: ${options.roleDescription ?? 'logs and table access'}`,
     });
     logGroup.grantWrite(role);
-    role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: options.tableActions, resources: options.tableResources }),
-    );
+    for (const statement of tableGrants(options.tableActions, this.table.tableArn, this.indexArns())) {
+      role.addToPrincipalPolicy(statement);
+    }
     for (const statement of options.extraStatements ?? []) role.addToPrincipalPolicy(statement);
     return new NodejsFunction(this, id, {
       entry: join(REPO_ROOT, options.entry),
@@ -829,9 +1032,25 @@ export class ShowrunnerStack extends Stack {
       reservedConcurrentExecutions: options.reservedConcurrentExecutions,
       role,
       logGroup,
-      environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps' },
+      // Active: Lambda traces (and lets the Powertools Tracer send segments; CDK grants
+      // xray:PutTraceSegments/PutTelemetryRecords). Off: the Tracer is not even loaded.
+      tracing: this.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
+      environment: {
+        ...options.environment,
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_TRACE_ENABLED: String(this.tracing),
+        // This stack's own namespace, the one its alarms count into too (cdk/lib/monitoring.ts).
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespaceFor(this.stackName),
+      },
       bundling: LAMBDA_BUNDLING,
     });
+  }
+
+  /** The ARNs of the table's indexes (contract/table.ts). */
+  private indexArns(): string[] {
+    return createTableInput('unused').GlobalSecondaryIndexes.map(
+      (i) => `${this.table.tableArn}/index/${i.IndexName}`,
+    );
   }
 
   /** Every AwsSolutions finding that stays, with its reason. Everything else is fixed, not acknowledged. */
@@ -840,8 +1059,8 @@ export class ShowrunnerStack extends Stack {
       Validations.of(scope).acknowledge({ id, reason });
 
     // API Gateway: a public, anonymous viewer API by design (viewers are identified by a random
-    // requestor_id, DESIGN.md). Protection: the WAF web ACL on the stage (per-IP limits, AWS's common
-    // rule set), stage throttling, body size limit and input validation in the Lambda.
+    // requestor_id in a signed viewer token). Protection: the WAF web ACL on the stage (per-IP limits,
+    // AWS's common rule set), stage throttling, body size limit and input validation in the Lambda.
     ack(
       this.api,
       'AwsSolutions-APIG2',
@@ -857,21 +1076,27 @@ export class ShowrunnerStack extends Stack {
       'AwsSolutions-COG4',
       'The viewer API is anonymous by design: there is no Cognito user pool (viewers have no accounts).',
     );
-    ack(
-      this.api,
-      'AwsSolutions-APIG6',
-      'Execution logging needs the account-wide API Gateway CloudWatch role, which this stack deliberately does not manage (cloudWatchRole: false). Access logs are on, and the Lambda logs every error.',
-    );
+    // (APIG6, execution logging, is on: errors only, without bodies.)
 
     const accountRole = this.api.node.tryFindChild('CloudWatchRole');
     if (accountRole) {
       ack(
         accountRole,
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        'The role API Gateway itself assumes to write the access logs of every REST API in the account; AWS provides this managed policy for exactly that purpose.',
+        'The role API Gateway itself assumes to write the access and execution logs of every REST API in the account and region (any log group it creates); AWS provides this managed policy for exactly that purpose.',
       );
     }
 
+    // X-Ray (Active tracing): CDK adds xray:PutTraceSegments and PutTelemetryRecords on "*".
+    if (tracing) {
+      for (const fn of [this.apiFunction, this.lifecycleFunction, this.producerFunction]) {
+        ack(
+          fn.role!.node.findChild('DefaultPolicy'),
+          'AwsSolutions-IAM5[Resource::*]',
+          'xray:PutTraceSegments and xray:PutTelemetryRecords (Active tracing) do not support resource-level permissions. Everything else the role may do is scoped to its log group, the table, the secret, the channels or the state machine.',
+        );
+      }
+    }
     ack(
       this.viewerTokenSecret,
       'AwsSolutions-SMG4',
@@ -938,13 +1163,20 @@ export class ShowrunnerStack extends Stack {
     }
 
     // Site deployment: CDK's BucketDeployment custom resource (a CDK-managed singleton Lambda
-    // whose id carries the memory size). Its grants are CDK's: read the asset from the CDK
-    // bootstrap bucket, write/prune the site bucket, invalidate the distribution.
+    // whose id carries the memory size), run with SiteDeploymentRole. Its grants are CDK's: read the
+    // asset from the CDK bootstrap bucket, write/prune the site bucket, invalidate the distribution
+    // (narrowed to it by the role).
     for (const provider of this.node.children.filter((c) =>
       c.node.id.startsWith('Custom::CDKBucketDeployment'),
     )) {
-      acknowledgeCustomResourceProvider(provider);
-      const policy = provider.node.findChild('ServiceRole').node.findChild('DefaultPolicy');
+      ack(
+        provider,
+        'AwsSolutions-L1',
+        'CDK-managed custom resource Lambda: CDK chooses and updates its runtime.',
+      );
+    }
+    {
+      const policy = this.node.findChild('SiteDeploymentRole').node.findChild('DefaultPolicy');
       const copyReason =
         'CDK BucketDeployment grants (s3 read of the site asset in the CDK bootstrap bucket; s3 write, ' +
         'delete and list of the site bucket, to copy and prune the build): actions and object paths ' +
@@ -960,12 +1192,49 @@ export class ShowrunnerStack extends Stack {
       ]) {
         ack(policy, `AwsSolutions-IAM5[${finding}]`, copyReason);
       }
-      ack(
-        policy,
-        'AwsSolutions-IAM5[Resource::*]',
-        'cloudfront:CreateInvalidation/GetInvalidation after the copy (so viewers get the new index.html and config.json): CDK grants them on "*".',
-      );
     }
+  }
+}
+
+/** DynamoDB actions that may address an index (everything else names an item, which lives in the table). */
+const INDEX_ACTIONS = new Set(['dynamodb:Query', 'dynamodb:Scan']);
+
+/** A role's table grants: every action on the table, and the index-reading ones on its indexes too. */
+export function tableGrants(actions: string[], tableArn: string, indexArns: string[]): PolicyStatement[] {
+  const reads = actions.filter((a) => INDEX_ACTIONS.has(a));
+  return [
+    new PolicyStatement({ actions, resources: [tableArn] }),
+    ...(reads.length && indexArns.length
+      ? [new PolicyStatement({ actions: reads, resources: indexArns })]
+      : []),
+  ];
+}
+
+/**
+ * A role that narrows CloudFront invalidation grants on "*" to one distribution. CDK's
+ * BucketDeployment grants cloudfront:CreateInvalidation and GetInvalidation on "*" (hard-coded in
+ * aws-cdk-lib 2.x) although both act on a distribution ARN (CDK's own Distribution grants scope
+ * them so); given this role, the deployment's Lambda may invalidate this stack's distribution only.
+ */
+class DistributionScopedRole extends Role {
+  readonly #distributionArn: string;
+
+  constructor(scope: Construct, id: string, props: RoleProps & { distributionArn: string }) {
+    const { distributionArn, ...roleProps } = props;
+    super(scope, id, roleProps);
+    this.#distributionArn = distributionArn;
+  }
+
+  override addToPrincipalPolicy(statement: PolicyStatement): AddToPrincipalPolicyResult {
+    const json = statement.toStatementJson() as { Action?: string | string[]; Resource?: string | string[] };
+    const actions = [json.Action ?? []].flat();
+    const invalidation =
+      actions.length > 0 &&
+      actions.every((a) => a.startsWith('cloudfront:') && a.endsWith('Invalidation')) &&
+      [json.Resource].flat().includes('*');
+    return super.addToPrincipalPolicy(
+      invalidation ? new PolicyStatement({ actions, resources: [this.#distributionArn] }) : statement,
+    );
   }
 }
 

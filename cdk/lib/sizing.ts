@@ -1,7 +1,8 @@
 // Sizes the stack for a show's audience. One number — CDK context `audience` (`-c audience=…`),
-// default 100,000 viewers — gives the API stage throttle, the Lambdas' reserved concurrency, the
-// table's and its index's warm throughput, the number of vote shards (contract/table.ts
-// voteShardsFor) and how long the API Lambda caches a poll item.
+// default 1,000 viewers (DEFAULT_AUDIENCE says why) — gives the API stage throttle, the Lambdas'
+// concurrency (reserved only when the audience needs a Lambda quota raise anyway), the table's and
+// its index's warm throughput (only above what a new table has), the number of vote shards
+// (contract/table.ts voteShardsFor) and how long the API Lambda caches a poll item.
 // Pure (no CDK, no I/O): the stack, the tests and the README table compute the same figures here.
 //
 // Two kinds of figures, kept apart:
@@ -14,13 +15,30 @@
 //   so a storm beyond the plan is refused by API Gateway (429, CORS headers on) and never by the
 //   Lambda or the table: API Lambda concurrency = stage rate × vote duration × headroom, table
 //   writes = stage rate × write units per vote (as if every admitted request were a vote).
+// What the account must allow comes last: quotaRaises against AWS's default quotas, and
+// accountConcurrencyNeeded against the account's own Lambda quota (brand-new accounts may have 10).
 // GET /poll-get reaches the stage through CloudFront (cached 1 s per poll_id), so at most one
 // request per poll per second per edge location counts, however many viewers ask.
 import { MAX_VOTE_SHARDS, VOTE_WRITE_UNITS, voteShardsFor } from '../../contract/table.ts';
 import { ConfigurationError } from './errors.ts';
 
 export const AUDIENCE_CONTEXT_KEY = 'audience';
-export const DEFAULT_AUDIENCE = 100_000;
+/**
+ * Whether the stack sets the account's API Gateway CloudWatch Logs role (AWS::ApiGateway::Account)
+ * unless deployed with `-c apiGatewayCloudWatchRole=false`: the stage's logging needs one, and a new
+ * account has none. The stack and `showrunner doctor` read this one default.
+ */
+export const SETS_API_GATEWAY_CLOUDWATCH_ROLE_BY_DEFAULT = true;
+/**
+ * 1,000 viewers (a class, a company all-hands, a first show) unless `-c audience` says otherwise.
+ * It is what a first `cdk deploy` on a brand-new account can take: no reserved concurrency (a
+ * reservation fails the deploy on an account whose Lambda quota is still 10, and any reservation must
+ * leave 100 unreserved), no warm throughput (billed, and never lowered once set), and no quota raise.
+ * Its peak keeps about 9 API Lambda environments busy (32 with the sizing headroom, API and lifecycle
+ * together); 10,000 viewers would need 162, more than such an account has. Bigger shows deploy with
+ * `-c audience=…` and get the quota raises listed at synth and in the README.
+ */
+export const DEFAULT_AUDIENCE = 1_000;
 export const MIN_AUDIENCE = 100;
 export const MAX_AUDIENCE = 10_000_000;
 
@@ -66,7 +84,7 @@ export const AWS_LIMITS = {
  * pinned figures and which README rows (test/cdk/sizing.test.ts) to update.
  */
 export const ASSUMPTIONS = {
-  // ---- The storm (../shared/DESIGN.md "Targets: Audience"; issue 12) ------------------------------
+  // ---- The storm ------------------------------------------------------------------------------------
   /** Share of the audience that answers a question… */
   answeringShare: 0.6,
   /** …within this many seconds of seeing it. */
@@ -121,8 +139,8 @@ export const ASSUMPTIONS = {
   /** …plus one Lambda-level retry (the state machine retries Lambda service errors)… */
   lifecycleRetryInvocations: 1,
   /**
-   * …for this many shows on as many channels at once: 3 × (3 + 1) = 12 reserved, whatever the
-   * audience, and no storm on the API Lambda can take them away.
+   * …for this many shows on as many channels at once: 3 × (3 + 1) = 12, whatever the audience
+   * (reserved, where the stack reserves, so that no storm on the API Lambda can take them away).
    */
   concurrentShows: 3,
   /** The tally loop reads every shard counter of the open poll once a second (one BatchGetItem). */
@@ -188,11 +206,26 @@ export interface Sizing {
   /** The API stage's throttle (requests/s and its token bucket). */
   stageRateLimit: number;
   stageBurstLimit: number;
-  /** Reserved concurrency of the API Lambda: its cap, and what it keeps for itself. */
+  /** Concurrent executions the API Lambda is sized for: all it needs to serve what the stage admits. */
+  apiConcurrency: number;
+  /** Concurrent executions of the lifecycle Lambda (the show's own work), whatever the audience. */
+  lifecycleConcurrency: number;
+  /**
+   * Whether the stack reserves concurrency for its Lambdas: only when the audience needs a Lambda
+   * quota raise anyway (apiConcurrency + lifecycleConcurrency + the 100 Lambda keeps unreserved is
+   * over AWS's default 1,000). Below that nothing is reserved, so the deploy cannot fail on an
+   * account with a small quota, and both Lambdas draw on the account's unreserved pool.
+   */
+  reservesConcurrency: boolean;
+  /** Reserved concurrency of the API Lambda (its cap, and what it keeps for itself); 0: none reserved. */
   apiReservedConcurrency: number;
-  /** Reserved concurrency of the lifecycle Lambda: the show's own work. */
+  /** Reserved concurrency of the lifecycle Lambda (the show's own work); 0: none reserved. */
   lifecycleReservedConcurrency: number;
-  /** The account's concurrency this stack needs: both reservations + the 100 Lambda keeps unreserved. */
+  /**
+   * The Lambda concurrency quota (ConcurrentExecutions) the account needs for this stack: both
+   * Lambdas' concurrency, plus, when they are reserved, the 100 Lambda keeps unreserved. With
+   * nothing reserved this is what a show uses at its planned peak, not what the deploy needs.
+   */
   accountConcurrencyNeeded: number;
   /** API Lambda environments busy in the peak second (peak requests × vote duration). */
   peakApiEnvironments: number;
@@ -277,16 +310,24 @@ export function sizeFor(audience: number): Sizing {
   );
   const stageBurstLimit = Math.max(a.minStageBurstLimit, roundUp(stageRateLimit / 2, 100));
 
-  // Lambda (Little's law): environments in use = requests/s × seconds each. The API Lambda's cap
-  // admits everything the stage admits, with headroom for cold starts; the lifecycle's is fixed.
-  const apiReservedConcurrency = Math.max(
+  // Lambda (Little's law): environments in use = requests/s × seconds each. The API Lambda serves
+  // everything the stage admits, with headroom for cold starts; the lifecycle's is fixed.
+  const apiConcurrency = Math.max(
     a.minApiConcurrency,
     up(stageRateLimit * a.voteP99Seconds * a.concurrencyHeadroom),
   );
-  const lifecycleReservedConcurrency =
+  const lifecycleConcurrency =
     a.concurrentShows * (a.lifecycleInvocationsPerShow + a.lifecycleRetryInvocations);
+  // Reserve only when AWS's default quota would not hold both with Lambda's 100 unreserved beside
+  // them: then the account needs a raise anyway, and the reservations cap the API Lambda and keep the
+  // lifecycle's share from a storm. Below that a reservation only adds a way for the deploy to fail
+  // (brand-new accounts may have a quota of 10), and the default 1,000 holds both with room to spare.
+  const reservesConcurrency =
+    apiConcurrency + lifecycleConcurrency + L.lambdaMinUnreservedConcurrency > L.lambdaAccountConcurrency;
+  const apiReservedConcurrency = reservesConcurrency ? apiConcurrency : 0;
+  const lifecycleReservedConcurrency = reservesConcurrency ? lifecycleConcurrency : 0;
   const accountConcurrencyNeeded =
-    apiReservedConcurrency + lifecycleReservedConcurrency + L.lambdaMinUnreservedConcurrency;
+    apiConcurrency + lifecycleConcurrency + (reservesConcurrency ? L.lambdaMinUnreservedConcurrency : 0);
   const peakApiEnvironments = up(peakRequestsPerSecond * a.voteP99Seconds);
   const coldScaleUpSeconds = 10 * (Math.ceil(peakApiEnvironments / L.lambdaNewEnvironmentsPer10Seconds) - 1);
 
@@ -296,7 +337,7 @@ export function sizeFor(audience: number): Sizing {
     a.maxPollCacheMs,
     Math.max(
       a.minPollCacheMs,
-      roundUp(((apiReservedConcurrency * a.readUnitsPerItem) / a.pollItemReadBudget) * 1000, 1000),
+      roundUp(((apiConcurrency * a.readUnitsPerItem) / a.pollItemReadBudget) * 1000, 1000),
     ),
   );
 
@@ -310,7 +351,7 @@ export function sizeFor(audience: number): Sizing {
   // units for 100,000 answers, inside the same warm throughput.)
   const tableWriteUnitsPerSecond = stageRateLimit * a.writeUnitsPerVote;
   const indexWriteUnitsPerSecond = stageRateLimit * a.indexWriteUnitsPerVote;
-  const pollItemReads = apiReservedConcurrency * a.readUnitsPerItem * (1000 / pollCacheMs);
+  const pollItemReads = apiConcurrency * a.readUnitsPerItem * (1000 / pollCacheMs);
   const viewsPerSecond = pollGetOriginRequestsPerSecond + joinsPerSecond;
   const viewReads = (viewsPerSecond * (1 + voteShards) + joinsPerSecond) * a.readUnitsPerItem;
   const tallyLoopReads = a.concurrentShows * a.tallyLoopReadsPerSecond * voteShards * a.readUnitsPerItem;
@@ -343,6 +384,7 @@ export function sizeFor(audience: number): Sizing {
     L.apiGatewayAccountRequestsPerSecond,
     'requests/s',
   );
+  // Raised exactly when the stack reserves (reservesConcurrency): the reservations plus the 100.
   need(
     'Lambda',
     'Lambda: concurrent executions',
@@ -402,6 +444,9 @@ export function sizeFor(audience: number): Sizing {
     pollGetOriginRequestsPerSecond,
     stageRateLimit,
     stageBurstLimit,
+    apiConcurrency,
+    lifecycleConcurrency,
+    reservesConcurrency,
     apiReservedConcurrency,
     lifecycleReservedConcurrency,
     accountConcurrencyNeeded,
@@ -424,6 +469,16 @@ export function sizeFor(audience: number): Sizing {
 /** The largest audience whose stack fits AWS's default quotas (an account running nothing else). */
 export function largestAudienceWithinDefaultQuotas(): number {
   return largestAudience((s) => s.quotaRaises.length === 0);
+}
+
+/** The largest audience the stack deploys for without reserving Lambda concurrency. */
+export function largestAudienceWithoutReservedConcurrency(): number {
+  return largestAudience((s) => !s.reservesConcurrency);
+}
+
+/** The largest audience the stack deploys for without pre-warming the table or its index. */
+export function largestAudienceWithoutWarmThroughput(): number {
+  return largestAudience((s) => !s.tableWarmThroughput && !s.indexWarmThroughput);
 }
 
 /** The largest audience that does not meet this design limit. */
@@ -466,7 +521,7 @@ export function sizingTable(audiences: readonly number[] = README_AUDIENCES): st
       fmt(audience),
       fmt(s.peakVotesPerSecond),
       `${fmt(s.stageRateLimit)} / ${fmt(s.stageBurstLimit)}`,
-      `${fmt(s.apiReservedConcurrency)} / ${fmt(s.lifecycleReservedConcurrency)}`,
+      `${fmt(s.apiConcurrency)} / ${fmt(s.lifecycleConcurrency)} ${s.reservesConcurrency ? 'reserved' : 'unreserved'}`,
       fmt(s.voteShards),
       fmt(s.pollCacheMs / 1000),
       warmText(s.tableWarmThroughput),
@@ -478,7 +533,7 @@ export function sizingTable(audiences: readonly number[] = README_AUDIENCES): st
     'audience',
     'peak votes/s',
     'stage rate / burst (req/s)',
-    'reserved concurrency: API / lifecycle',
+    'Lambda concurrency: API / lifecycle',
     'vote shards',
     'poll cache (s)',
     'table warm throughput',

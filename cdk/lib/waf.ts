@@ -1,4 +1,4 @@
-// The viewer API's web application firewall (issue 13 item 3): a REGIONAL AWS WAF web ACL on the
+// The viewer API's web application firewall: a REGIONAL AWS WAF web ACL on the
 // API Gateway stage with
 //   - a per-IP rate limit on viewer token issuance (POST /requestor-token) and one on votes
 //     (POST /requestor-put), each over a 60 s window, answered 429 rate_limited;
@@ -22,7 +22,7 @@ import { fmt } from './sizing.ts';
 export const WAF_TOKEN_LIMIT_CONTEXT_KEY = 'wafTokenLimit';
 export const WAF_VOTE_LIMIT_CONTEXT_KEY = 'wafVoteLimit';
 
-/** The route that issues a viewer `{requestor_id, token}` (DESIGN.md "Viewer tokens"). */
+/** The route that issues a viewer `{requestor_id, token}`: a random id and a token signed by the stack's secret (lambdas/viewer-token.ts). */
 export const TOKEN_ROUTE = '/requestor-token';
 /** The vote route (contract/api.ts). */
 export const VOTE_ROUTE = API_ROUTES.vote;

@@ -1,4 +1,4 @@
-// Issue 13 item 5 (CDK side): the alarms, their SNS topic and its AlarmEmail parameter, and the
+// The alarms, their SNS topic and its AlarmEmail parameter, the stack's metrics namespace, and the
 // state machine's log level. Checked on the synthesized template, without AWS.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import {
 } from '../../cdk/lib/monitoring.ts';
 import { DEFAULT_DEFINITION_PATH } from '../../cdk/lib/showrunner-stack.ts';
 import { ConfigurationError } from '../../cdk/lib/errors.ts';
+import { metricsNamespaceFor } from '../../lambdas/config.ts';
 import { onlyResource, removeTempDirs, render, synth, type Synth } from './support.ts';
 
 afterAll(removeTempDirs);
@@ -98,12 +99,27 @@ describe('alarm topic', () => {
     const [keyId, key] = onlyResource(created.template, 'AWS::KMS::Key');
     expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     expect(key.Properties.EnableKeyRotation).toBe(true);
-    expect(key.Properties.KeyPolicy.Statement).toContainEqual(
-      expect.objectContaining({
-        Principal: { Service: 'cloudwatch.amazonaws.com' },
-        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      }),
+    // Only this stack's alarms (this account, alarm names `<stack>-…`) may use the key or publish.
+    const fromTheseAlarms = {
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: { 'aws:SourceArn': expect.anything() },
+    };
+    const cloudWatchKeyStatements = (key.Properties.KeyPolicy.Statement as any[]).filter(
+      (st) => st.Principal?.Service === 'cloudwatch.amazonaws.com',
     );
+    expect(cloudWatchKeyStatements).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Condition: fromTheseAlarms,
+      }),
+    ]);
+    const sourceArn = render(cloudWatchKeyStatements[0].Condition.ArnLike['aws:SourceArn']);
+    expect(sourceArn).toBe(
+      'arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:Showrunner-*',
+    );
+    const pattern = new RegExp(`^${sourceArn.split(':alarm:')[1]!.replace('*', '.*')}$`);
+    for (const a of Object.values(alarms(created))) expect(a.Properties.AlarmName).toMatch(pattern);
     const [, policy] = onlyResource(created.template, 'AWS::SNS::TopicPolicy');
     expect(policy.Properties.Topics).toEqual([{ Ref: topicId }]);
     const statements = policy.Properties.PolicyDocument.Statement as any[];
@@ -115,7 +131,11 @@ describe('alarm topic', () => {
       }),
     );
     expect(statements).toContainEqual(
-      expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' } }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Condition: cloudWatchKeyStatements[0].Condition,
+      }),
     );
   });
 
@@ -207,6 +227,15 @@ describe('alarms', () => {
     expect(q.throttled.MetricStat.Metric.MetricName).toBe('ApiThrottledRequests');
     expect(q.requests.MetricStat.Metric.MetricName).toBe('ApiRequests');
     expect(q.throttled.MetricStat.Metric.Namespace).toBe(throttled.MetricTransformations[0].MetricNamespace);
+    // One namespace per stack, the one its Lambdas' Powertools metrics use too.
+    expect(throttled.MetricTransformations[0].MetricNamespace).toBe(metricsNamespaceFor('Showrunner'));
+    for (const fn of Object.values(
+      created.template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs24.x' } }),
+    )) {
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe(
+        throttled.MetricTransformations[0].MetricNamespace,
+      );
+    }
     expect(expressionOf(a)).toBe('IF(requests > 0, 100 * FILL(throttled, 0) / requests, 0)');
     expect(a.Threshold).toBe(ALARM_THRESHOLDS.apiThrottledPercent);
     expect(a.AlarmDescription).toContain(

@@ -51,7 +51,12 @@ describe('cdk app (cdk/bin/showrunner.ts)', () => {
     const flag = runApp({ siteDir: fakeSite(), tracing: 'yes' });
     expect(flag.status).toBe(1);
     expect(flag.stderr).toContain('-c tracing=yes: expected true or false');
-  }, 60_000);
+    // Cognito refuses a domain prefix with a reserved word only at deploy time ("Domain cannot contain reserved word").
+    const prefix = runApp({ siteDir: fakeSite(), controlDomainPrefix: 'my-aws-show' });
+    expect(prefix.status).toBe(1);
+    expect(prefix.stderr).toContain('-c controlDomainPrefix=my-aws-show: expected lowercase letters');
+    expect(prefix.stderr).not.toMatch(/\n\s+at /);
+  }, 90_000);
 
   it('"A bad stateMachineLogLevel fails synth, naming the key": -c stateMachineLogLevel=DEBUG stops with a message, not a stack trace; ALL passes cdk-nag', () => {
     const run = runApp({ siteDir: fakeSite(), stateMachineLogLevel: 'DEBUG' });
@@ -75,7 +80,7 @@ describe('cdk app (cdk/bin/showrunner.ts)', () => {
     const run = runApp({ siteDir: fakeSite(), audience: 'lots' });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(
-      '-c audience=lots: expected a whole number of viewers from 100 to 10,000,000 (default 100,000)',
+      '-c audience=lots: expected a whole number of viewers from 100 to 10,000,000 (default 1,000)',
     );
     expect(run.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);

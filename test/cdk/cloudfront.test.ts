@@ -1,6 +1,6 @@
-// Issue 12 item 1 (CDK side): GET /poll-get served through the site's CloudFront distribution,
-// cached 1 s per poll_id, and the lifecycle Lambda's settings for its tally loop. Checked on the
-// synthesized template, without AWS.
+// GET /poll-get served through the site's CloudFront distribution, cached 1 s per poll_id; how long
+// CloudFront keeps errors; and the lifecycle Lambda's settings for its tally loop. Checked on the
+// synthesized template, without AWS (site-routing.test.ts runs the distribution's functions).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
 import { API_ROUTES } from '../../contract/api.ts';
@@ -10,6 +10,7 @@ import {
   API_STAGE_NAME,
   CACHED_API_PATH,
   DEFAULT_DEFINITION_PATH,
+  ERROR_CACHING_SECONDS,
   LIFECYCLE_TIMEOUT_SECONDS,
 } from '../../cdk/lib/showrunner-stack.ts';
 import { onlyResource, removeTempDirs, render, synth, type Synth } from './support.ts';
@@ -85,7 +86,9 @@ describe('GET /poll-get through CloudFront', () => {
   });
 
   it('"The stage path": a viewer-request function turns /api/poll-get into /poll-get, which the origin path makes /prod/poll-get', () => {
-    const [fnId, fn] = onlyResource(created.template, 'AWS::CloudFront::Function');
+    const [fnId, fn] = onlyResource(created.template, 'AWS::CloudFront::Function', {
+      Name: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['-cached-api-path'])] }),
+    });
     expect(apiBehavior().FunctionAssociations).toEqual([
       { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [fnId, 'FunctionARN'] } },
     ]);
@@ -100,6 +103,18 @@ describe('GET /poll-get through CloudFront', () => {
       querystring,
     });
     expect(handler({ request: { uri: '/other', querystring: {} } }).uri).toBe('/other');
+  });
+
+  it('"A failing API is asked again within a second, and its JSON error reaches the page": 500, 502, 503 and 504 are cached 1 s (CloudFront\'s default is 10 s), with no error page of CloudFront\'s own', () => {
+    expect(ERROR_CACHING_SECONDS).toBeLessThanOrEqual(1);
+    expect(distributionConfig().CustomErrorResponses).toEqual(
+      [500, 502, 503, 504].map((code) => ({ ErrorCode: code, ErrorCachingMinTTL: ERROR_CACHING_SECONDS })),
+    );
+    // Without ResponsePagePath (and ResponseCode) CloudFront passes the origin's own response on.
+    for (const response of distributionConfig().CustomErrorResponses) {
+      expect(response).not.toHaveProperty('ResponsePagePath');
+      expect(response).not.toHaveProperty('ResponseCode');
+    }
   });
 
   it('"cachedApiUrl is the distribution\'s /api": a stack output beside ApiUrl', () => {

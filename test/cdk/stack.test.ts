@@ -7,17 +7,22 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import nag from 'cdk-nag';
-import { CORS_MAX_AGE_SECONDS } from '../../contract/api.ts';
+import { API_ERROR_CODES, CORS_MAX_AGE_SECONDS, type ApiErrorBody } from '../../contract/api.ts';
 import { TABLE, createTableInput } from '../../contract/table.ts';
+import { MAX_RUN_SECONDS } from '../../core/timeline.ts';
+import { METRICS_NAMESPACE, metricsNamespaceFor } from '../../lambdas/config.ts';
 import { applySubstitutions, readAslDefinition } from '../../cdk/lib/asl.ts';
 import { DEFAULT_AUDIENCE, sizeFor } from '../../cdk/lib/sizing.ts';
 import {
+  CONTROL_ROOM_TOKENS,
   DEFAULT_DEFINITION_PATH,
+  GATEWAY_ERROR_CODES,
   REPO_ROOT,
   SITE_HASHED_ASSETS_DIR,
   SITE_PAGE_CACHE_CONTROL,
 } from '../../cdk/lib/showrunner-stack.ts';
 import {
+  CDK_JSON,
   asArray,
   fakeSite,
   onlyResource,
@@ -157,6 +162,49 @@ describe('Lambdas', () => {
     ).toBe(`${EXISTING_CHANNEL},${OTHER_CHANNEL}`);
   });
 
+  it('"Tracing that means something": with tracing on (the default) every Lambda traces Active, may put X-Ray segments, and runs the Powertools Tracer; with -c tracing=false none traces and none loads the Tracer', () => {
+    const ours = (s: Synth) =>
+      Object.entries(
+        s.template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs24.x' } }),
+      );
+    const untraced = synth({ tracing: false });
+    for (const [id, fn] of ours(created)) {
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBe('true');
+      const role = fn.Properties.Role['Fn::GetAtt'][0];
+      const xray = statements(created.template).filter(
+        ({ policy, statement }) =>
+          created.template.toJSON().Resources[policy].Properties.Roles.some((r: any) => r.Ref === role) &&
+          asArray(statement.Action).includes('xray:PutTraceSegments'),
+      );
+      expect({ id, xray: xray.length }).toEqual({ id, xray: 1 });
+    }
+    for (const [, fn] of ours(untraced)) {
+      expect(fn.Properties.TracingConfig).toBeUndefined();
+      // lambdas/observability.ts: POWERTOOLS_TRACE_ENABLED=false keeps the Tracer (and its async hook) out.
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBe('false');
+    }
+    const [, stage] = onlyResource(untraced.template, 'AWS::ApiGateway::Stage');
+    expect(stage.Properties.TracingEnabled).toBe(false);
+    const xrayWhenOff = statements(untraced.template).filter(
+      ({ policy, statement }) =>
+        /^(ApiFunction|PollLifecycleFunction|ProducerFunction)Role/.test(policy) &&
+        asArray(statement.Action).some((a: string) => a.startsWith('xray:')),
+    );
+    expect(xrayWhenOff).toEqual([]);
+  });
+
+  it('"A metrics namespace per stack": every Lambda counts into showrunner/<stack name> (the local stack keeps "showrunner")', () => {
+    expect(METRICS_NAMESPACE).toBe('showrunner');
+    const functions = created.template.findResources('AWS::Lambda::Function', {
+      Properties: { Runtime: 'nodejs24.x' },
+    });
+    for (const fn of Object.values(functions)) {
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe('showrunner/Showrunner');
+    }
+    expect(metricsNamespaceFor(created.stack.stackName)).toBe('showrunner/Showrunner');
+  });
+
   it('each have their own log group and a role without managed policies', () => {
     for (const fn of Object.values(
       created.template.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs24.x' } }),
@@ -196,7 +244,7 @@ describe('REST API', () => {
     );
     expect(headers['method.response.header.Access-Control-Allow-Methods']).toBe("'GET,POST,OPTIONS'");
     // API Gateway's own 4xx/5xx (e.g. throttling) carry the origin too.
-    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
+    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX', 'THROTTLED', 'UNAUTHORIZED']) {
       const [, response] = onlyResource(created.template, 'AWS::ApiGateway::GatewayResponse', {
         ResponseType: type,
       });
@@ -220,7 +268,7 @@ describe('REST API', () => {
     );
   });
 
-  it('has stage throttling (sized for the audience: sizing.test.ts) and JSON access logs, and no account-wide CloudWatch role', () => {
+  it('has stage throttling (sized for the audience: sizing.test.ts), JSON access logs and error-level execution logs (no bodies) into a log group of the stack', () => {
     const [, stage] = onlyResource(created.template, 'AWS::ApiGateway::Stage');
     const sizing = sizeFor(DEFAULT_AUDIENCE);
     expect(stage.Properties.MethodSettings).toEqual([
@@ -229,18 +277,64 @@ describe('REST API', () => {
         ResourcePath: '/*',
         ThrottlingRateLimit: sizing.stageRateLimit,
         ThrottlingBurstLimit: sizing.stageBurstLimit,
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
       }),
     ]);
     expect(render(stage.Properties.AccessLogSetting.DestinationArn)).toContain(':log-group:');
     expect(JSON.parse(stage.Properties.AccessLogSetting.Format)).toHaveProperty('status', '$context.status');
-    created.template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    // API Gateway's own group name for execution logs, created by the stack first (retention, destroy).
+    const api = logicalId(created, 'AWS::ApiGateway::RestApi');
+    const [executionLogsId, executionLogs] = Object.entries(
+      created.template.findResources('AWS::Logs::LogGroup'),
+    ).find(([id]) => id.startsWith('ApiExecutionLogs'))!;
+    expect(render(executionLogs.Properties.LogGroupName)).toBe(`API-Gateway-Execution-Logs_<${api}>/prod`);
+    expect(executionLogs.Properties.RetentionInDays).toBe(30);
+    expect(executionLogs.DeletionPolicy).toBe('Delete');
+    expect(stage.DependsOn).toContain(executionLogsId);
   });
 
-  it('sets the account CloudWatch Logs role for API Gateway only when asked, and keeps it on destroy', () => {
-    const withRole = synth({ apiGatewayCloudWatchRole: true });
-    const [, account] = onlyResource(withRole.template, 'AWS::ApiGateway::Account');
+  it('"A brand-new account has no API Gateway logging role": the stack sets it (AWS::ApiGateway::Account) before the stage, keeps it on destroy, and -c apiGatewayCloudWatchRole=false leaves it to the account', () => {
+    const [accountId, account] = onlyResource(created.template, 'AWS::ApiGateway::Account');
     expect(account.DeletionPolicy).toBe('Retain');
-    expect(new nag.AwsSolutionsChecks().validateScope(withRole.stack).violations).toEqual([]);
+    const [roleId, role] = onlyResource(created.template, 'AWS::IAM::Role', {
+      ManagedPolicyArns: Match.arrayWith([Match.objectLike({ 'Fn::Join': Match.anyValue() })]),
+    });
+    expect(account.Properties.CloudWatchRoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    expect(render(role.Properties.ManagedPolicyArns[0])).toContain('AmazonAPIGatewayPushToCloudWatchLogs');
+    expect(role.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({
+      Service: 'apigateway.amazonaws.com',
+    });
+    const [, stage] = onlyResource(created.template, 'AWS::ApiGateway::Stage');
+    expect(stage.DependsOn).toContain(accountId);
+    // The cdk.json flag only changes CDK's default; the stack decides itself.
+    expect(CDK_JSON.context['@aws-cdk/aws-apigateway:disableCloudWatchRole']).toBe(true);
+    const central = synth({ apiGatewayCloudWatchRole: false });
+    central.template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    expect(new nag.AwsSolutionsChecks().validateScope(central.stack).violations).toEqual([]);
+  });
+
+  it('"It sits behind our own distribution": the REST API is REGIONAL, not edge-optimized', () => {
+    const [, api] = onlyResource(created.template, 'AWS::ApiGateway::RestApi');
+    expect(api.Properties.EndpointConfiguration).toEqual({ Types: ['REGIONAL'] });
+  });
+
+  it('"Every API Gateway error is in our shape": THROTTLED (the stage throttle\'s 429, rate_limited), UNAUTHORIZED, DEFAULT_4XX and DEFAULT_5XX bodies are {"error":{"code","message"}} with API Gateway\'s message', () => {
+    const responses = Object.values(created.template.findResources('AWS::ApiGateway::GatewayResponse'));
+    expect(responses.map((r) => r.Properties.ResponseType).sort()).toEqual(
+      ['DEFAULT_4XX', 'DEFAULT_5XX', 'THROTTLED', 'UNAUTHORIZED'].sort(),
+    );
+    expect(GATEWAY_ERROR_CODES.THROTTLED).toBe('rate_limited');
+    for (const response of responses) {
+      const type = response.Properties.ResponseType as keyof typeof GATEWAY_ERROR_CODES;
+      const template = response.Properties.ResponseTemplates['application/json'] as string;
+      // API Gateway substitutes $context.error.messageString with the message as a quoted JSON string.
+      const body = JSON.parse(
+        template.replace('$context.error.messageString', JSON.stringify('Too Many "Requests"')),
+      ) as ApiErrorBody;
+      expect(body).toEqual({ error: { code: GATEWAY_ERROR_CODES[type], message: 'Too Many "Requests"' } });
+      expect(API_ERROR_CODES).toContain(body.error.code);
+    }
   });
 });
 
@@ -302,7 +396,7 @@ describe('viewer site', () => {
       playbackUrl: '<Channel.PlaybackUrl>',
       // The id GET /poll-current?channel= takes: the channel ARN's last part.
       channel: '<Channel.Arn>.split(/)[1]',
-      // The control room signs in through the producers' user pool (managed login, code + PKCE).
+      // The control room signs in through the producers' user pool (classic hosted UI, code + PKCE).
       control: {
         signIn: 'cognito',
         domain: `https://<${logicalId(created, 'AWS::Cognito::UserPoolDomain')}>.auth.<AWS::Region>.amazoncognito.com`,
@@ -484,30 +578,95 @@ describe('IAM (least privilege)', () => {
     expect(taskActions.sort()).toEqual([...needed].sort());
   });
 
-  it('gives each Lambda read/write on the table and its index, without Scan, DeleteItem or wildcards', () => {
+  it('gives the viewer API and lifecycle Lambdas read/write on the table and Query on its index, without Scan, DeleteItem or wildcards', () => {
     const table = logicalId(created, 'AWS::DynamoDB::Table');
-    const lambdaGrants = statements(created.template).filter(
-      (s) =>
-        /^(ApiFunction|PollLifecycleFunction)Role/.test(s.policy) &&
-        asArray(s.statement.Action).some((a: string) => a.startsWith('dynamodb:')),
-    );
-    expect(lambdaGrants).toHaveLength(2);
-    for (const { statement } of lambdaGrants) {
-      expect(statement.Action).toEqual(
-        expect.arrayContaining([
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:Query',
-        ]),
-      );
-      expect(statement.Action).not.toEqual(expect.arrayContaining(['dynamodb:Scan']));
-      expect(statement.Action).not.toEqual(expect.arrayContaining(['dynamodb:DeleteItem']));
-      expect(statement.Resource.map(render)).toEqual([
-        `<${table}.Arn>`,
-        `<${table}.Arn>/index/${TABLE.requestorIndex.name}`,
+    for (const role of ['ApiFunctionRole', 'PollLifecycleFunctionRole']) {
+      const grants = statements(created.template)
+        .filter(
+          (s) =>
+            s.policy.startsWith(role) &&
+            asArray(s.statement.Action).some((a: string) => a.startsWith('dynamodb:')),
+        )
+        .map(({ statement }) => ({
+          actions: asArray(statement.Action).sort(),
+          resources: asArray(statement.Resource).map(render),
+        }));
+      expect(grants).toEqual([
+        {
+          actions: [
+            'dynamodb:BatchGetItem',
+            'dynamodb:ConditionCheckItem',
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:Query',
+            'dynamodb:UpdateItem',
+          ],
+          resources: [`<${table}.Arn>`],
+        },
+        { actions: ['dynamodb:Query'], resources: [`<${table}.Arn>/index/${TABLE.requestorIndex.name}`] },
       ]);
     }
+  });
+
+  it('"Item actions on the table only": no policy in the template allows anything but Query or Scan on an index ARN', () => {
+    const onIndex = statements(created.template).flatMap(({ policy, statement }) =>
+      asArray(statement.Resource)
+        .map(render)
+        .filter((r) => r.includes('/index/'))
+        .map((resource) => ({ policy, resource, actions: asArray(statement.Action) as string[] })),
+    );
+    // The viewer API, the lifecycle Lambda and the state machine's query (if its definition has one).
+    expect(onIndex.length).toBeGreaterThanOrEqual(2);
+    for (const grant of onIndex) {
+      expect({
+        ...grant,
+        actions: grant.actions.filter((a) => !['dynamodb:Query', 'dynamodb:Scan'].includes(a)),
+      }).toEqual({
+        ...grant,
+        actions: [],
+      });
+    }
+    // Nor in any resource policy or inline role policy.
+    const template = JSON.stringify(created.template.toJSON());
+    expect(template.match(/\/index\//g)?.length).toBe(onIndex.length);
+  });
+
+  it('"The site deployment may invalidate this distribution only": CDK\'s "*" is narrowed to the distribution\'s ARN (CreateInvalidation and GetInvalidation take resource-level permissions)', () => {
+    const distribution = logicalId(created, 'AWS::CloudFront::Distribution');
+    const invalidation = statements(created.template).filter(({ statement }) =>
+      asArray(statement.Action).some((a: string) => a.startsWith('cloudfront:')),
+    );
+    expect(
+      invalidation.map(({ policy, statement }) => [
+        policy,
+        asArray(statement.Action).sort(),
+        asArray(statement.Resource).map(render),
+      ]),
+    ).toEqual([
+      [
+        expect.stringMatching(/^SiteDeploymentRoleDefaultPolicy/),
+        ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'],
+        [`arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution/<${distribution}>`],
+      ],
+    ]);
+    // The fact behind it: CDK's own list of CloudFront actions that only take Resource "*" (its
+    // Distribution grants use it) does not name them.
+    const utils = readFileSync(
+      join(REPO_ROOT, 'node_modules', 'aws-cdk-lib', 'aws-cloudfront', 'lib', 'private', 'utils.js'),
+      'utf8',
+    );
+    const wildcardOnly = /wildcardOnlyActions=(\[[^\]]*\])/.exec(utils)?.[1];
+    expect(wildcardOnly).toBeDefined();
+    const list = JSON.parse(wildcardOnly!) as string[];
+    expect(list).toContain('cloudfront:ListDistributions');
+    expect(list).not.toContain('cloudfront:CreateInvalidation');
+    expect(list).not.toContain('cloudfront:GetInvalidation');
+    // The deployment Lambda runs with that role, and logs to a group of the stack's.
+    const [, deployer] = onlyResource(created.template, 'AWS::Lambda::Function', {
+      Layers: Match.anyValue(),
+    });
+    expect(deployer.Properties.Role['Fn::GetAtt'][0]).toMatch(/^SiteDeploymentRole/);
+    expect(deployer.Properties.LoggingConfig.LogGroup.Ref).toMatch(/^SiteDeploymentLogs/);
   });
 
   it('uses Resource "*" only for APIs without resource-level permissions', () => {
@@ -516,7 +675,7 @@ describe('IAM (least privilege)', () => {
       .flatMap((s) => asArray(s.statement.Action) as string[]);
     for (const action of wildcard) {
       expect(action).toMatch(
-        /^(logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets)|cloudfront:(CreateInvalidation|GetInvalidation))$/,
+        /^(logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets))$/,
       );
     }
     // No resource anywhere ends in a bare wildcard except bucket object paths (site copy) and those APIs.
@@ -542,6 +701,9 @@ describe('outputs', () => {
         'StateMachineArn',
         'ChannelArn',
         'TableName',
+        'ControlRoomUrl',
+        'ProducerPoolId',
+        'Audience',
       ]),
     );
     const outputs = created.template.toJSON().Outputs;
@@ -556,8 +718,14 @@ describe('outputs', () => {
 describe('cdk-nag (AwsSolutions)', () => {
   const check = (stack: Stack) => new nag.AwsSolutionsChecks().validateScope(stack);
 
-  it('reports no unacknowledged finding, with a created or an existing channel, with or without tracing', () => {
-    for (const s of [created, existing, synth({ tracing: false })]) {
+  it('reports no unacknowledged finding, with a created or an existing channel, with or without tracing, the logging role, reservations', () => {
+    for (const s of [
+      created,
+      existing,
+      synth({ tracing: false }),
+      synth({ apiGatewayCloudWatchRole: false }),
+      synth({ audience: 100_000 }),
+    ]) {
       expect(
         check(s.stack).violations.map(
           (v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath)}`,
@@ -643,7 +811,7 @@ describe('viewer tokens', () => {
   });
 });
 
-describe('control room (issue 14)', () => {
+describe('control room', () => {
   it('"No self sign-up": producers are a Cognito user pool an administrator fills, with MFA required and a code-flow client for /control/', () => {
     const [, pool] = onlyResource(created.template, 'AWS::Cognito::UserPool');
     expect(pool.Properties.AdminCreateUserConfig).toMatchObject({ AllowAdminCreateUserOnly: true });
@@ -659,6 +827,57 @@ describe('control room (issue 14)', () => {
     expect(client.Properties.CallbackURLs.map(render)).toEqual([
       `https://<${distribution}.DomainName>/control/`,
     ]);
+  });
+
+  it('"Code flow with PKCE, a refresh token, silent renewal, sign-out that revokes": token revocation on, ID and access tokens 1 h, refresh token a run\'s longest (a year) and a day, no user-pools-API sign-in flows', () => {
+    const [, client] = onlyResource(created.template, 'AWS::Cognito::UserPoolClient');
+    expect(client.Properties).toMatchObject({
+      EnableTokenRevocation: true,
+      IdTokenValidity: 60,
+      AccessTokenValidity: 60,
+      TokenValidityUnits: { IdToken: 'minutes', AccessToken: 'minutes', RefreshToken: 'minutes' },
+      // Cognito's default without ExplicitAuthFlows would also allow SRP and custom auth.
+      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+    });
+    expect(CONTROL_ROOM_TOKENS.refreshTokenDays).toBe(366);
+    expect(client.Properties.RefreshTokenValidity).toBe(366 * 24 * 60);
+    expect(client.Properties.RefreshTokenValidity * 60).toBeGreaterThanOrEqual(MAX_RUN_SECONDS);
+    // Cognito allows refresh tokens of 60 minutes to 10 years, ID and access tokens of 5 minutes to a day.
+    expect(client.Properties.RefreshTokenValidity).toBeLessThanOrEqual(10 * 365 * 24 * 60);
+    // The code grant returns the refresh token: Cognito has no offline_access scope.
+    expect(client.Properties.AllowedOAuthScopes).not.toContain('offline_access');
+  });
+
+  it('"Two stacks in one account and region": the sign-in domain prefix is showrunner-<the stack id\'s UUID> (47 characters, lowercase hex), and a prefix given that Cognito would refuse fails synth', () => {
+    const [, domain] = onlyResource(created.template, 'AWS::Cognito::UserPoolDomain');
+    expect(domain.Properties.Domain).toEqual({
+      'Fn::Join': [
+        '',
+        ['showrunner-', { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }],
+      ],
+    });
+    // A stack id ends in a UUID: the prefix fits Cognito's pattern and has none of its reserved words.
+    const prefix =
+      'showrunner-' +
+      'arn:aws:cloudformation:us-east-1:123456789012:stack/Showrunner/51af3dc0-da77-11e4-872e-1234567db123'.split(
+        '/',
+      )[2];
+    expect(prefix).toMatch(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/);
+    expect(prefix).toHaveLength(47);
+    const mine = synth({ controlDomainPrefix: 'my-show-2025' });
+    expect(onlyResource(mine.template, 'AWS::Cognito::UserPoolDomain')[1].Properties.Domain).toBe(
+      'my-show-2025',
+    );
+    for (const bad of ['My-Show', '-show', 'show-', 'a'.repeat(64), 'show_1']) {
+      expect(() => synth({ controlDomainPrefix: bad })).toThrow(
+        /-c controlDomainPrefix=.*: expected lowercase letters/,
+      );
+    }
+    for (const word of ['aws', 'amazon', 'cognito']) {
+      expect(() => synth({ controlDomainPrefix: `my-${word}-show` })).toThrow(
+        `without the word "${word}" (Cognito reserves aws, amazon and cognito)`,
+      );
+    }
   });
 
   it('"A Cognito authorizer on /producer/…": every producer method needs the pool\'s token, the viewer routes stay anonymous', () => {
@@ -701,7 +920,8 @@ describe('control room (issue 14)', () => {
         actions: asArray(statement.Action).sort(),
         resources: asArray(statement.Resource).map(render),
       }))
-      .filter(({ actions }) => !actions.every((a: string) => a.startsWith('logs:')));
+      // Its log group, and X-Ray (Active tracing, Resource "*": see the Lambdas' tracing test).
+      .filter(({ actions }) => !actions.every((a: string) => /^(logs|xray):/.test(a)));
     // CDK merges statements with the same resources.
     expect(granted).toEqual([
       {

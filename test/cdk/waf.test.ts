@@ -1,4 +1,4 @@
-// Issue 13 item 3: the WAF web ACL on the API stage (cdk/lib/waf.ts): per-IP limits on token
+// The WAF web ACL on the API stage (cdk/lib/waf.ts): per-IP limits on token
 // issuance and votes over 60 s, AWS's common rule set, blocks answered in the API's JSON error shape
 // with the site's CORS origin, the limits from the audience or from context. Checked on the template.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -57,7 +57,7 @@ describe('web ACL', () => {
     );
   });
 
-  it('"Per-IP limits on tokens and votes over 60 s": POST /requestor-token and POST /requestor-put, by source IP, 2,000 and 3,000 per minute for 100,000 viewers', () => {
+  it('"Per-IP limits on tokens and votes over 60 s": POST /requestor-token and POST /requestor-put, by source IP, 2,000 and 3,000 per minute for 1,000 viewers or more (the default audience)', () => {
     const r = rules(created);
     for (const [name, route, limit] of [
       ['TokenRateLimit', TOKEN_ROUTE, 2_000],
