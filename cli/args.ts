@@ -63,3 +63,24 @@ export function requireOne(positionals: readonly string[], name: string, usage: 
   }
   return value;
 }
+
+/** `--audience`: whole viewers from min to max (250000, 250_000 or 250,000); undefined when not given. */
+export function parseAudienceFlag(value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  const digits = /^\d+$/.test(text) || /^\d{1,3}(?:([,_])\d{3})(?:\1\d{3})*$/.test(text);
+  const n = digits ? Number(text.replace(/[,_]/g, '')) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range = `${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`;
+    throw new UsageError(`--audience: expected a whole number of viewers from ${range}, got "${value}"`);
+  }
+  return n;
+}
+
+/** `--region`: an AWS region name (eu-west-1, us-gov-west-1…); undefined when not given. */
+export function parseRegionFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(value))
+    throw new UsageError(`--region: expected an AWS region such as eu-west-1, got "${value}"`);
+  return value;
+}

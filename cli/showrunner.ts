@@ -9,7 +9,14 @@ import { fileURLToPath } from 'node:url';
 import type { Clock } from '../ops/clock.ts';
 import { OpError, RunExistsError, RunNotFoundError, TargetError } from '../ops/errors.ts';
 import type { Target } from '../ops/target.ts';
-import { parseLimit, parseStartAt, requireOne, UsageError } from './args.ts';
+import {
+  parseAudienceFlag,
+  parseLimit,
+  parseRegionFlag,
+  parseStartAt,
+  requireOne,
+  UsageError,
+} from './args.ts';
 
 // Each command loads its own modules when it runs (`import()` below): `showrunner cue` loads the Step
 // Functions and DynamoDB clients it calls and nothing of the others' (CloudFormation, zod, the
@@ -55,6 +62,8 @@ interface Command {
   summary: string;
   details: string;
   options: NonNullable<ParseArgsConfig['options']>;
+  /** The command's own Target section in --help (default TARGET_HELP, and [--target local|aws] in Usage). */
+  targetHelp?: string;
   run(values: Record<string, string | boolean | undefined>, positionals: string[], io: Io): Promise<number>;
 }
 
@@ -276,6 +285,60 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  doctor: {
+    usage: 'showrunner doctor --target aws [--audience N] [--region R] [--stack NAME] [--json]',
+    summary: "check an AWS account's settings and quotas against what the stack needs, before a deploy",
+    details: `Reads the account's Lambda concurrency, API Gateway settings, DynamoDB limits, IVS channels,
+CDK bootstrap, CloudFront and Service Quotas, and prints one line per check: what a stack sized for
+the audience needs, what the account has, OK, WARN or FAIL, and the quota to raise or the command that
+fixes it. Exit code 1 when the deploy would fail (a FAIL), 0 otherwise (warnings allowed).
+  --audience N   viewers per show, as deployed with -c audience=N (default: the stack's default)
+  --region R     the region to check (default AWS_REGION, AWS_DEFAULT_REGION or the profile's)
+  --json         print the report as JSON`,
+    targetHelp: `Target:
+  --target aws        the account your AWS credentials reach (the usual places: AWS_PROFILE, keys, SSO)
+  --stack NAME        the stack to deploy (default Showrunner, or SHOWRUNNER_STACK); if it is deployed
+                      already, the concurrency its functions reserve now counts as free`,
+    options: {
+      audience: { type: 'string' },
+      region: { type: 'string' },
+      json: { type: 'boolean' },
+      ...targetOptions,
+    },
+    async run(v, p, io) {
+      if (p.length > 0) throw new UsageError(`unexpected argument "${p[0]}": doctor takes only options`);
+      if (v.target !== 'aws')
+        throw new UsageError('--target: doctor checks an AWS account: pass --target aws');
+      const [{ MIN_AUDIENCE, MAX_AUDIENCE }, { DEFAULT_STACK_NAME }] = await Promise.all([
+        import('../cdk/lib/sizing.ts'),
+        import('../ops/target.ts'),
+      ]);
+      const audience = parseAudienceFlag(v.audience as string | undefined, MIN_AUDIENCE, MAX_AUDIENCE);
+      const regionFlag = parseRegionFlag(v.region as string | undefined);
+      const [{ createDoctorClients, doctorClientConfig, resolveRegion }, { doctor }, { renderDoctor }] =
+        await Promise.all([
+          import('../ops/doctor/clients.ts'),
+          import('../ops/doctor/doctor.ts'),
+          import('./render/doctor.ts'),
+        ]);
+      const region = await resolveRegion(regionFlag, io.env);
+      const stackName =
+        (v.stack as string | undefined) ?? (io.env.SHOWRUNNER_STACK?.trim() || DEFAULT_STACK_NAME);
+      const clients = createDoctorClients(doctorClientConfig(region, io.env));
+      try {
+        const report = await doctor({
+          clients,
+          region,
+          stackName,
+          ...(audience !== undefined ? { audience } : {}),
+        });
+        io.out(renderDoctor(report, v.json === true));
+        return report.ok ? 0 : 1;
+      } finally {
+        clients.destroy();
+      }
+    },
+  },
 };
 
 export const MAIN_HELP = `Usage: showrunner <command> [options]
@@ -294,11 +357,11 @@ ${TARGET_HELP}
 
 function commandHelp(name: string, command: Command): string {
   const takesTarget = 'target' in command.options;
-  return `Usage: ${command.usage}${takesTarget ? ' [--target local|aws]' : ''}
+  return `Usage: ${command.usage}${takesTarget && !command.targetHelp ? ' [--target local|aws]' : ''}
 
 ${command.summary[0]!.toUpperCase()}${command.summary.slice(1)}.
 ${command.details}
-${takesTarget ? `\n${TARGET_HELP}\n` : ''}`;
+${takesTarget ? `\n${command.targetHelp ?? TARGET_HELP}\n` : ''}`;
 }
 
 export interface MainIo {
