@@ -1,4 +1,4 @@
-// `npm run bench`: measures the targets in ../shared/DESIGN.md side by side in one run, prints a
+// `npm run bench`: measures the project's targets (sync, latency, votes, scale, schedule…) side by side in one run, prints a
 // table, writes bench/results/summary.json and updates docs/BENCHMARKS.md.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
