@@ -185,27 +185,36 @@ export function createEdgeServer(
   return server;
 }
 
+/** A Host header that can go into a URL as it is: a name or an address, and maybe a port. */
+const HOST_HEADER = /^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
 /** An IP address as a Host header names it (v4, or v6 in brackets), with an optional port. */
 const IP_LITERAL_HOST = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
+/** A name no public DNS answers: one label (`laptop`) or an mDNS `.local` name. */
+const LAN_ONLY_NAME = /^(?:[a-z0-9_-]+|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.local\.?)(?::\d{1,5})?$/i;
+
 /**
  * The Host names the app server answers: loopback names, IP addresses (a page served from an
- * address is this server's own page: DNS rebinding needs a name) and the name it was bound to.
- * Any other name is a page from elsewhere whose DNS now points here, minting tokens and voting
- * from the visitor's browser.
+ * address is this server's own page), names no public DNS can answer (one label, `.local`), and the
+ * name it was bound to. Any other name may be a page from elsewhere whose DNS now points here
+ * (DNS rebinding), minting tokens and voting from the visitor's browser.
  */
-export function appHostCheck(bindHost: string): (host: string | undefined) => boolean {
+export function appHostCheck(bindHost: string): (host: string) => boolean {
   const bound = bindHost.toLowerCase();
-  return (host) => {
-    if (host === undefined) return false;
-    if (isLoopbackHost(host) || IP_LITERAL_HOST.test(host)) return true;
-    return host.toLowerCase().replace(/:\d{1,5}$/, '') === bound;
-  };
+  return (host) =>
+    isLoopbackHost(host) ||
+    IP_LITERAL_HOST.test(host) ||
+    LAN_ONLY_NAME.test(host) ||
+    host.toLowerCase().replace(/:\d{1,5}$/, '') === bound;
 }
 
 export interface AppServerOptions {
-  /** Which Host headers are answered (default: all, for test servers that serve fixtures only). */
-  hostAllowed?: (host: string | undefined) => boolean;
+  /**
+   * Which well-formed Host headers are answered; a missing or malformed one is then a 400. Default:
+   * every request, for test servers that serve fixtures only.
+   */
+  hostAllowed?: (host: string) => boolean;
   /** False while parts are still being mounted: a path no mounted route serves is 503, not 404. */
   ready?: () => boolean;
 }
@@ -221,14 +230,24 @@ export function createAppServer(
 ): Server {
   const server = createServer(
     guarded((req, res) => {
-      if (options.hostAllowed && !options.hostAllowed(req.headers.host)) {
+      const host = req.headers.host;
+      if (options.hostAllowed && (host === undefined || host.length > 255 || !HOST_HEADER.test(host))) {
+        sendJson(res, 400, {
+          error: {
+            code: 'bad_request',
+            message: `host: expected a host name or address and an optional port, got ${JSON.stringify(host ?? null)}`,
+          },
+        });
+        return;
+      }
+      if (options.hostAllowed && !options.hostAllowed(host!)) {
         sendJson(
           res,
           403,
           {
             error: {
               code: 'forbidden',
-              message: `Host: ${JSON.stringify(req.headers.host ?? null)} is not a name this server answers: open it by 127.0.0.1, localhost, an IP address, or the name HOST was set to`,
+              message: `Host: ${JSON.stringify(host)} is not a name this server answers: open it by 127.0.0.1, localhost, an IP address, a .local name, or the name HOST was set to`,
             },
           },
           { connection: 'close' },

@@ -176,7 +176,12 @@ describe('stalled requests', () => {
 
 describe('the app server answers only the names it serves (no DNS rebinding)', () => {
   it('"Host: attacker.example" gets a 403 and no token; loopback names and IP addresses are served', async () => {
-    for (const host of ['attacker.example', `attacker.example:${appPort}`, 'localhost.attacker.example']) {
+    for (const host of [
+      'attacker.example',
+      `attacker.example:${appPort}`,
+      'localhost.attacker.example',
+      'local.attacker.example',
+    ]) {
       for (const [method, path] of [
         ['POST', '/api/requestor-token'],
         ['GET', '/config.json'],
@@ -202,19 +207,19 @@ describe('the app server answers only the names it serves (no DNS rebinding)', (
     }
   });
 
-  it('appHostCheck: the name HOST was bound to is served too, with any port', () => {
-    const check = appHostCheck('showbox.local');
-    expect(['showbox.local', 'SHOWBOX.local:3000', '10.0.0.2:3000', 'localhost'].map(check)).toEqual([
-      true,
-      true,
-      true,
-      true,
-    ]);
-    expect(['evil.example', 'showbox.local.evil.example', undefined].map(check)).toEqual([
-      false,
-      false,
-      false,
-    ]);
+  it('appHostCheck: the name HOST was bound to and names no public DNS answers are served too, with any port', () => {
+    const check = appHostCheck('showbox.example.com');
+    const served = [
+      'showbox.example.com',
+      'SHOWBOX.example.com:3000',
+      '10.0.0.2:3000',
+      'localhost',
+      'laptop',
+      'laptop.local',
+    ];
+    expect(served.filter((host) => !check(host))).toEqual([]);
+    const refused = ['evil.example', 'showbox.example.com.evil.example', 'local.evil.example'];
+    expect(refused.filter(check)).toEqual([]);
   });
 });
 
