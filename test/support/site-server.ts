@@ -52,7 +52,11 @@ export async function serveSite(
           channel: 'local',
         }),
     },
-    staticSiteRoute(join(ROOT, 'site', 'dist'), () => 'site not built'),
+    // The API (and a stream) on other origins, as in the cloud: the pages' policy allows them.
+    staticSiteRoute(join(ROOT, 'site', 'dist'), () => 'site not built', undefined, {
+      apiOrigin: `http://127.0.0.1:${proxyPort}`,
+      ...(playbackUrl === null ? {} : { streamOrigins: [new URL(playbackUrl).origin] }),
+    }),
   ];
   const site = createAppServer(routes, () => undefined);
   const sitePort = await listen(site, port);
