@@ -1,7 +1,8 @@
 // The producer control room (/control/) in headless Chromium against the local stack as `npm start`
 // runs it, nothing mocked: a producer signs in with the token the stack prints, starts a show with
 // a manual question, asks it (the N key), sees a viewer's vote (a second page at /) arrive, stops
-// the run and downloads the results; the page without a token, or with a wrong one, gets nothing.
+// the run and downloads the results, and signs out; the page without a token, or with a wrong one,
+// gets nothing. (The Cognito sign-in is control-cognito.test.ts's.)
 // Screenshots at phone and desktop sizes go to test-results/screenshots.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
@@ -235,6 +236,14 @@ describe('control room', () => {
     // A reload keeps the producer signed in for the tab.
     await page.reload();
     await page.locator(`[data-testid="run"][data-run-id="${runId}"]`).waitFor();
+
+    // Signing out forgets the token for the tab; the page stays (the local stack has no sign-in
+    // service to tell).
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByTestId('sign-in').waitFor();
+    expect(page.url()).toBe(`${stack.appUrl}/control/`);
+    expect(await page.getByTestId('sign-in-problem').count()).toBe(0);
+    expect(await page.evaluate(() => JSON.stringify(sessionStorage))).not.toContain(token);
     expect(errors).toEqual([]);
     await viewerContext.close();
     await close();

@@ -2,14 +2,13 @@
 // is, driven through its methods with a fake producer API, player and video: nothing fetched
 // without a session, the run picked and polled every 2 s while it runs, Ask next and Stop, a 401
 // signing the producer out, the show checked by the CLI's schema before it starts, live counts from
-// the preview's stream, and the results export matching `showrunner results --csv/--json`. Also the
-// sign-in (site/src/control/lib/auth.ts): the local token link and Cognito's code flow with PKCE.
+// the preview's stream, and the results export matching `showrunner results --csv/--json`. The
+// sign-in (site/src/control/lib/auth.ts, and keeping a Cognito session alive) is control-auth.test.ts's.
 // The root tsconfig does not load Svelte's ambient rune declarations ($state, $derived) that the
 // imported module uses; svelte-check does, for the site.
 /// <reference types="svelte" />
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { FakeVideo } from '../support/fake-video.ts';
-import { createHash } from 'node:crypto';
 import { renderResults } from '../../cli/render/results.ts';
 import { encodeCue, pollCue, resultsCue, tallyCue } from '../../core/cues.ts';
 import type { Cued } from '../../ops/cue.ts';
@@ -21,14 +20,7 @@ import type { RunStatus } from '../../ops/status.ts';
 import type { Stopped } from '../../ops/stop.ts';
 import type { SiteConfig } from '../../site/src/lib/config.ts';
 import type { PlayerEvents, PlayerFactory } from '../../site/src/lib/player/types.ts';
-import {
-  keepToken,
-  restoreSession,
-  beginCognitoSignIn,
-  takeHandover,
-  type AuthEnv,
-  type Session,
-} from '../../site/src/control/lib/auth.ts';
+import type { Session } from '../../site/src/control/lib/auth.ts';
 import { ControlState } from '../../site/src/control/lib/control.svelte.ts';
 import { checkDraft, emptyDraft } from '../../site/src/control/lib/draft.ts';
 import { resultsCsv, resultsJson } from '../../site/src/control/lib/figures.ts';
@@ -370,12 +362,28 @@ describe('ControlState: the running show', () => {
     expect(control.busy).toBe('asking');
     expect(control.canAsk).toBe(false);
     await asking;
-    expect(api.cue).toHaveBeenCalledWith({ runId: RUN });
+    expect(api.cue).toHaveBeenCalledWith({ runId: RUN, poll: 'q2' });
     expect(control.busy).toBeNull();
     expect(api.history).toHaveBeenCalledTimes(2);
     expect(control.questions[1]).toMatchObject({ id: 'q2', phase: 'open', votes: 0 });
     expect(control.nextManual).toBeNull();
     expect(control.announcement).toBe('Asked q2: Best cat?');
+  });
+
+  it('the producer picks the question: every waiting manual question can be asked, not only the next', async () => {
+    const { control, api, run } = setup();
+    run.q1 = { manual: true, waitingForCue: true };
+    control.start(CONFIG, SESSION);
+    await settle();
+    expect(control.waitingManual.map((q) => q.id)).toEqual(['q1', 'q2']);
+    expect(control.nextManual?.id).toBe('q1');
+    await control.ask('q2');
+    expect(api.cue).toHaveBeenCalledWith({ runId: RUN, poll: 'q2' });
+    // A question that is not waiting is never sent.
+    api.cue.mockClear();
+    await control.ask('q9');
+    await control.ask(undefined);
+    expect(api.cue).not.toHaveBeenCalled();
   });
 
   it('says why a cue was refused', async () => {
@@ -564,131 +572,5 @@ describe('ControlState: starting a show', () => {
 
   it('checkDraft: an empty draft is no error', () => {
     expect(checkDraft(emptyDraft)).toMatchObject({ empty: true, issues: [], body: null });
-  });
-});
-
-// ---- Sign-in -------------------------------------------------------------------------------------
-
-function fakeEnv(href: string, fetchImpl?: typeof fetch) {
-  const store = new Map<string, string>();
-  const replaced: string[] = [];
-  const assigned: string[] = [];
-  const url = new URL(href);
-  const env: AuthEnv = {
-    location: {
-      href,
-      origin: url.origin,
-      pathname: url.pathname,
-      assign: (to: string | URL) => void assigned.push(String(to)),
-    },
-    history: {
-      replaceState: (_data: unknown, _unused: string, to?: string | URL | null) =>
-        void replaced.push(String(to)),
-    },
-    storage: {
-      getItem: (key) => store.get(key) ?? null,
-      setItem: (key, value) => void store.set(key, value),
-      removeItem: (key) => void store.delete(key),
-    },
-    fetch: fetchImpl ?? (async () => new Response('{}', { status: 500 })),
-    crypto: globalThis.crypto,
-  };
-  return { env, store, replaced, assigned };
-}
-
-const jwt = (claims: Record<string, unknown>) =>
-  ['{"alg":"none"}', JSON.stringify(claims), 'sig']
-    .map((p) => Buffer.from(p).toString('base64url'))
-    .join('.');
-
-describe('sign-in', () => {
-  it('the local link: takes the token out of the address bar and keeps it for the tab', async () => {
-    const { env, store, replaced } = fakeEnv('http://127.0.0.1:3000/control/#token=s3cret');
-    const handover = takeHandover(env);
-    expect(replaced).toEqual(['/control/']);
-    const { session, problem } = await restoreSession(handover, { signIn: 'local' }, env);
-    expect(problem).toBeNull();
-    expect(session).toEqual({ token: 's3cret', kind: 'local', expiresAt: null, who: null });
-    expect([...store.values()].join()).toContain('s3cret');
-
-    // The next load (a reload, without the fragment) finds it kept.
-    const again = fakeEnv('http://127.0.0.1:3000/control/');
-    again.store.set([...store.keys()][0]!, [...store.values()][0]!);
-    expect(takeHandover(again.env)).toBeNull();
-    expect(again.replaced).toEqual([]);
-    expect((await restoreSession(null, { signIn: 'local' }, again.env)).session?.token).toBe('s3cret');
-  });
-
-  it('an expired kept token is dropped with "Sign in again"', async () => {
-    const { env, store } = fakeEnv('http://127.0.0.1:3000/control/');
-    keepToken(env, jwt({ exp: NOW / 1000 - 1, email: 'p@example.com' }));
-    const { session, problem } = await restoreSession(null, { signIn: 'local' }, env);
-    expect(session).toBeNull();
-    expect(problem).toBe('Your sign-in has expired. Sign in again.');
-    expect(store.size).toBe(0);
-  });
-
-  it('Cognito: the managed login with PKCE, then the code traded for the ID token', async () => {
-    const cognito = {
-      signIn: 'cognito' as const,
-      domain: 'https://shows.auth.us-east-1.amazoncognito.com',
-      clientId: 'abc123client',
-    };
-    const first = fakeEnv('https://shows.example.com/control/');
-    await beginCognitoSignIn(cognito, first.env);
-    const authorize = new URL(first.assigned[0]!);
-    expect(`${authorize.origin}${authorize.pathname}`).toBe(`${cognito.domain}/oauth2/authorize`);
-    const params = Object.fromEntries(authorize.searchParams);
-    expect(params).toMatchObject({
-      response_type: 'code',
-      client_id: 'abc123client',
-      redirect_uri: 'https://shows.example.com/control/',
-      scope: 'openid email',
-      code_challenge_method: 'S256',
-    });
-
-    const idToken = jwt({ exp: NOW / 1000 + 3600, email: 'producer@example.com' });
-    const posted: Array<{ url: string; body: URLSearchParams; type: string | null }> = [];
-    const back = fakeEnv(`https://shows.example.com/control/?code=the-code&state=${params.state}`, (async (
-      url: string,
-      init: RequestInit,
-    ) => {
-      posted.push({
-        url,
-        body: new URLSearchParams(String(init.body)),
-        type: new Headers(init.headers).get('content-type'),
-      });
-      return new Response(JSON.stringify({ id_token: idToken, access_token: 'a', token_type: 'Bearer' }));
-    }) as typeof fetch);
-    for (const [key, value] of first.store) back.store.set(key, value);
-    const handover = takeHandover(back.env);
-    expect(back.replaced).toEqual(['/control/']);
-    const { session, problem } = await restoreSession(handover, cognito, back.env);
-    expect(problem).toBeNull();
-    expect(session).toMatchObject({ token: idToken, kind: 'cognito', who: 'producer@example.com' });
-    expect(posted).toHaveLength(1);
-    expect(posted[0]!.url).toBe(`${cognito.domain}/oauth2/token`);
-    expect(posted[0]!.type).toBe('application/x-www-form-urlencoded');
-    const body = Object.fromEntries(posted[0]!.body);
-    expect(body).toMatchObject({
-      grant_type: 'authorization_code',
-      client_id: 'abc123client',
-      code: 'the-code',
-      redirect_uri: 'https://shows.example.com/control/',
-    });
-    // The verifier sent is the one whose SHA-256 the authorize request carried.
-    expect(createHash('sha256').update(body.code_verifier!).digest('base64url')).toBe(params.code_challenge);
-  });
-
-  it('Cognito: an answer this tab did not ask for is refused', async () => {
-    const cognito = {
-      signIn: 'cognito' as const,
-      domain: 'https://x.auth.us-east-1.amazoncognito.com',
-      clientId: 'c1',
-    };
-    const { env } = fakeEnv('https://shows.example.com/control/?code=stolen&state=forged');
-    const { session, problem } = await restoreSession(takeHandover(env), cognito, env);
-    expect(session).toBeNull();
-    expect(problem).toMatch(/not started from this tab/);
   });
 });

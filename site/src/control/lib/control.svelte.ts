@@ -3,11 +3,13 @@
 // preview player's stream carries. Each part is one `$state.raw` value that only the methods here
 // write, always replacing it whole; what follows from them (the draft's check, the question rows,
 // the next manual question, the downloads) is `$derived`. Nothing is fetched without a session.
+// A Cognito session is renewed before its ID token expires, on a 401 from the API (once), and when
+// the page comes back from sleep past its renewal time; renewals at the same time are one.
 import { decodeCue } from '../../../../contract/cues.ts';
 import type { SiteConfig } from '../../lib/config.ts';
 import { CueClock, type DueCue } from '../../lib/cue-clock.ts';
 import type { Player, PlayerFactory, PlayerStatus } from '../../lib/player/types.ts';
-import type { Session } from './auth.ts';
+import { renewalDue, type Renewal, type Session } from './auth.ts';
 import { checkDraft, emptyDraft, type Draft, type DraftCheck } from './draft.ts';
 import { resultsDownloads, resultText, type Download } from './figures.ts';
 import type {
@@ -23,8 +25,15 @@ export interface ControlOptions {
   api: (config: SiteConfig, session: Session) => ProducerApi;
   /** The player adapter for config.player (player/load.ts; tests pass a fake). */
   player: (kind: SiteConfig['player']) => Promise<PlayerFactory>;
-  /** The API refused the token (401): the page forgets it. */
+  /** The API refused the token (401) or the sign-in ended: the page forgets it. */
   forgetSession?: () => void;
+  /** Renews a Cognito session (auth.ts renewSession); without it a session is never renewed. */
+  renew?: () => Promise<Renewal>;
+  /**
+   * Ends the producer's sign-in when they sign out (auth.ts signOut): true when the page is leaving
+   * for Cognito's logout. Without it signing out only forgets the session.
+   */
+  endSignIn?: () => Promise<boolean>;
   /** How often the run on screen is read while it runs (a handful of producers poll, never viewers). */
   pollMs?: number;
   /** How often the list of runs is read (runs started elsewhere, by the CLI or a colleague). */
@@ -99,6 +108,10 @@ const LIST_MS = 10_000;
 const OPEN_AFTER_END_MS = 60_000;
 /** Stream counts kept, for the questions of the last few runs the preview saw. */
 const KEEP_STREAM_COUNTS = 100;
+/** After a renewal that could not reach the sign-in service: the next try, doubling up to a minute. */
+const RENEW_RETRY_MS = 5000;
+const RENEW_RETRY_MAX_MS = 60_000;
+const NOT_ACCEPTED = 'The show server did not accept your sign-in. Sign in again.';
 
 const noRuns: RunList = { items: [], loaded: false, loading: false, error: null };
 const view = (runId: string): RunView => ({
@@ -118,6 +131,8 @@ export class ControlState {
   readonly #makeApi: ControlOptions['api'];
   readonly #loadPlayer: ControlOptions['player'];
   readonly #forget: () => void;
+  readonly #renew: (() => Promise<Renewal>) | undefined;
+  readonly #endSignIn: () => Promise<boolean>;
   readonly #pollMs: number;
   readonly #listMs: number;
 
@@ -126,6 +141,9 @@ export class ControlState {
   #session = $state.raw<Session | null>(null);
   /** Why the producer must sign in (again): a 401, an expired or failed sign-in. */
   #signInProblem = $state.raw<string | null>(null);
+  /** Why the session could not be renewed just now (it is tried again); null while all is well. */
+  #renewProblem = $state.raw<string | null>(null);
+  #signingOut = $state.raw(false);
   #runs = $state.raw<RunList>(noRuns);
   #run = $state.raw<RunView | null>(null);
   #busy = $state.raw<Busy>(null);
@@ -205,10 +223,13 @@ export class ControlState {
     });
   });
 
-  /** The manual question Ask next fires: the first one waiting for its cue. */
-  readonly nextManual: QuestionRow | null = $derived(
-    this.running ? (this.questions.find((q) => q.phase === 'waiting') ?? null) : null,
+  /** Every manual question waiting for its cue, in show order: the producer may ask any of them. */
+  readonly waitingManual: readonly QuestionRow[] = $derived(
+    this.running ? this.questions.filter((q) => q.phase === 'waiting') : [],
   );
+
+  /** The manual question Ask next fires: the first one waiting for its cue. */
+  readonly nextManual: QuestionRow | null = $derived(this.waitingManual[0] ?? null);
 
   readonly canAsk: boolean = $derived(this.nextManual !== null && this.#busy === null);
 
@@ -222,11 +243,20 @@ export class ControlState {
   #generation = 0;
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
   #listTimer: ReturnType<typeof setInterval> | undefined;
+  #renewTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the session is next renewed (epoch ms); null when it is not renewed. */
+  #renewAt: number | null = null;
+  /** The renewal under way: every caller that needs one waits for this one. */
+  #renewing: Promise<Renewal> | null = null;
+  /** Renewals in a row that could not reach the sign-in service. */
+  #renewFailures = 0;
 
   constructor(options: ControlOptions) {
     this.#makeApi = options.api;
     this.#loadPlayer = options.player;
     this.#forget = options.forgetSession ?? (() => undefined);
+    this.#renew = options.renew;
+    this.#endSignIn = options.endSignIn ?? (async () => false);
     this.#pollMs = options.pollMs ?? POLL_MS;
     this.#listMs = options.listMs ?? LIST_MS;
   }
@@ -242,6 +272,14 @@ export class ControlState {
   }
   get signInProblem(): string | null {
     return this.#signInProblem;
+  }
+  /** Why the sign-in could not be renewed just now (it is tried again), or null. */
+  get renewProblem(): string | null {
+    return this.#renewProblem;
+  }
+  /** The producer asked to sign out and the sign-in is being ended. */
+  get signingOut(): boolean {
+    return this.#signingOut;
   }
   get runs(): readonly RunInfoJson[] {
     return this.#runs.items;
@@ -307,26 +345,56 @@ export class ControlState {
     this.#generation++;
     this.#session = session;
     this.#signInProblem = null;
+    this.#renewProblem = null;
+    this.#renewFailures = 0;
     this.#api = this.#makeApi(this.#config, session);
     this.#runs = noRuns;
     this.#run = null;
     void this.loadRuns().then(() => this.#pickRun());
     this.#listTimer = setInterval(() => void this.loadRuns(), this.#listMs);
+    this.#scheduleRenewal();
   }
 
-  /** Forgets the session (the producer signed out, or the API refused the token). */
+  /** Forgets the session (the API refused the token, or the sign-in ended). */
   signOut(problem: string | null = null): void {
     this.#stopTimers();
     this.#generation++;
     this.#api = null;
     this.#session = null;
     this.#signInProblem = problem;
+    this.#renewProblem = null;
+    this.#signingOut = false;
     this.#runs = noRuns;
     this.#run = null;
     this.#busy = null;
     this.#actionError = null;
     this.#forget();
     if (problem) this.#announce(problem);
+  }
+
+  /**
+   * The producer signs out: nothing more is fetched, and the sign-in is ended (a Cognito one revoked
+   * and the page sent to Cognito's logout); a renewal under way finishes first, so the token
+   * revoked is the last one.
+   */
+  async endSession(): Promise<void> {
+    if (!this.#session || this.#signingOut) return;
+    this.#signingOut = true;
+    this.#stopTimers();
+    this.#generation++;
+    this.#api = null;
+    await this.#renewing;
+    const leaving = await this.#endSignIn().catch(() => false);
+    // Leaving: the page stays as it is ("Signing out…") until Cognito's logout replaces it.
+    if (!leaving) this.signOut();
+  }
+
+  /**
+   * The page is visible again (or back online): timers may have slept past the renewal time, so
+   * the session is renewed now when it is due.
+   */
+  resume(): void {
+    if (this.#renewAt !== null && Date.now() >= this.#renewAt && this.#api) void this.#renewNow();
   }
 
   destroy(): void {
@@ -337,26 +405,109 @@ export class ControlState {
   #stopTimers(): void {
     clearTimeout(this.#pollTimer);
     clearInterval(this.#listTimer);
+    clearTimeout(this.#renewTimer);
     this.#pollTimer = undefined;
     this.#listTimer = undefined;
+    this.#renewTimer = undefined;
+    this.#renewAt = null;
+  }
+
+  /** Renews the session when renewalDue says (or in `delayMs`, after a failed renewal). */
+  #scheduleRenewal(delayMs?: number): void {
+    clearTimeout(this.#renewTimer);
+    this.#renewTimer = undefined;
+    this.#renewAt = null;
+    const session = this.#session;
+    if (!this.#renew || !session) return;
+    const due = delayMs === undefined ? renewalDue(session) : Date.now() + delayMs;
+    if (due === null) return;
+    this.#renewAt = due;
+    this.#renewTimer = setTimeout(() => void this.#renewNow(), Math.max(0, due - Date.now()));
+  }
+
+  /** One renewal at a time: a caller while one is under way gets its outcome. */
+  #renewNow(): Promise<Renewal> {
+    this.#renewing ??= this.#renewOnce().finally(() => (this.#renewing = null));
+    return this.#renewing;
+  }
+
+  async #renewOnce(): Promise<Renewal> {
+    const session = this.#session;
+    const config = this.#config;
+    const renew = this.#renew;
+    if (!renew) return { outcome: 'ended', problem: NOT_ACCEPTED };
+    clearTimeout(this.#renewTimer);
+    this.#renewAt = null;
+    const renewal = await renew().catch((error: Error): Renewal => ({
+      outcome: 'failed',
+      problem: error.message,
+    }));
+    // Signed out (or in as someone else) meanwhile: this renewal is for a session that is gone.
+    if (this.#session !== session || !session || !config || this.#signingOut) return renewal;
+    if (renewal.outcome === 'renewed') {
+      this.#session = renewal.session;
+      this.#api = this.#makeApi(config, renewal.session);
+      this.#renewProblem = null;
+      this.#renewFailures = 0;
+      this.#scheduleRenewal();
+    } else if (renewal.outcome === 'ended') {
+      this.signOut(renewal.problem);
+    } else {
+      this.#renewProblem = renewal.problem;
+      this.#renewFailures++;
+      this.#scheduleRenewal(Math.min(RENEW_RETRY_MAX_MS, RENEW_RETRY_MS * 2 ** (this.#renewFailures - 1)));
+    }
+    return renewal;
   }
 
   #announce(words: string): void {
     this.#announcement = words;
   }
 
-  /** Every API call goes through here: a 401 signs the producer out with "Sign in again". */
+  /**
+   * Every API call goes through here. A 401 renews a Cognito session and the call is made once more
+   * with the new token (a session that cannot be renewed signs the producer out with "Sign in
+   * again"); a second 401 signs the producer out.
+   */
   async #call<T>(fn: (api: ProducerApi) => Promise<T>): Promise<T> {
     const api = this.#api;
     if (!api) throw new ProducerFailure(401, 'unauthorized', 'not signed in');
     try {
       return await fn(api);
     } catch (error) {
-      if (error instanceof ProducerFailure && error.signedOut && this.#api === api) {
-        this.signOut('The show server did not accept your sign-in. Sign in again.');
+      if (!(error instanceof ProducerFailure) || !error.signedOut) throw error;
+      const again = await this.#afterRefusal(api, error);
+      try {
+        return await fn(again);
+      } catch (second) {
+        if (second instanceof ProducerFailure && second.signedOut && this.#api === again) {
+          this.signOut(NOT_ACCEPTED);
+        }
+        throw second;
       }
-      throw error;
     }
+  }
+
+  /** The API refused `api`'s token: the client to try once more with (a renewed session), or what to throw. */
+  async #afterRefusal(api: ProducerApi, refusal: ProducerFailure): Promise<ProducerApi> {
+    // Renewed since this request left: the new token has not been refused yet.
+    if (this.#api !== api) {
+      if (this.#api) return this.#api;
+      throw refusal;
+    }
+    if (!this.#renew || this.#session?.kind !== 'cognito') {
+      this.signOut(NOT_ACCEPTED);
+      throw refusal;
+    }
+    // The sign-in service could not be reached a moment ago: wait for the retry it is scheduled for
+    // rather than asking again with every refused call.
+    if (this.#renewProblem !== null && this.#renewAt !== null && Date.now() < this.#renewAt) {
+      throw ProducerFailure.renewalFailed(this.#renewProblem);
+    }
+    const renewal = await this.#renewNow();
+    if (renewal.outcome === 'renewed' && this.#api) return this.#api;
+    if (renewal.outcome === 'failed' && this.#api) throw ProducerFailure.renewalFailed(renewal.problem);
+    throw refusal;
   }
 
   async loadRuns(): Promise<void> {
@@ -455,14 +606,18 @@ export class ControlState {
   }
 
   /** Asks the next manual question now (POST /producer/cue). */
-  async askNext(): Promise<void> {
-    const next = this.nextManual;
+  askNext(): Promise<void> {
+    return this.ask(this.nextManual?.id);
+  }
+
+  /** Asks this waiting manual question now, whatever its place in the show (POST /producer/cue {poll}). */
+  async ask(poll: string | undefined): Promise<void> {
     const runId = this.#run?.runId;
-    if (!next || !runId || this.#busy) return;
+    if (poll === undefined || !this.waitingManual.some((q) => q.id === poll) || !runId || this.#busy) return;
     this.#busy = 'asking';
     this.#actionError = null;
     try {
-      const cued = await this.#call((api) => api.cue({ runId }));
+      const cued = await this.#call((api) => api.cue({ runId, poll }));
       this.#announce(`Cued ${cued.poll}: ${cued.question}`);
     } catch (error) {
       // A 401 signed the producer out: the sign-in says so.

@@ -1,6 +1,7 @@
 // The producer API client (contract/producer.ts): JSON under `${apiUrl}/producer/…`, every request
 // with the signed-in producer's token. Failures become a ProducerFailure whose `words` a producer
-// can act on; a 401 is `signedOut`, which the page answers with "Sign in again".
+// can act on; a 401 is `signedOut`, which the page answers by renewing a Cognito sign-in once (or,
+// for a token that cannot be renewed, with "Sign in again").
 import type { ApiErrorBody } from '../../../../contract/api.ts';
 import {
   PRODUCER_ROUTES,
@@ -23,7 +24,10 @@ import type {
 export class ProducerFailure extends Error {
   override readonly name = 'ProducerFailure';
   readonly status: number;
-  /** The API's error code; 'unreachable' when the server could not be reached. */
+  /**
+   * The API's error code; 'unreachable' when the server could not be reached, 'sign-in' when the
+   * sign-in could not be renewed for now (the message says why).
+   */
   readonly code: string;
   constructor(status: number, code: string, message: string) {
     super(message);
@@ -31,12 +35,18 @@ export class ProducerFailure extends Error {
     this.code = code;
   }
 
-  /** The token is missing, wrong or expired: the producer must sign in again. */
+  /** The API refused the token (missing, wrong or expired): renewed, or the producer signs in again. */
   get signedOut(): boolean {
     return this.status === 401;
   }
 
+  /** The sign-in could not be renewed for now: the session stays and is renewed again later. */
+  static renewalFailed(problem: string): ProducerFailure {
+    return new ProducerFailure(0, 'sign-in', problem);
+  }
+
   get words(): string {
+    if (this.code === 'sign-in') return this.message;
     if (this.code === 'unreachable')
       return "Can't reach the show server. Check the connection and try again.";
     if (this.status === 401) return 'Your sign-in is not valid any more. Sign in again.';
