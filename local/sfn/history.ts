@@ -4,7 +4,14 @@
 // aws-local-stepfunctions reports states (StateEntered/Exited…) and Map iterations, tagging the states
 // inside an iteration with its index; it knows nothing of Task scheduling. Real Step Functions links
 // every event to the previous one of the same "thread" (previousEventId), so an iteration's events
-// form a chain; we keep one chain per iteration index.
+// form a chain; we keep one chain per iteration index, and remember each event's thread.
+//
+// Resuming after a restart: the library cannot continue a run, so the engine runs it again from its
+// input and this history *replays* it. `resume()` queues the saved events per thread and records an
+// ExecutionRedriven event; while a thread has saved events, each event the replay produces must be
+// the next saved one of its thread and is not recorded again, and a Task call that finished before
+// the restart gets its saved outcome (`TaskCall.recorded()`) instead of running again. Once a thread's
+// saved events are used up, its events are recorded as they happen: the history stays one record.
 
 /** One event as Step Functions returns it (timestamp in epoch milliseconds here; seconds on the wire). */
 export interface HistoryEvent {
@@ -80,20 +87,69 @@ const json = (value: unknown) => JSON.stringify(value ?? null);
 const causeText = (cause: unknown) =>
   typeof cause === 'string' ? cause : cause === undefined ? '' : json(cause);
 const threadOf = (index: number | undefined) => (index === undefined ? 'root' : `iteration-${index}`);
+/** The thread of an ExecutionRedriven event: it belongs to no thread, and a later replay skips it. */
+const RESTART_THREAD = 'restart';
+export const RESTART_EVENT = 'ExecutionRedriven';
+const TERMINAL = /^Execution(Succeeded|Failed|Aborted|TimedOut)$/;
+
+function parseJson(text: unknown): unknown {
+  if (typeof text !== 'string') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** What identifies an event in its thread: its type and, for state and iteration events, the state. */
+function signature(type: string, details: Record<string, unknown>): string {
+  for (const [key, value] of Object.entries(details)) {
+    if (!key.endsWith('EventDetails') || typeof value !== 'object' || value === null) continue;
+    const { name, index } = value as { name?: unknown; index?: unknown };
+    if (typeof name === 'string')
+      return index === undefined ? `${type} ${name}` : `${type} ${name}[${String(index)}]`;
+  }
+  return type;
+}
+
+/**
+ * How a Task call that was scheduled before the restart went, from the saved history: it finished
+ * (its result stands), it was waiting for its task token (the service call was made), or it was in
+ * flight (it runs again). `submitted` is the service call's response of a `.waitForTaskToken` task.
+ */
+export type RecordedOutcome = { submitted?: { output: unknown } } & (
+  | { kind: 'succeeded'; output: unknown }
+  | { kind: 'failed'; error: string; cause: string }
+  | { kind: 'timedOut' }
+  | { kind: 'waiting' }
+  | { kind: 'inFlight' }
+);
 
 /** One Task state invocation, as seen from its binding: reports the Task* events of its thread. */
 export class TaskCall {
   readonly stateName: string;
   readonly thread: string;
+  /** How many calls of this state its thread made before this one (retries count): the same on a replay. */
+  readonly ordinal: number;
   readonly resourceType: string;
   readonly resource: string;
+  /** When it was scheduled (before the restart, for a call the replay found in the saved history). */
+  scheduledAt = 0;
   #done = false;
+  #replayed = false;
   readonly #history: ExecutionHistory;
 
-  constructor(history: ExecutionHistory, stateName: string, thread: string, resourceArn: string) {
+  constructor(
+    history: ExecutionHistory,
+    stateName: string,
+    thread: string,
+    resourceArn: string,
+    ordinal = 0,
+  ) {
     this.#history = history;
     this.stateName = stateName;
     this.thread = thread;
+    this.ordinal = ordinal;
     ({ resourceType: this.resourceType, resource: this.resource } = describeResource(resourceArn));
   }
 
@@ -110,7 +166,9 @@ export class TaskCall {
       parameters: json(parameters),
     };
     if (timeoutInSeconds !== undefined) details.timeoutInSeconds = timeoutInSeconds;
-    this.#report('TaskScheduled', { taskScheduledEventDetails: details });
+    const event = this.#report('TaskScheduled', { taskScheduledEventDetails: details });
+    this.scheduledAt = event?.timestamp ?? Date.now();
+    this.#replayed = event !== undefined && this.#history.savedBeforeRestart(event);
     this.#report('TaskStarted', {
       taskStartedEventDetails: { resourceType: this.resourceType, resource: this.resource },
     });
@@ -164,39 +222,130 @@ export class TaskCall {
     this.#history.taskFinished(this);
   }
 
-  #report(type: string, details: Record<string, unknown>): void {
-    if (!this.done) this.#history.append(this.thread, type, details);
+  /**
+   * Called right after `scheduled()`: for a call the saved history already had (a replay after a
+   * restart), how it went; undefined for a new call.
+   */
+  recorded(): RecordedOutcome | undefined {
+    return this.#replayed ? this.#history.outcomeOf(this.thread) : undefined;
+  }
+
+  #report(type: string, details: Record<string, unknown>): HistoryEvent | undefined {
+    return this.done ? undefined : this.#history.append(this.thread, type, details);
   }
 }
 
 export class ExecutionHistory {
   readonly events: HistoryEvent[];
-  readonly #states: ReadonlyMap<string, StateInfo>;
+  /** The thread of each event ('root', 'iteration-<index>' or 'restart'), saved with the events. */
+  readonly threads: string[];
+  #states: ReadonlyMap<string, StateInfo>;
   readonly #roleArn: string;
   readonly #onChange: () => void;
+  readonly #onDivergence: (detail: string) => void;
   /** Last event id per thread ('root' or 'iteration-<index>'). */
   readonly #threads = new Map<string, number>();
   /** Threads that entered (or are retrying) a Task state whose binding has not been called yet, per state. */
   readonly #awaitingTask = new Map<string, string[]>();
   readonly #activeCalls = new Map<string, TaskCall>();
+  /** Task calls per thread and state so far: a call's ordinal. */
+  readonly #calls = new Map<string, number>();
+  /** While replaying: the saved events each thread has still to produce. */
+  #replay = new Map<string, HistoryEvent[]>();
+  #queued = 0;
+  /** Id of the latest restart's ExecutionRedriven event: every event before it was saved before it. */
+  #restartedAt = 0;
+  #caughtUp = Promise.withResolvers<void>();
   #closed = false;
+  #suspended = false;
 
   constructor(options: {
     states: ReadonlyMap<string, StateInfo>;
     roleArn: string;
     events?: HistoryEvent[];
+    /** Saved with the events; unknown ('') for events saved without them. */
+    threads?: string[];
     onChange?: () => void;
+    /** A replay produced an event the saved history does not have next: it cannot continue. */
+    onDivergence?: (detail: string) => void;
   }) {
     this.#states = options.states;
     this.#roleArn = options.roleArn;
     this.events = options.events ?? [];
+    this.threads = options.threads ?? this.events.map(() => '');
     this.#onChange = options.onChange ?? (() => {});
-    this.#closed = this.events.some((e) => e.type.startsWith('Execution') && e.type !== 'ExecutionStarted');
+    this.#onDivergence = options.onDivergence ?? (() => {});
+    this.#closed = this.events.some((e) => TERMINAL.test(e.type));
+    this.#caughtUp.resolve();
   }
 
-  /** True once the execution has ended: nothing is appended after its last event. */
+  /** True once the execution has ended, or was suspended: nothing is appended after its last event. */
   get closed(): boolean {
+    return this.#closed || this.#suspended;
+  }
+
+  /** True once the execution has ended (a suspended one has not). */
+  get ended(): boolean {
     return this.#closed;
+  }
+
+  /** Resolves once the replay has used up the saved events (or the execution ended or was suspended). */
+  get caughtUp(): Promise<void> {
+    return this.#caughtUp.promise;
+  }
+
+  /** The states of the definition the execution runs (known once a resumed run's definition loads). */
+  setStates(states: ReadonlyMap<string, StateInfo>): void {
+    this.#states = states;
+  }
+
+  /** Whether this event was saved before the latest restart (so a replay found it, not made it). */
+  savedBeforeRestart(event: HistoryEvent): boolean {
+    return event.id < this.#restartedAt;
+  }
+
+  /**
+   * The local stack stopped: the execution stays RUNNING, nothing more is recorded, Task calls still
+   * running are dropped. The next start resumes it.
+   */
+  suspend(): void {
+    this.#suspended = true;
+    for (const call of [...this.#activeCalls.values()]) call.finish();
+    this.#endReplay();
+  }
+
+  /**
+   * Starts a replay of a run the local stack restarted: records ExecutionRedriven (its
+   * redriveCount = restarts so far) and queues the saved events per thread, so the events the replay
+   * produces again are not recorded twice.
+   */
+  resume(timestamp = Date.now()): HistoryEvent {
+    const replay = new Map<string, HistoryEvent[]>();
+    let queued = 0;
+    this.events.forEach((event, i) => {
+      const thread = this.threads[i] ?? '';
+      if (thread === RESTART_THREAD) return;
+      const queue = replay.get(thread);
+      if (queue) queue.push(event);
+      else replay.set(thread, [event]);
+      queued += 1;
+    });
+    const redriveCount = this.events.filter((e) => e.type === RESTART_EVENT).length + 1;
+    this.#threads.clear();
+    this.#threads.set('root', this.events.length);
+    const marker = this.#push(
+      RESTART_THREAD,
+      RESTART_EVENT,
+      { executionRedrivenEventDetails: { redriveCount } },
+      timestamp,
+    );
+    this.#threads.clear();
+    this.#restartedAt = marker.id;
+    this.#replay = replay;
+    this.#queued = queued;
+    this.#caughtUp = Promise.withResolvers<void>();
+    if (queued === 0) this.#endReplay();
+    return marker;
   }
 
   append(
@@ -204,26 +353,67 @@ export class ExecutionHistory {
     type: string,
     details: Record<string, unknown> = {},
     timestamp = Date.now(),
-  ): HistoryEvent {
-    const event: HistoryEvent = {
-      id: this.events.length + 1,
-      previousEventId: this.#threads.get(thread) ?? this.#threads.get('root') ?? 0,
-      timestamp,
-      type,
-      ...details,
-    };
-    this.events.push(event);
-    this.#threads.set(thread, event.id);
-    if (thread !== 'root' && type.startsWith('MapIteration')) this.#threads.set('root', event.id);
-    this.#onChange();
-    return event;
+  ): HistoryEvent | undefined {
+    if (this.#suspended) return undefined;
+    const saved = this.#replay.get(thread)?.[0];
+    if (saved) {
+      if (signature(saved.type, saved) !== signature(type, details)) {
+        const detail = `the replay produced ${signature(type, details)} where the saved history has event ${saved.id}, ${signature(saved.type, saved)}`;
+        this.#endReplay();
+        this.#onDivergence(detail);
+        return undefined;
+      }
+      this.#replay.get(thread)!.shift();
+      this.#link(thread, type, saved.id);
+      if (--this.#queued === 0) this.#endReplay();
+      return saved;
+    }
+    return this.#push(thread, type, details, timestamp);
+  }
+
+  /**
+   * The saved outcome of the Task call whose TaskScheduled and TaskStarted the replay has just used:
+   * the thread's next saved events.
+   */
+  outcomeOf(thread: string): RecordedOutcome {
+    const queue = this.#replay.get(thread) ?? [];
+    let next = 0;
+    const found: { submitted?: { output: unknown } } = {};
+    const submitted = queue[0]?.taskSubmittedEventDetails as { output?: unknown } | undefined;
+    if (queue[0]?.type === 'TaskSubmitted') {
+      found.submitted = { output: parseJson(submitted?.output) };
+      next = 1;
+    }
+    const event = queue[next];
+    switch (event?.type) {
+      case 'TaskSucceeded': {
+        const details = event.taskSucceededEventDetails as { output?: unknown } | undefined;
+        return { ...found, kind: 'succeeded', output: parseJson(details?.output) };
+      }
+      case 'TaskFailed': {
+        const details = event.taskFailedEventDetails as { error?: unknown; cause?: unknown } | undefined;
+        return {
+          ...found,
+          kind: 'failed',
+          error: String(details?.error ?? ''),
+          cause: String(details?.cause ?? ''),
+        };
+      }
+      case 'TaskTimedOut':
+        return { ...found, kind: 'timedOut' };
+      default:
+        return found.submitted ? { ...found, kind: 'waiting' } : { kind: 'inFlight' };
+    }
   }
 
   /** Called by the binding of Task state `stateName`: pairs it with the thread that entered that state. */
   taskCall(stateName: string, resourceArn: string): TaskCall {
     const waiting = this.#awaitingTask.get(stateName);
     const thread = waiting?.shift() ?? 'root';
-    const call = new TaskCall(this, stateName, thread, resourceArn);
+    const key = `${thread}\n${stateName}`;
+    const ordinal = this.#calls.get(key) ?? 0;
+    this.#calls.set(key, ordinal + 1);
+    const call = new TaskCall(this, stateName, thread, resourceArn, ordinal);
     this.#activeCalls.set(thread, call);
     return call;
   }
@@ -234,7 +424,7 @@ export class ExecutionHistory {
 
   /** Translates one aws-local-stepfunctions event. */
   record(e: LibraryEvent): void {
-    if (this.#closed) return;
+    if (this.closed) return;
     const thread = threadOf(e.index);
     const name = e.state?.name ?? '';
     const type = e.state?.type ?? '';
@@ -349,10 +539,38 @@ export class ExecutionHistory {
   }
 
   end(type: string, details: Record<string, unknown>, timestamp = Date.now()): void {
-    if (this.#closed) return;
-    this.append('root', type, details, timestamp);
+    if (this.closed) return;
+    // The run ends now: saved events a replay has not reached (an iteration cut short) stay as saved.
+    this.#endReplay();
+    this.#push('root', type, details, timestamp);
     this.#closed = true;
     for (const call of [...this.#activeCalls.values()]) call.finish();
+  }
+
+  #push(thread: string, type: string, details: Record<string, unknown>, timestamp: number): HistoryEvent {
+    const event: HistoryEvent = {
+      id: this.events.length + 1,
+      previousEventId: this.#threads.get(thread) ?? this.#threads.get('root') ?? 0,
+      timestamp,
+      type,
+      ...details,
+    };
+    this.events.push(event);
+    this.threads.push(thread);
+    this.#link(thread, type, event.id);
+    this.#onChange();
+    return event;
+  }
+
+  #link(thread: string, type: string, id: number): void {
+    this.#threads.set(thread, id);
+    if (thread !== 'root' && type.startsWith('MapIteration')) this.#threads.set('root', id);
+  }
+
+  #endReplay(): void {
+    this.#replay = new Map();
+    this.#queued = 0;
+    this.#caughtUp.resolve();
   }
 
   #awaitTask(stateName: string, thread: string): void {

@@ -2,17 +2,18 @@
 // aws-local-stepfunctions behind the Step Functions API on the edge endpoint. Task states call the
 // Lambda handlers the composition root registers (built by the same factories the cloud's entry
 // files use, run in-process) and the local IVS and DynamoDB through the AWS SDK, so the definition
-// runs unchanged.
+// runs unchanged. Executions outlive the process: stopping the stack leaves them RUNNING on disk and
+// the next start resumes them (engine.ts).
 import { join } from 'node:path';
 import { LOCAL_POLL_LIFECYCLE_FUNCTION, STATE_MACHINE_NAME } from '../../contract/state-machine.ts';
 import type { EdgeService } from '../http.ts';
-import { loadDefinition } from './definition.ts';
+import { DEFINITION_FILE, loadDefinition } from './definition.ts';
 import { LocalStepFunctionsEngine, type EngineOptions } from './engine.ts';
 import { createLocalIntegrations, type LambdaHandler, type TaskIntegrations } from './integrations.ts';
 import { createStepFunctionsService } from './service.ts';
 import { ExecutionStore } from './store.ts';
 
-export { LocalStepFunctionsEngine, RESTART_CAUSE, SHUTDOWN_CAUSE } from './engine.ts';
+export { CANNOT_RESUME_CAUSE, LocalStepFunctionsEngine } from './engine.ts';
 export type { ExecutionStatusChangeEvent } from './engine.ts';
 export type { LambdaHandler, TaskIntegrations } from './integrations.ts';
 
@@ -48,10 +49,12 @@ export type LocalStepFunctionsOptions = LocalTaskTargets & {
   /** Test seams passed to aws-local-stepfunctions (milliseconds by state name). */
   retryIntervalOverrides?: Record<string, number | number[]>;
   waitTimeOverrides?: Record<string, number>;
+  /** Test seam: another definition file (default statemachine/show.asl.json). */
+  definitionFile?: string;
   /**
-   * The stack's EventBridge rule locally: this function (of `functions`) gets the status-change
-   * event of every execution that ended FAILED, ABORTED or TIMED_OUT, invoked asynchronously as
-   * EventBridge invokes its targets.
+   * The stack's EventBridge rule locally: this function (of `functions`, or of the test's
+   * `integrations`) gets the status-change event of every execution that ended FAILED, ABORTED or
+   * TIMED_OUT, invoked asynchronously as EventBridge invokes its targets.
    */
   executionEndedFunction?: string;
 };
@@ -85,15 +88,20 @@ export async function createLocalStepFunctions(
   const region = options.env.region ?? 'us-east-1';
   const functionArn = `arn:aws:lambda:${region}:${LOCAL_ACCOUNT}:function:${LOCAL_POLL_LIFECYCLE_FUNCTION}`;
   const stateMachineArn = `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${STATE_MACHINE_NAME}`;
-  const definition = await loadDefinition({
-    PollLifecycleFunctionArn: functionArn,
-    ChannelArn: options.env.channelArn,
-    TableName: options.env.tableName,
-  });
+  const definition = await loadDefinition(
+    {
+      PollLifecycleFunctionArn: functionArn,
+      ChannelArn: options.env.channelArn,
+      TableName: options.env.tableName,
+    },
+    options.definitionFile ?? DEFINITION_FILE,
+  );
   const local = options.integrations
     ? undefined
     : createLocalIntegrations({ edgeUrl: options.env.edgeUrl, region, functions: options.functions });
   const store = new ExecutionStore(join(options.dataDir, 'executions'), { log });
+  const integrations = options.integrations ?? local!;
+  // Resumes the executions a stop or crash left RUNNING: their Task states call the integrations now.
   const engine = await LocalStepFunctionsEngine.open({
     definition,
     stateMachineArn,
@@ -101,12 +109,12 @@ export async function createLocalStepFunctions(
     region,
     createdAt: new Date(),
     store,
-    integrations: options.integrations ?? local!,
+    integrations,
     log,
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
     ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
-    ...(options.executionEndedFunction && local
-      ? { onExecutionEnded: executionEndedTarget(local, options.executionEndedFunction, log) }
+    ...(options.executionEndedFunction
+      ? { onExecutionEnded: executionEndedTarget(integrations, options.executionEndedFunction, log) }
       : {}),
   });
   return {

@@ -117,6 +117,9 @@ function executionListItem(r: ExecutionRecord) {
     status: r.status,
     startDate: seconds(r.startDate),
     ...(r.stopDate !== undefined ? { stopDate: seconds(r.stopDate) } : {}),
+    // A run the local stack resumed after a restart, as Step Functions reports a redriven one.
+    ...(r.redriveCount !== undefined ? { redriveCount: r.redriveCount } : {}),
+    ...(r.redriveDate !== undefined ? { redriveDate: seconds(r.redriveDate) } : {}),
   };
 }
 
@@ -196,15 +199,15 @@ export function createStepFunctionsService(engine: LocalStepFunctionsEngine): Ed
       await engine.persist(record.executionArn);
       return { stopDate: seconds(record.stopDate ?? Date.now()) };
     },
-    SendTaskSuccess(params) {
-      engine.sendTaskSuccess(
+    async SendTaskSuccess(params) {
+      await engine.sendTaskSuccess(
         requireString(params, 'taskToken', 2048),
         requireString(params, 'output', 262144),
       );
       return {};
     },
-    SendTaskFailure(params) {
-      engine.sendTaskFailure(
+    async SendTaskFailure(params) {
+      await engine.sendTaskFailure(
         requireString(params, 'taskToken', 2048),
         optionalString(params, 'error', 256),
         optionalString(params, 'cause', 32768),
@@ -243,11 +246,12 @@ export function createStepFunctionsService(engine: LocalStepFunctionsEngine): Ed
       };
     },
     DescribeStateMachineForExecution(params) {
-      engine.describe(requireString(params, 'executionArn'));
+      const arn = requireString(params, 'executionArn');
       return {
         stateMachineArn: engine.stateMachineArn,
         name: engine.stateMachineName,
-        definition: engine.definition.text,
+        // The one it runs on: a run resumed after a restart keeps the definition it started with.
+        definition: engine.definitionOf(arn),
         roleArn: engine.roleArn,
         updateDate: seconds(engine.createdAt.getTime()),
       };

@@ -1,6 +1,7 @@
 // Executions and their history, one JSON file per execution under <dataDir>/executions/, so a
-// restarted local stack still lists past runs. Files are written atomically (temp file + rename)
-// and coalesced: a busy execution is written at most every `delayMs`, and at once when it ends.
+// restarted local stack still lists past runs and resumes the running ones. Files are written
+// atomically (temp file + rename) and coalesced: a busy execution is written at most every
+// `delayMs`, and at once when it ends or when a client is about to be told about it.
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HistoryEvent } from './history.ts';
@@ -19,11 +20,25 @@ export interface ExecutionRecord {
   output?: string;
   error?: string;
   cause?: string;
+  /** How many times a restart of the local stack resumed it (DescribeExecution's redriveCount). */
+  redriveCount?: number;
+  /** Epoch milliseconds of the latest resume. */
+  redriveDate?: number;
 }
 
+/**
+ * One execution file. Besides what the API reports, what a resume needs: the thread of each event
+ * (to replay each thread's saved events in order), the definition the run started with (it resumes
+ * on that one, as Step Functions keeps running an execution on its own version), and the seed its
+ * task tokens derive from (a replayed task gets the token it had). Files of earlier versions have
+ * only `record` and `events`; anything read from disk is checked before use.
+ */
 export interface StoredExecution {
   record: ExecutionRecord;
   events: HistoryEvent[];
+  threads?: string[];
+  definition?: string;
+  tokenSeed?: string;
 }
 
 const FILE = /^(.+)\.json$/;
@@ -51,7 +66,10 @@ export class ExecutionStore {
       if (!FILE.test(file)) continue;
       try {
         const stored = JSON.parse(await readFile(join(this.dir, file), 'utf8')) as StoredExecution;
-        if (stored?.record?.executionArn && Array.isArray(stored.events)) found.push(stored);
+        // A damaged history is the engine's to judge (a running execution ends saying why).
+        const record = stored?.record as Partial<ExecutionRecord> | undefined;
+        if (typeof record?.executionArn === 'string' && typeof record.name === 'string') found.push(stored);
+        else this.#log(`local Step Functions: skipping ${file}: it holds no execution record`);
       } catch (error) {
         this.#log(`local Step Functions: skipping unreadable ${file}: ${(error as Error).message}`);
       }

@@ -19,7 +19,7 @@ import {
   type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { RESTART_CAUSE } from '../../local/sfn/index.ts';
+import { CANNOT_RESUME_CAUSE } from '../../local/sfn/index.ts';
 import {
   CHANNEL_ARN,
   EXTRA_CHANNEL_ARN,
@@ -234,28 +234,32 @@ describe('local Step Functions (stub integrations)', () => {
     expect(events.filter((e) => e.type === 'ExecutionAborted')).toHaveLength(1);
   });
 
-  it('keeps executions and history across a restart; one cut off while running is FAILED, not RUNNING forever', async () => {
-    const first = await harness();
+  it('keeps executions and history across a restart; one that was running is resumed, not cut off', async () => {
+    const aws = new StubAws();
+    const first = await harness({ aws });
     const doneArn = await start(first, show([poll('q1', 0)]), 'finished-run');
     await finished(first.client, doneArn);
-    const runningArn = await start(first, show([poll('q1', 'manual')]), 'cut-off-run');
-    await waitFor('the manual poll to wait', () => first.aws.cueItems.size > 0 || undefined);
+    const runningArn = await start(first, show([poll('q1', 'manual')]), 'waiting-run');
+    const item = await waitFor('the manual poll to wait', () => aws.cueItems.get('waiting-run:q1'));
     const before = await history(first.client, doneArn);
     await first.stop();
 
-    const second = await harness({ dataDir: first.dataDir });
+    const second = await harness({ dataDir: first.dataDir, aws });
     const listed = await second.client.send(
       new ListExecutionsCommand({ stateMachineArn: second.sfn.stateMachineArn }),
     );
     expect(listed.executions!.map((e) => [e.name, e.status])).toEqual([
-      ['cut-off-run', 'FAILED'],
+      ['waiting-run', 'RUNNING'],
       ['finished-run', 'SUCCEEDED'],
     ]);
     expect(await history(second.client, doneArn)).toEqual(before);
-    const cutOff = await second.client.send(new DescribeExecutionCommand({ executionArn: runningArn }));
-    expect(cutOff).toMatchObject({ status: 'FAILED', error: 'States.Runtime' });
-    expect(cutOff.cause).toMatch(/stopped while running|restarted while running/);
-    expect(RESTART_CAUSE).toMatch(/restarted/);
+    // The token issued before the restart still cues the question.
+    await second.client.send(
+      new SendTaskSuccessCommand({ taskToken: item.task_token!.S, output: '{"cuedBy":"test"}' }),
+    );
+    const done = await finished(second.client, runningArn);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1 });
+    expect(CANNOT_RESUME_CAUSE).toMatch(/could not resume/);
   });
 
   it('a bad show fails the execution at Plan with the path-named validation message', async () => {

@@ -43,6 +43,12 @@ export class StubAws implements TaskIntegrations {
   deniedChannels = new Set<string>();
   /** How long a poll stays open, in place of duration + grace seconds (keeps tests short). */
   openMs: number;
+  /** PutMetadata calls still to refuse as ChannelNotBroadcasting (then it broadcasts). */
+  notBroadcastingFor = 0;
+  /** Every call of a Task state, in order ('lambda:open', 'ivs:putMetadata'…). */
+  calls: string[] = [];
+  /** The end-of-run events delivered (the stack's EventBridge rule), by execution name and status. */
+  ended: Array<{ name: string; status: string; cause: string | null }> = [];
   #calls: number[] = [];
   #polls = new Map<string, PlannedPoll & { closesAt: string }>();
 
@@ -61,6 +67,16 @@ export class StubAws implements TaskIntegrations {
       pollId?: string;
       closesAt?: string;
     };
+    const ending = payload as {
+      source?: string;
+      detail?: { name: string; status: string; cause: string | null };
+    };
+    if (ending.source === 'aws.states' && ending.detail) {
+      const { name, status, cause } = ending.detail;
+      this.ended.push({ name, status, cause });
+      return { ended: [] };
+    }
+    this.calls.push(`lambda:${event.action}`);
     if (event.action === 'plan') {
       // As lambdas/poll-lifecycle.ts plans: the run's context, and a message that fits a Cause.
       const now = new Date(event.now ?? Date.now());
@@ -104,6 +120,7 @@ export class StubAws implements TaskIntegrations {
   }
 
   async callAws(service: string, action: string, parameters: Record<string, unknown>): Promise<unknown> {
+    this.calls.push(`${service}:${action}`);
     if (service === 'dynamodb' && action === 'putItem') {
       const item = parameters.Item as Record<string, { S: string }>;
       this.cueItems.set(item.poll_id!.S, item);
@@ -116,8 +133,10 @@ export class StubAws implements TaskIntegrations {
           'Ivs.AccessDeniedException',
           `User is not authorized to perform: ivs:PutMetadata on resource: ${String(parameters.ChannelArn)}`,
         );
-      if (!this.broadcasting)
+      if (!this.broadcasting || this.notBroadcastingFor > 0) {
+        this.notBroadcastingFor -= 1;
         throw new TaskFailure('Ivs.ChannelNotBroadcastingException', 'Channel is not broadcasting');
+      }
       this.#calls = this.#calls.filter((t) => now - t < 1000);
       if (this.#calls.length >= 5) {
         this.throttled += 1;
@@ -158,6 +177,8 @@ export async function startHarness(
     aws?: StubAws;
     dataDir?: string;
     retryIntervalOverrides?: Record<string, number | number[]>;
+    /** Another definition file (a changed or a test-sized statemachine/show.asl.json). */
+    definitionFile?: string;
   } = {},
 ): Promise<Harness> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'showrunner-sfn-')));
@@ -166,7 +187,10 @@ export async function startHarness(
     dataDir,
     env: { tableName: 'showrunner-polls', channelArn: CHANNEL_ARN, edgeUrl: 'http://127.0.0.1:9' },
     integrations: aws,
+    // The stack's EventBridge rule: the stub records what it gets.
+    executionEndedFunction: 'showrunner-poll-lifecycle',
     ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+    ...(options.definitionFile ? { definitionFile: options.definitionFile } : {}),
   });
   const server = createEdgeServer([sfn.edge], () => {});
   const port = await listen(server, 0);
