@@ -3,7 +3,8 @@
 // names only on the edge, connection caps, timeouts). No framework: these servers stand in for AWS
 // endpoints and must answer exactly what the real ones answer.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { errorKind, repeatLimiter, type RepeatLimiter } from './log-limit.ts';
 
 /** One emulated AWS service behind the edge endpoint, picked by the request's shape (target header or path). */
 export interface EdgeService {
@@ -97,10 +98,16 @@ export function sendJson(
   res.end(text);
 }
 
-/** Runs a handler and turns anything it throws into a 500 without leaking the stack to the client. */
+/**
+ * Runs a handler and turns anything it throws into a 500 without leaking the stack to the client.
+ * Failures are logged through `limit`: the first of a kind (the server and the error's code or
+ * class, nothing a client chooses, so a client cannot mint new kinds) in full, repeats as one
+ * summary line per window (./log-limit.ts).
+ */
 function guarded(
   handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
-  log: (message: string) => void,
+  source: string,
+  limit: RepeatLimiter,
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
@@ -108,9 +115,10 @@ function guarded(
     } catch (error) {
       // A client that left mid-request (ECONNRESET "aborted") is not the server's failure.
       if ((error as NodeJS.ErrnoException).code === 'ECONNRESET')
-        log(`${req.method} ${req.url}: client went away`);
+        limit(`${source} gone`, `${req.method} ${req.url}: client went away`);
       else
-        log(
+        limit(
+          `${source} ${errorKind(error)}`,
           `${req.method} ${req.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
         );
       if (!res.headersSent)
@@ -139,6 +147,62 @@ export function isLoopbackHost(host: string | undefined): boolean {
 const EDGE_MAX_CONNECTIONS = 512;
 const APP_MAX_CONNECTIONS = 2048;
 
+/**
+ * Open sockets one address may hold on the app server, so one client cannot fill the cap above
+ * (an attack held 2,100 half-open sockets from one address: every other client was refused until
+ * the headers timeout closed them). A quarter of the cap: it takes four addresses to fill it, and a
+ * venue behind one NAT still gets room for ~85 browsers at 6 sockets each (~250 at the 2 a
+ * viewer's page keeps busy: the playlist and the API).
+ */
+export const APP_MAX_CONNECTIONS_PER_CLIENT = 512;
+
+/**
+ * The addresses this machine's own programs connect from: Linux gives a socket connecting to any
+ * loopback address the source 127.0.0.1 (or ::1), unless the program binds another on purpose.
+ * They have no per-client cap (the server's cap still applies): the load tests and benchmarks
+ * (bench/storm.ts: 2,000 simulated viewers from 127.0.0.1) are many clients on one address, and so
+ * is a reverse proxy on this machine, whose clients' limits are its own to enforce. A process on
+ * this machine can do worse than open sockets anyway.
+ */
+export function isThisMachine(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+/** Drops a new socket from an address that already holds `cap` open ones (this machine's aside). */
+function capConnectionsPerClient(server: Server, cap: number, limit: RepeatLimiter): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress;
+    // Undefined once the peer has already reset it (Node then closes it on its own).
+    if (address === undefined || isThisMachine(address)) return;
+    const count = (open.get(address) ?? 0) + 1;
+    if (count > cap) {
+      limit(
+        `refused ${address}`,
+        `refusing connections from ${address}: it already has ${cap} open (the per-client cap)`,
+      );
+      socket.destroy();
+      return;
+    }
+    open.set(address, count);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+  });
+}
+
+/** Says (once per kind and window) when the server's own cap drops a socket. */
+function logDrops(server: Server, name: string, max: number, limit: RepeatLimiter): void {
+  server.on('drop', (data?: { remoteAddress?: string }) =>
+    limit(
+      `${name} full`,
+      `${name}: dropping a connection from ${data?.remoteAddress ?? 'an unknown address'}: ${max} are open (the server's cap)`,
+    ),
+  );
+}
+
 /** Hears each edge request's service, action and status once it is answered (local/meter.ts). */
 export type EdgeObserver = (service: string, action: string, status: number) => void;
 
@@ -154,34 +218,42 @@ export function createEdgeServer(
   log: (m: string) => void,
   observe?: EdgeObserver,
 ): Server {
+  const limit = repeatLimiter(log);
   const server = createServer(
-    guarded((req, res) => {
-      // The emulators are unauthenticated: only this machine may use them, by a loopback name.
-      if (!isLoopbackHost(req.headers.host)) {
-        sendJson(
-          res,
-          403,
-          {
-            __type: 'AccessDeniedException',
-            message: `Host: ${JSON.stringify(req.headers.host ?? null)} is not a loopback name; the local AWS endpoint answers only 127.0.0.1, localhost and [::1]`,
-          },
-          { 'x-amzn-errortype': 'AccessDeniedException', connection: 'close' },
-        );
-        return;
-      }
-      const service = services.find((s) => s.matches(req));
-      if (observe && service) res.once('finish', () => observe(service.name, actionOf(req), res.statusCode));
-      if (!service) {
-        sendJson(res, 400, {
-          __type: 'UnknownOperationException',
-          message: `no local service answers ${req.method} ${req.url} (target ${req.headers['x-amz-target'] ?? 'none'})`,
-        });
-        return;
-      }
-      return service.handle(req, res);
-    }, log),
+    guarded(
+      (req, res) => {
+        // The emulators are unauthenticated: only this machine may use them, by a loopback name.
+        if (!isLoopbackHost(req.headers.host)) {
+          sendJson(
+            res,
+            403,
+            {
+              __type: 'AccessDeniedException',
+              message: `Host: ${JSON.stringify(req.headers.host ?? null)} is not a loopback name; the local AWS endpoint answers only 127.0.0.1, localhost and [::1]`,
+            },
+            { 'x-amzn-errortype': 'AccessDeniedException', connection: 'close' },
+          );
+          return;
+        }
+        const service = services.find((s) => s.matches(req));
+        if (observe && service)
+          res.once('finish', () => observe(service.name, actionOf(req), res.statusCode));
+        if (!service) {
+          sendJson(res, 400, {
+            __type: 'UnknownOperationException',
+            message: `no local service answers ${req.method} ${req.url} (target ${req.headers['x-amz-target'] ?? 'none'})`,
+          });
+          return;
+        }
+        return service.handle(req, res);
+      },
+      'edge',
+      limit,
+    ),
   );
   server.maxConnections = EDGE_MAX_CONNECTIONS;
+  logDrops(server, 'the AWS edge', EDGE_MAX_CONNECTIONS, limit);
+  server.once('close', () => limit.flush());
   return server;
 }
 
@@ -228,57 +300,68 @@ export function createAppServer(
   log: (m: string) => void,
   options: AppServerOptions = {},
 ): Server {
+  const limit = repeatLimiter(log);
   const server = createServer(
-    guarded((req, res) => {
-      const host = req.headers.host;
-      if (options.hostAllowed && (host === undefined || host.length > 255 || !HOST_HEADER.test(host))) {
-        sendJson(res, 400, {
-          error: {
-            code: 'bad_request',
-            message: `host: expected a host name or address and an optional port, got ${JSON.stringify(host ?? null)}`,
-          },
-        });
-        return;
-      }
-      if (options.hostAllowed && !options.hostAllowed(host!)) {
-        sendJson(
-          res,
-          403,
-          {
+    guarded(
+      (req, res) => {
+        const host = req.headers.host;
+        if (options.hostAllowed && (host === undefined || host.length > 255 || !HOST_HEADER.test(host))) {
+          sendJson(res, 400, {
             error: {
-              code: 'forbidden',
-              message: `Host: ${JSON.stringify(host)} is not a name this server answers: open it by 127.0.0.1, localhost, an IP address, a .local name, or the name HOST was set to`,
+              code: 'bad_request',
+              message: `host: expected a host name or address and an optional port, got ${JSON.stringify(host ?? null)}`,
             },
-          },
-          { connection: 'close' },
-        );
-        return;
-      }
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      // Longest prefix wins, so '/api/' is chosen over '/'.
-      let route: AppRoute | undefined;
-      for (const r of routes) {
-        if (path.startsWith(r.prefix) && (!route || r.prefix.length > route.prefix.length)) route = r;
-      }
-      if (!route && options.ready && !options.ready()) {
-        sendJson(
-          res,
-          503,
-          {
-            error: { code: 'starting', message: 'the local stack is still starting: try again in a moment' },
-          },
-          { 'retry-after': String(STARTING_RETRY_AFTER_SECONDS) },
-        );
-        return;
-      }
-      if (!route) {
-        sendJson(res, 404, { error: { code: 'not_found', message: `nothing at ${path}` } });
-        return;
-      }
-      return route.handle(req, res);
-    }, log),
+          });
+          return;
+        }
+        if (options.hostAllowed && !options.hostAllowed(host!)) {
+          sendJson(
+            res,
+            403,
+            {
+              error: {
+                code: 'forbidden',
+                message: `Host: ${JSON.stringify(host)} is not a name this server answers: open it by 127.0.0.1, localhost, an IP address, a .local name, or the name HOST was set to`,
+              },
+            },
+            { connection: 'close' },
+          );
+          return;
+        }
+        const path = (req.url ?? '/').split('?')[0] ?? '/';
+        // Longest prefix wins, so '/api/' is chosen over '/'.
+        let route: AppRoute | undefined;
+        for (const r of routes) {
+          if (path.startsWith(r.prefix) && (!route || r.prefix.length > route.prefix.length)) route = r;
+        }
+        if (!route && options.ready && !options.ready()) {
+          sendJson(
+            res,
+            503,
+            {
+              error: {
+                code: 'starting',
+                message: 'the local stack is still starting: try again in a moment',
+              },
+            },
+            { 'retry-after': String(STARTING_RETRY_AFTER_SECONDS) },
+          );
+          return;
+        }
+        if (!route) {
+          sendJson(res, 404, { error: { code: 'not_found', message: `nothing at ${path}` } });
+          return;
+        }
+        return route.handle(req, res);
+      },
+      'app',
+      limit,
+    ),
   );
   server.maxConnections = APP_MAX_CONNECTIONS;
+  logDrops(server, 'the app server', APP_MAX_CONNECTIONS, limit);
+  capConnectionsPerClient(server, APP_MAX_CONNECTIONS_PER_CLIENT, limit);
+  server.once('close', () => limit.flush());
   return server;
 }
 
@@ -288,11 +371,18 @@ export function createAppServer(
  * (Idle keep-alive sockets are not subject to the two limits below: they start with a request.)
  */
 const KEEP_ALIVE_MS = 65_000;
-/** A request whose headers, or whole body, take longer than this gets 408 and its socket closed. */
-const HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * A connection that has not sent a whole request head within this long gets 408 and is closed:
+ * one that sends nothing at all, or a head that never ends (slowloris). Each such socket holds a
+ * place under the connection caps, so this bounds how long a flood of them shuts others out. A
+ * request head is one packet from a browser or an SDK; 5 s leaves room for a few retransmissions
+ * on a bad network.
+ */
+export const HEADERS_TIMEOUT_MS = 5_000;
+/** A request whose whole body takes longer than this gets 408 and its socket closed. */
 const REQUEST_TIMEOUT_MS = 15_000;
-/** How often those limits are checked (Node's default, 30 s, would double how long a stall lasts). */
-const TIMEOUT_CHECK_MS = 1000;
+/** How often those limits are checked (Node's default, 30 s, would multiply how long a stall lasts). */
+export const TIMEOUT_CHECK_MS = 500;
 
 export function listen(server: Server, port: number, host = '127.0.0.1'): Promise<number> {
   server.keepAliveTimeout = KEEP_ALIVE_MS;

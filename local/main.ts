@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runDemoLoop, type DemoLoop } from './demo.ts';
-import { DEFAULT_CHANNEL_ARN } from './ivs/index.ts';
+import { DEFAULT_CHANNEL_ARN, StreamKeyError } from './ivs/index.ts';
 import { createMeter, METER_PATH, type Meter } from './meter.ts';
 import { DataDirError, startLocalStack } from './server.ts';
 
@@ -28,7 +28,9 @@ Options:
 Environment:
   PORT        app server port (default 3000)
   EDGE_PORT   AWS edge endpoint port (default 4566)
-  RTMP_PORT   RTMP ingest port for OBS (default 1935; "off" disables ingest)
+  RTMP_PORT   RTMP ingest port for OBS (default 1935; "off" disables ingest); it
+              takes only the stream key printed at start (kept in the data
+              directory, ivs-stream-keys.json)
   HOST        interface the site, API and stream listen on (default 127.0.0.1;
               0.0.0.0 shows them to the network); the AWS edge endpoint
               always listens on 127.0.0.1
@@ -130,7 +132,7 @@ main().catch((error: unknown) => {
     console.error(`showrunner: ${(error as Error).message}\n\n${HELP}`);
     process.exit(2);
   }
-  if (error instanceof DataDirError) {
+  if (error instanceof DataDirError || error instanceof StreamKeyError) {
     console.error(`showrunner: ${error.message}`);
     process.exit(1);
   }

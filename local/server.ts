@@ -321,8 +321,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (ivs) {
       log(`  stream      ${ivs.playbackUrl()}  (test pattern; channel ${DEFAULT_CHANNEL_ARN})`);
       const ingest = ivs.ingestUrl();
-      if (ingest)
-        log(`  RTMP ingest ${ingest}  (OBS: server rtmp://127.0.0.1:${rtmpPort}/live, stream key local)`);
+      const key = ivs.streamKey();
+      if (ingest && key) {
+        // Like IVS's console: the ingest server and the channel's stream key (a secret, kept in the
+        // data directory across restarts). The ingest refuses any other key.
+        const server = ingest.slice(0, -key.length - 1);
+        log(
+          `  RTMP ingest OBS: server ${server}, stream key ${key}  (ffmpeg: ${server}/<key>; other keys are refused)`,
+        );
+      }
     }
     log(
       `  AWS edge    ${edgeUrl}  DynamoDB (table ${tableName}, ${table}), Step Functions${ivs ? ', IVS' : ''}`,

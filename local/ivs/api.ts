@@ -226,7 +226,8 @@ export function createIvsService(directory: ChannelDirectory, log: (line: string
         // The IVS model marks this timestamp date-time (RFC 3339), not restJson1's default epoch seconds.
         startTime: channel.startTime.toISOString(),
         state: 'LIVE',
-        health: 'HEALTHY',
+        // STARVING while its segments cannot be written: live, but viewers get nothing new.
+        health: channel.health,
         viewerCount: channel.viewerCount,
       },
     });

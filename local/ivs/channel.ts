@@ -1,16 +1,23 @@
-// One local IVS channel: its source processes, the segmenter, the segment files and playlist, and the
-// PutMetadata rules (size, rate, broadcasting). Emits events so tests and benchmarks can observe exactly
-// which frame each payload was stamped on.
+// One local IVS channel: its source processes, its RTMP ingest, the segmenter, the segment files and
+// playlist, and the PutMetadata rules (size, rate, broadcasting). Emits events so tests and benchmarks
+// can observe exactly which frame each payload was stamped on.
+//
+// A segment that cannot be written (a full disk, any write error) is never listed: its partial file is
+// removed, the playlist stops growing, GetStream says STARVING, one line says why, and the payloads
+// stamped in it are queued again for the next frame. When a write succeeds again the stream resumes by
+// itself, marked as a discontinuity (the missing stretch is not in the playlist).
 import { EventEmitter } from 'node:events';
 import { mkdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorKind, repeatLimiter, type RepeatLimiter } from '../log-limit.ts';
 import {
-  rtmpIngestArgs,
+  ingestArgs,
   testPatternArgs,
   type EncodingOptions,
   type FfmpegCommand,
   DEFAULT_ENCODING,
 } from './ffmpeg.ts';
+import { startRtmpIngest, type RtmpIngest } from './ingest.ts';
 import { LiveWindow, type ListedSegment } from './playlist.ts';
 import { TsSegmenter, type InjectedMetadata, type Segment, type VideoFrame } from './segmenter.ts';
 import { ChannelSource, type SourceKind } from './source.ts';
@@ -26,6 +33,7 @@ export interface ChannelConfig {
   testPattern: boolean;
   /** RTMP ingest port, or null for none. */
   rtmpPort: number | null;
+  /** The only stream name the RTMP ingest accepts (./stream-key.ts). */
   streamKey: string;
   latencyMode: 'LOW' | 'NORMAL';
   type: 'STANDARD' | 'BASIC' | 'ADVANCED_SD' | 'ADVANCED_HD';
@@ -48,6 +56,20 @@ export interface StoredSegment extends ListedSegment {
   sourceIndex: number;
 }
 
+/** Where segment files go: the disk, unless a test hands in another writer. */
+export interface SegmentFiles {
+  write(file: string, data: Buffer): Promise<void>;
+  remove(file: string): Promise<void>;
+}
+
+const DISK: SegmentFiles = {
+  write: (file, data) => writeFile(file, data),
+  remove: (file) => unlink(file),
+};
+
+/** IVS's StreamHealth: HEALTHY, or STARVING while segments cannot be written. */
+export type StreamHealth = 'HEALTHY' | 'STARVING';
+
 export interface ChannelOptions {
   config: ChannelConfig;
   /** Directory for this channel's segments (emptied on start). */
@@ -59,11 +81,14 @@ export interface ChannelOptions {
   targetDuration?: number;
   encoding?: EncodingOptions;
   now?: () => number;
+  /** Default: the disk (node:fs). */
+  files?: SegmentFiles;
 }
 
 /**
- * Events: 'segment' (StoredSegment, once written), 'frame' (VideoFrame), 'metadata' (InjectedMetadata),
- * 'accepted' ({id, payload}: queued, emitted synchronously inside putMetadata), 'source' ({kind, state}).
+ * Events: 'segment' (StoredSegment, once written), 'frame' (VideoFrame), 'metadata' (InjectedMetadata;
+ * again, with a later frame, for a payload whose segment could not be written), 'accepted' ({id, payload}:
+ * queued, emitted synchronously inside putMetadata), 'source' ({kind, state}), 'health' (StreamHealth).
  */
 export class LocalChannel extends EventEmitter {
   readonly config: ChannelConfig;
@@ -71,7 +96,15 @@ export class LocalChannel extends EventEmitter {
   readonly #window: LiveWindow;
   readonly #segmenter: TsSegmenter;
   readonly #source: ChannelSource;
+  readonly #encoding: EncodingOptions;
+  readonly #files: SegmentFiles;
+  readonly #limit: RepeatLimiter;
+  #ingest: RtmpIngest | undefined;
   readonly #session = Date.now().toString(36);
+  /** Media sequence number of the next segment written (consecutive, whatever could not be written). */
+  #nextSequence = 0;
+  /** Since when, and how many, segments could not be written; undefined while writes succeed. */
+  #outage: { since: number; lost: number } | undefined;
   readonly #calls: number[] = [];
   readonly #now: () => number;
   #writes: Promise<void> = Promise.resolve();
@@ -87,6 +120,8 @@ export class LocalChannel extends EventEmitter {
     this.config = options.config;
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#files = options.files ?? DISK;
+    this.#limit = repeatLimiter(options.log);
     const targetDuration = options.targetDuration ?? 1;
     this.#window = new LiveWindow({ size: options.windowSize ?? 6, grace: 4, targetDuration });
     this.ready = new Promise((resolve) => (this.#resolveReady = resolve));
@@ -98,14 +133,11 @@ export class LocalChannel extends EventEmitter {
       onMetadata: (metadata) => this.emit('metadata', metadata),
     });
     const encoding = { ...DEFAULT_ENCODING, ...options.encoding, keyframeInterval: targetDuration };
-    const { rtmpPort, testPattern, name, streamKey } = options.config;
+    this.#encoding = encoding;
+    const { testPattern, name } = options.config;
     this.#source = new ChannelSource({
       ffmpeg: options.ffmpeg,
       patternArgs: testPattern ? testPatternArgs(encoding, undefined, `channel ${name}`) : undefined,
-      rtmpArgs:
-        rtmpPort === null
-          ? undefined
-          : rtmpIngestArgs(`rtmp://127.0.0.1:${rtmpPort}/live/${streamKey}`, encoding),
       log: (line) => options.log(`[ivs ${name}] ${line}`),
       sink: {
         start: (kind) => {
@@ -136,12 +168,44 @@ export class LocalChannel extends EventEmitter {
     await rm(this.#options.dir, { recursive: true, force: true });
     await mkdir(this.#options.dir, { recursive: true });
     this.#source.start();
+    const { rtmpPort, streamKey, name } = this.config;
+    if (rtmpPort === null) return;
+    const log = (line: string) => this.#options.log(`[ivs ${name}] ${line}`);
+    try {
+      this.#ingest = await startRtmpIngest({
+        port: rtmpPort,
+        streamKey,
+        busy: () => this.#source.publishing,
+        begin: (tracks) => this.#source.startPublisher(ingestArgs(tracks, this.#encoding)),
+        log,
+      });
+    } catch (error) {
+      // The stream itself does not need the ingest: say so and carry on with the test pattern.
+      const code = (error as NodeJS.ErrnoException).code;
+      log(
+        code === 'EADDRINUSE'
+          ? `RTMP ingest off: port ${rtmpPort} is in use (another stack, or an RTMP server); set RTMP_PORT`
+          : `RTMP ingest off (port ${rtmpPort}): ${(error as Error).message}`,
+      );
+    }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#ingest?.close();
     await this.#source.close();
     await this.#writes;
+    this.#limit.flush();
+  }
+
+  /** The port the RTMP ingest listens on, or undefined without one (none configured, or the port was taken). */
+  get ingestPort(): number | undefined {
+    return this.#ingest?.port;
+  }
+
+  /** STARVING while segments cannot be written (the playlist does not grow), else HEALTHY. */
+  get health(): StreamHealth {
+    return this.#outage ? 'STARVING' : 'HEALTHY';
   }
 
   get live(): boolean {
@@ -245,22 +309,30 @@ export class LocalChannel extends EventEmitter {
   }
 
   #store(segment: Segment): void {
-    const uri = `${this.#session}-${segment.sequence}.ts`;
-    const file = join(this.#options.dir, uri);
     // Sequential writes: a segment is listed only once written, and always after its predecessor.
     this.#writes = this.#writes.then(async () => {
       if (this.#closed) return;
+      const sequence = this.#nextSequence;
+      const uri = `${this.#session}-${sequence}.ts`;
+      const file = join(this.#options.dir, uri);
       try {
-        await writeFile(file, segment.data);
+        await this.#files.write(file, segment.data);
       } catch (error) {
-        this.#options.log(`[ivs ${this.config.name}] cannot write ${file}: ${(error as Error).message}`);
+        // Never leave a partial (or 0-byte) segment behind: it is not listed, and its name is reused.
+        await this.#files.remove(file).catch(() => {});
+        this.#writeFailed(file, error, segment);
         return;
       }
+      this.#nextSequence++;
+      const resumed = this.#outage;
+      if (resumed) this.#resumed(resumed);
       const stored: StoredSegment = {
-        sequence: segment.sequence,
+        sequence,
         uri,
         duration: segment.duration,
         programDateTime: segment.programDateTime,
+        // What could not be written is missing from the playlist: players must not expect it.
+        discontinuity: resumed !== undefined,
         startPts: segment.startPts,
         file,
         size: segment.data.length,
@@ -268,9 +340,53 @@ export class LocalChannel extends EventEmitter {
         sourceIndex: segment.sourceIndex,
       };
       const expired = this.#window.add(stored) as StoredSegment[];
-      await Promise.all(expired.map((s) => unlink(s.file).catch(() => {})));
+      await Promise.all(
+        expired.map((s) =>
+          this.#files
+            .remove(s.file)
+            .catch((error: unknown) =>
+              this.#limit(
+                `remove ${errorKind(error)}`,
+                `[ivs ${this.config.name}] cannot delete the old segment ${s.file}: ${(error as Error).message}`,
+              ),
+            ),
+        ),
+      );
       this.emit('segment', stored, segment.data);
       this.#resolveReady();
     });
+  }
+
+  #writeFailed(file: string, error: unknown, segment: Segment): void {
+    const code = (error as NodeJS.ErrnoException).code;
+    const full = code === 'ENOSPC' || code === 'EDQUOT';
+    const why =
+      code === 'ENOSPC'
+        ? 'no space left on device'
+        : code === 'EDQUOT'
+          ? 'disk quota exceeded'
+          : (error as Error).message;
+    // Once per kind, then a summary per 10 s while it lasts (the line on screen keeps saying why).
+    this.#limit(
+      `write ${errorKind(error)}`,
+      `[ivs ${this.config.name}] the stream stopped: ${why} writing ${file}; it resumes when ${full ? 'space returns' : 'segments can be written again'}`,
+    );
+    if (!this.#outage) {
+      this.#outage = { since: this.#now(), lost: 0 };
+      this.emit('health', this.health);
+    }
+    this.#outage.lost++;
+    // The cues in it reach viewers late rather than never: on the next frame, in a segment yet to come.
+    this.#segmenter.requeueMetadata(segment.metadata);
+  }
+
+  #resumed(outage: { since: number; lost: number }): void {
+    this.#outage = undefined;
+    this.#limit.flush(); // the pending "repeated" summary first, then the news
+    const seconds = Math.round((this.#now() - outage.since) / 100) / 10;
+    this.#options.log(
+      `[ivs ${this.config.name}] the stream resumed after ${seconds} s (${outage.lost} segment${outage.lost === 1 ? '' : 's'} could not be written)`,
+    );
+    this.emit('health', this.health);
   }
 }

@@ -1,4 +1,4 @@
-// The command lines of the two sources (test pattern, RTMP ingest) and spawning them so they never
+// The command lines of the two sources (test pattern, an RTMP publisher's transcoder) and spawning them so they never
 // outlive us (../binaries.ts finds ffmpeg). Argument building is pure; `spawnFfmpeg` is the only place
 // that starts processes.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
@@ -73,16 +73,32 @@ export function testPatternArgs(
   ]; // prettier-ignore
 }
 
+/** What a publisher sends, as its FLV header says (./rtmp.ts). */
+export interface PublishedTracks {
+  audio: boolean;
+  video: boolean;
+}
+
 /**
- * ffmpeg as a one-shot RTMP server: waits for one publisher on `url`, transcodes to the same program as
- * the test pattern (size, rate, GOP, audio format) so the output stays one homogeneous stream, and exits
- * when the publisher leaves. The stream key in the URL is not enforced by ffmpeg (it only warns).
+ * ffmpeg as the transcoder of one RTMP publisher: reads the FLV that the ingest (./ingest.ts) takes
+ * out of the RTMP connection on stdin, and transcodes it to the same program as the test pattern
+ * (size, rate, GOP, audio format) so the output stays one homogeneous stream; it exits when its
+ * input ends. A publisher without audio (OBS with no audio source, a camera app) gets silence
+ * (anullsrc, 48 kHz stereo, cut to the video's length): the program keeps its AAC track, so players
+ * see no track appear or vanish when the source switches.
  */
-export function rtmpIngestArgs(url: string, e: EncodingOptions = DEFAULT_ENCODING): string[] {
+export function ingestArgs(tracks: PublishedTracks, e: EncodingOptions = DEFAULT_ENCODING): string[] {
+  const silence = !tracks.audio;
   return [
     '-hide_banner', '-nostats', '-loglevel', 'warning',
-    '-listen', '1', '-timeout', '-1', '-i', url,
-    '-map', '0:v:0', '-map', '0:a:0',
+    // Probe 1 s, not 5: the FLV header and onMetaData already say which tracks come, and a publisher
+    // without audio would otherwise wait out the whole default before its first frame reaches viewers.
+    // A deeper queue for the pipe: with silence as a second input ffmpeg reads both in threads.
+    '-analyzeduration', '1000000', '-thread_queue_size', '512',
+    '-f', 'flv', '-i', 'pipe:0',
+    ...(silence ? ['-f', 'lavfi', '-i', 'anullsrc=channel_layout=stereo:sample_rate=48000'] : []),
+    '-map', '0:v:0', '-map', silence ? '1:a:0' : '0:a:0',
+    ...(silence ? ['-shortest'] : []),
     '-vf', `scale=${e.width}:${e.height}:force_original_aspect_ratio=decrease,pad=${e.width}:${e.height}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=${e.fps}`,
     ...outputArgs(e),
   ]; // prettier-ignore
@@ -129,8 +145,12 @@ export function spawnFfmpeg(ffmpeg: FfmpegCommand, args: readonly string[]): Ffm
   return child;
 }
 
-/** Asks ffmpeg to finish cleanly ('q' flushes its output, so the last PES packets are whole), then forces it. */
-export function stopFfmpeg(child: FfmpegProcess, graceMs = 2000): Promise<void> {
+/**
+ * Asks ffmpeg to finish cleanly, then forces it. `q` on stdin for a process that does not read its
+ * input there ('q' flushes its output, so the last PES packets are whole); the end of its input for
+ * one that reads stdin (a publisher's FLV), which makes it flush and exit the same way.
+ */
+export function stopFfmpeg(child: FfmpegProcess, graceMs = 2000, how: 'q' | 'eof' = 'q'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
@@ -138,6 +158,7 @@ export function stopFfmpeg(child: FfmpegProcess, graceMs = 2000): Promise<void> 
       clearTimeout(timer);
       resolve();
     });
-    child.stdin.end('q');
+    if (how === 'q') child.stdin.end('q');
+    else child.stdin.end();
   });
 }

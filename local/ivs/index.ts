@@ -6,14 +6,16 @@
 import { join } from 'node:path';
 import type { AppRoute, EdgeService } from '../http.ts';
 import { createIvsService, type ChannelDirectory } from './api.ts';
-import { LocalChannel, type ChannelConfig } from './channel.ts';
+import { LocalChannel, type ChannelConfig, type SegmentFiles } from './channel.ts';
 import { describeBinary, resolveFfmpeg, resolveFont } from '../binaries.ts';
 import type { EncodingOptions } from './ffmpeg.ts';
 import { createLiveRoute } from './routes.ts';
+import { localStreamKeys } from './stream-key.ts';
 
 export { LocalChannel } from './channel.ts';
-export type { ChannelConfig, StoredSegment } from './channel.ts';
+export type { ChannelConfig, SegmentFiles, StoredSegment, StreamHealth } from './channel.ts';
 export { BinaryNotFoundError } from '../binaries.ts';
+export { StreamKeyError } from './stream-key.ts';
 
 export const DEFAULT_CHANNEL_ARN = 'arn:aws:ivs:us-east-1:000000000000:channel/local';
 export const DEFAULT_RTMP_PORT = 1935;
@@ -25,7 +27,10 @@ export interface ChannelSpec {
   testPattern?: boolean;
   /** Default: rtmpPort + index of the channel (1935, 1936, …); null disables ingest for this channel. */
   rtmpPort?: number | null;
-  /** Default: the channel name. Shown in the ingest URL (ffmpeg accepts any key). */
+  /**
+   * The only stream key the RTMP ingest accepts. Default: a secret made once per data directory
+   * and kept in <dataDir>/ivs-stream-keys.json (./stream-key.ts).
+   */
   streamKey?: string;
   region?: string;
   accountId?: string;
@@ -46,6 +51,8 @@ export interface LocalIvsOptions {
   /** Segments listed in the live playlist; default 6. */
   windowSize?: number;
   encoding?: Partial<EncodingOptions>;
+  /** Where segment files are written and deleted (default: the disk). */
+  files?: SegmentFiles;
 }
 
 export interface LocalIvs {
@@ -53,8 +60,10 @@ export interface LocalIvs {
   route: AppRoute;
   /** Absolute playback URL of a channel (default channel when omitted). */
   playbackUrl(channelArn?: string): string;
-  /** rtmp://127.0.0.1:<port>/live/<streamKey>, or undefined without ingest. */
+  /** rtmp://127.0.0.1:<port>/live/<streamKey>, or undefined without ingest (none configured, or its port taken). */
   ingestUrl(channelArn?: string): string | undefined;
+  /** The channel's stream key (a secret: whoever has it can stream to the channel), or undefined without ingest. */
+  streamKey(channelArn?: string): string | undefined;
   channel(arnOrName?: string): LocalChannel;
   channels: LocalChannel[];
   /** Resolves once every channel that broadcasts from the start has its first segment. */
@@ -71,16 +80,25 @@ export async function createLocalIvs(options: LocalIvsOptions): Promise<LocalIvs
   const specs = options.channels ?? [{ name: 'local' }];
   const baseRtmpPort = options.rtmpPort === undefined ? DEFAULT_RTMP_PORT : options.rtmpPort;
   const base = options.appBaseUrl.replace(/\/+$/, '');
-  const channels = specs.map((spec, index) => {
+  for (const spec of specs)
     if (!/^[a-zA-Z0-9-]+$/.test(spec.name)) throw new Error(`invalid channel name: ${spec.name}`);
-    const rtmpPort =
-      spec.rtmpPort !== undefined ? spec.rtmpPort : baseRtmpPort === null ? null : baseRtmpPort + index;
+  const rtmpPortOf = (spec: ChannelSpec, index: number) =>
+    spec.rtmpPort !== undefined ? spec.rtmpPort : baseRtmpPort === null ? null : baseRtmpPort + index;
+  // Keys only for channels with an ingest that were not given one.
+  const keys = await localStreamKeys(
+    options.dataDir,
+    specs
+      .filter((spec, index) => spec.streamKey === undefined && rtmpPortOf(spec, index) !== null)
+      .map((spec) => ({ name: spec.name, region: spec.region ?? 'us-east-1' })),
+  );
+  const channels = specs.map((spec, index) => {
+    const rtmpPort = rtmpPortOf(spec, index);
     const config: ChannelConfig = {
       name: spec.name,
       arn: `arn:aws:ivs:${spec.region ?? 'us-east-1'}:${spec.accountId ?? '000000000000'}:channel/${spec.name}`,
       testPattern: spec.testPattern ?? true,
       rtmpPort,
-      streamKey: spec.streamKey ?? spec.name,
+      streamKey: spec.streamKey ?? keys[spec.name] ?? '',
       latencyMode: 'LOW',
       type: 'STANDARD',
     };
@@ -92,6 +110,7 @@ export async function createLocalIvs(options: LocalIvsOptions): Promise<LocalIvs
       targetDuration: options.segmentDuration ?? 1,
       windowSize: options.windowSize ?? 6,
       encoding: options.encoding as EncodingOptions | undefined,
+      ...(options.files ? { files: options.files } : {}),
     });
   });
   const byArn = new Map(channels.map((c) => [c.config.arn, c]));
@@ -126,9 +145,13 @@ export async function createLocalIvs(options: LocalIvsOptions): Promise<LocalIvs
     playbackUrl: (arn) => playbackUrl(find(arn)),
     ingestUrl(arn) {
       const c = find(arn);
-      return c.config.rtmpPort === null
+      return c.ingestPort === undefined
         ? undefined
-        : `rtmp://127.0.0.1:${c.config.rtmpPort}/live/${c.config.streamKey}`;
+        : `rtmp://127.0.0.1:${c.ingestPort}/live/${c.config.streamKey}`;
+    },
+    streamKey(arn) {
+      const c = find(arn);
+      return c.ingestPort === undefined ? undefined : c.config.streamKey;
     },
     channel: find,
     channels,

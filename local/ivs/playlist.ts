@@ -7,6 +7,8 @@ export interface ListedSegment {
   uri: string;
   duration: number;
   programDateTime: Date;
+  /** Media before it is missing (segments that could not be written): EXT-X-DISCONTINUITY. */
+  discontinuity?: boolean;
 }
 
 export interface LiveWindowOptions {
@@ -24,6 +26,8 @@ export class LiveWindow {
   readonly #options: LiveWindowOptions;
   #segments: ListedSegment[] = [];
   #maxDuration = 0;
+  /** Discontinuities in segments already dropped from #segments. */
+  #droppedDiscontinuities = 0;
 
   constructor(options: LiveWindowOptions) {
     this.#options = options;
@@ -34,7 +38,10 @@ export class LiveWindow {
     this.#segments.push(segment);
     this.#maxDuration = Math.max(this.#maxDuration, segment.duration);
     const keep = this.#options.size + this.#options.grace;
-    return this.#segments.length > keep ? this.#segments.splice(0, this.#segments.length - keep) : [];
+    const dropped =
+      this.#segments.length > keep ? this.#segments.splice(0, this.#segments.length - keep) : [];
+    this.#droppedDiscontinuities += dropped.filter((s) => s.discontinuity).length;
+    return dropped;
   }
 
   get listed(): ListedSegment[] {
@@ -62,12 +69,17 @@ export class LiveWindow {
     const listed = this.listed;
     if (listed.length === 0) return undefined;
     const { MediaPlaylist, Segment } = HLS.types;
+    // EXT-X-DISCONTINUITY-SEQUENCE: the discontinuities that have left the playlist.
+    const before = this.#segments.slice(0, this.#segments.length - listed.length);
+    const discontinuitySequenceBase =
+      this.#droppedDiscontinuities + before.filter((s) => s.discontinuity).length;
     return HLS.stringify(
       new MediaPlaylist({
         version: 3,
         independentSegments: true,
         targetDuration: this.targetDuration,
         mediaSequenceBase: listed[0]!.sequence,
+        ...(discontinuitySequenceBase > 0 ? { discontinuitySequenceBase } : {}),
         segments: listed.map(
           (s) =>
             new Segment({
@@ -75,6 +87,7 @@ export class LiveWindow {
               duration: Math.round(s.duration * 1e6) / 1e6,
               mediaSequenceNumber: s.sequence,
               programDateTime: s.programDateTime,
+              ...(s.discontinuity ? { discontinuity: true } : {}),
             }),
         ),
       }),

@@ -152,6 +152,15 @@ export class TsSegmenter {
     return id;
   }
 
+  /**
+   * Queues payloads again, ahead of the newer ones, with their ids: they were stamped in a segment
+   * that never reached players (it could not be written), and go on the next video frame instead.
+   */
+  requeueMetadata(items: readonly { id: number; payload: Buffer }[]): void {
+    if (items.length === 0) return;
+    this.#queue = [...items.map(({ id, payload }) => ({ id, payload })), ...this.#queue];
+  }
+
   get pendingMetadata(): number {
     return this.#queue.length;
   }

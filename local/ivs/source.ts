@@ -1,7 +1,10 @@
 // The live source of one channel: the test pattern by default, replaced by an RTMP publisher while one is
-// connected. Each source is one ffmpeg process; this class decides which process's output reaches the
+// publishing. Each source is one ffmpeg process; this class decides which process's output reaches the
 // segmenter, and makes sure one run has fully ended (its last bytes delivered) before the next begins,
-// so the segmenter only ever sees whole PES packets from one process at a time.
+// so the segmenter only ever sees whole PES packets from one process at a time. A publisher's ffmpeg
+// reads the FLV that ./ingest.ts takes out of its RTMP connection on stdin, and is started only for a
+// publisher the ingest has accepted.
+import type { Writable } from 'node:stream';
 import { spawnFfmpeg, stopFfmpeg, type FfmpegCommand, type FfmpegProcess } from './ffmpeg.ts';
 
 export type SourceKind = 'pattern' | 'rtmp';
@@ -16,8 +19,6 @@ export interface ChannelSourceOptions {
   ffmpeg: FfmpegCommand;
   /** Arguments of the test-pattern process, or undefined for a channel that is live only while ingesting. */
   patternArgs?: readonly string[];
-  /** Arguments of the RTMP listener process, or undefined for no ingest. */
-  rtmpArgs?: readonly string[];
   sink: SourceSink;
   log: (line: string) => void;
   /** Restart a source that produced nothing for this long (ms). */
@@ -32,13 +33,20 @@ interface Run {
   lastDataAt: number;
 }
 
+/** A publisher's transcoder: FLV goes into `input`; `exited` resolves once the process is gone. */
+export interface PublisherRun {
+  input: Writable;
+  exited: Promise<void>;
+  /** Ends its input: ffmpeg flushes what it has and exits. */
+  stop(): Promise<void>;
+}
+
 export class ChannelSource {
   readonly #options: ChannelSourceOptions;
   #current: Run | undefined;
-  #listener: Run | undefined;
+  #publisher: Run | undefined;
   #closing = false;
   #patternRestartDelay = 500;
-  #listenerRestartDelay = 500;
   #timers = new Set<NodeJS.Timeout>();
   #watchdog: NodeJS.Timeout | undefined;
 
@@ -53,14 +61,17 @@ export class ChannelSource {
 
   /** Process ids of the ffmpeg processes this source owns (for tests and diagnostics). */
   get pids(): number[] {
-    return [this.#current?.process.pid, this.#listener?.process.pid].filter(
-      (p): p is number => p !== undefined,
-    );
+    const runs = new Set([this.#current, this.#publisher]);
+    return [...runs].map((r) => r?.process.pid).filter((p): p is number => p !== undefined);
+  }
+
+  /** True while a publisher's transcoder runs (another publisher must wait). */
+  get publishing(): boolean {
+    return this.#publisher !== undefined;
   }
 
   start(): void {
     if (this.#options.patternArgs) this.#startPattern();
-    if (this.#options.rtmpArgs) this.#startListener();
     const stallMs = this.#options.stallMs ?? 10_000;
     this.#watchdog = setInterval(() => {
       const run = this.#current;
@@ -76,8 +87,8 @@ export class ChannelSource {
     this.#closing = true;
     if (this.#watchdog) clearInterval(this.#watchdog);
     for (const t of this.#timers) clearTimeout(t);
-    const runs = [this.#current, this.#listener].filter((r): r is Run => r !== undefined);
-    await Promise.all(runs.map((r) => stopFfmpeg(r.process, 1000)));
+    const runs = [this.#current, this.#publisher].filter((r): r is Run => r !== undefined);
+    await Promise.all(runs.map((r) => stopFfmpeg(r.process, 1000, r.kind === 'rtmp' ? 'eof' : 'q')));
   }
 
   #later(ms: number, fn: () => void): void {
@@ -124,7 +135,7 @@ export class ChannelSource {
       if (this.#current !== run) return;
       this.#current = undefined;
       this.#options.sink.end('pattern');
-      const next = this.#listener;
+      const next = this.#publisher;
       if (next?.pending) {
         this.#makeCurrent(next); // the publisher takes over
       } else if (!this.#closing) {
@@ -139,9 +150,16 @@ export class ChannelSource {
     });
   }
 
-  #startListener(): void {
-    const run = this.#spawn('rtmp', this.#options.rtmpArgs!);
-    this.#listener = run;
+  /**
+   * Starts the transcoder of an accepted publisher (`args` read FLV on stdin). Its first output
+   * replaces the test pattern; when it exits the pattern comes back. Undefined while another
+   * publisher's transcoder runs, or once closing.
+   */
+  startPublisher(args: readonly string[]): PublisherRun | undefined {
+    if (this.#publisher || this.#closing) return undefined;
+    const run = this.#spawn('rtmp', args);
+    this.#publisher = run;
+    const exited = new Promise<void>((resolve) => run.process.once('close', () => resolve()));
     run.process.stdout.on('data', (chunk: Buffer) => {
       run.lastDataAt = Date.now();
       if (this.#current === run) {
@@ -149,10 +167,9 @@ export class ChannelSource {
         return;
       }
       if (!run.pending) {
-        // A publisher connected: keep its output until the pattern has flushed its last frame.
+        // The publisher's first output: keep it until the pattern has flushed its last frame.
         run.pending = [];
-        this.#listenerRestartDelay = 500;
-        this.#options.log('RTMP publisher connected: switching from the test pattern');
+        this.#options.log('RTMP publisher on air: switching from the test pattern');
         const pattern = this.#current;
         if (pattern) void stopFfmpeg(pattern.process);
         else {
@@ -164,22 +181,16 @@ export class ChannelSource {
       run.pending.push(chunk);
     });
     run.process.on('close', (code, signal) => {
-      if (this.#listener === run) this.#listener = undefined;
+      if (this.#publisher === run) this.#publisher = undefined;
       if (this.#current === run) {
         this.#current = undefined;
         this.#options.sink.end('rtmp');
         this.#options.log('RTMP publisher left');
         if (this.#options.patternArgs && !this.#closing) this.#startPattern();
       } else if (!run.pending && !this.#closing) {
-        // Exited without a publisher (port taken, bad URL): retry, slower and slower.
-        this.#options.log(
-          `RTMP listener exited (${signal ?? code}); retrying in ${this.#listenerRestartDelay} ms`,
-        );
-        this.#later(this.#listenerRestartDelay, () => this.#startListener());
-        this.#listenerRestartDelay = Math.min(this.#listenerRestartDelay * 2, 30_000);
-        return;
+        this.#options.log(`the RTMP publisher's transcoder exited (${signal ?? code}) before any output`);
       }
-      if (!this.#closing) this.#later(200, () => this.#startListener());
     });
+    return { input: run.process.stdin, exited, stop: () => stopFfmpeg(run.process, 2000, 'eof') };
   }
 }

@@ -83,15 +83,19 @@ describe('resolution order: variable, then system, then npm package', () => {
 
 // The copies a bare machine gets from `npm install`: what the stream and the tests need must be in them.
 describe('the npm-shipped copies', () => {
-  itShipped('ffmpeg has libx264, aac, drawtext, testsrc2 and an RTMP listener', async () => {
-    const ffmpeg = await resolveFfmpeg({ env: { PATH: '' }, prefer: 'npm' });
-    expect(ffmpeg).toMatchObject({ source: 'npm', origin: expect.stringMatching(/^@ffmpeg-installer\//) });
-    const run = (...args: string[]) =>
-      execFileSync(ffmpeg.path, ['-hide_banner', ...args], { encoding: 'utf8' });
-    expect(run('-encoders')).toMatch(/libx264[\s\S]*\baac\b/);
-    expect(run('-filters')).toMatch(/drawtext[\s\S]*testsrc2/);
-    expect(run('-protocols')).toMatch(/\brtmp\b/);
-  });
+  itShipped(
+    'ffmpeg has libx264, aac, drawtext, testsrc2, anullsrc, the FLV demuxer and RTMP (for publishers)',
+    async () => {
+      const ffmpeg = await resolveFfmpeg({ env: { PATH: '' }, prefer: 'npm' });
+      expect(ffmpeg).toMatchObject({ source: 'npm', origin: expect.stringMatching(/^@ffmpeg-installer\//) });
+      const run = (...args: string[]) =>
+        execFileSync(ffmpeg.path, ['-hide_banner', ...args], { encoding: 'utf8' });
+      expect(run('-encoders')).toMatch(/libx264[\s\S]*\baac\b/);
+      expect(run('-filters')).toMatch(/anullsrc[\s\S]*drawtext[\s\S]*testsrc2/);
+      expect(run('-demuxers')).toMatch(/\bflv\b/);
+      expect(run('-protocols')).toMatch(/\brtmp\b/);
+    },
+  );
 
   itShipped(
     'a static build named by the variable gets the same safe environment as the shipped copy',

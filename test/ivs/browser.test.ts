@@ -12,7 +12,7 @@ import type { AppRoute } from '../../local/http.ts';
 import { resolveFfmpeg } from '../../local/binaries.ts';
 import { DEFAULT_CHANNEL_ARN } from '../../local/ivs/index.ts';
 import { ChannelRecorder, run } from './recorder.ts';
-import { startIvs, waitFor, type IvsHarness } from './support.ts';
+import { FillableDisk, startIvs, waitFor, type IvsHarness } from './support.ts';
 
 const HLS_JS = readFileSync(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'));
 
@@ -85,6 +85,8 @@ describe('hls.js in Chromium', () => {
   let recorder: ChannelRecorder;
   let browser: Browser;
   let page: Page;
+  /** The disk the segments go to: full on demand (the last test). */
+  const disk = new FillableDisk();
   const state = () =>
     page.evaluate(() => {
       const w = window as unknown as PageState;
@@ -101,7 +103,7 @@ describe('hls.js in Chromium', () => {
     });
 
   beforeAll(async () => {
-    h = await startIvs({}, [testRoute]);
+    h = await startIvs({ files: disk }, [testRoute]);
     recorder = new ChannelRecorder(h.ivs.channel());
     browser = await launchChromium();
     await h.ivs.ready;
@@ -241,5 +243,96 @@ describe('hls.js in Chromium', () => {
     } finally {
       publisher.kill('SIGKILL');
     }
+  }, 120_000);
+
+  it('plays a publisher that sends no audio (silence is added), with its cues', async () => {
+    const channel = h.ivs.channel();
+    const ffmpeg = await resolveFfmpeg();
+    const fromSource = (n: number) => recorder.segments.find((s) => s.segment.sourceIndex === n)?.segment;
+    const sourcesBefore = Math.max(...recorder.segments.map((s) => s.segment.sourceIndex));
+    // Live, like OBS with no audio source: a camera-like lavfi source pushed in real time, video only.
+    const publisher = spawn(
+      ffmpeg.path,
+      [
+        '-v', 'error', '-re', '-f', 'lavfi', '-i', 'color=c=green:size=320x240:rate=25', '-t', '8',
+        '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p', '-an', '-f', 'flv', h.ivs.ingestUrl()!,
+      ], // prettier-ignore
+      { stdio: 'ignore', env: { ...process.env, ...ffmpeg.env } },
+    );
+    try {
+      const on = await waitFor('the publisher on air', () => fromSource(sourcesBefore + 1), 30_000);
+      expect(channel.sourceKind).toBe('rtmp');
+      const metadata = JSON.stringify({
+        v: 1,
+        type: 'poll',
+        poll_id: 'browser:video-only',
+        question: 'Silent?',
+      });
+      await h.client.send(new PutMetadataCommand({ channelArn: DEFAULT_CHANNEL_ARN, metadata }));
+      const init = (await state()).initPts[0]!;
+      const mediaTime = (pts: number) => (pts - (init.initPTS * 90000) / init.timescale) / 90000;
+      const s = await waitFor(
+        'the player to play the publisher and raise its cue',
+        async () => {
+          const s = await state();
+          const played = s.currentTime > mediaTime(on.startPts) + 2;
+          return ((played && s.samples.some((x) => x.text === metadata)) || s.errors.length > 0) && s;
+        },
+        40_000,
+        250,
+      );
+      expect(s.errors).toEqual([]);
+      const accepted = recorder.accepted.find((a) => a.payload.toString('utf8') === metadata)!;
+      const sample = s.samples.find((x) => x.text === metadata)!;
+      expect(Math.abs(sample.pts - mediaTime(recorder.expectedPts(accepted)!))).toBeLessThan(0.0005);
+      // Presented frames kept coming through the publisher's stretch.
+      expect(s.frames.filter((t) => t > mediaTime(on.startPts)).length).toBeGreaterThan(30);
+    } finally {
+      publisher.kill('SIGKILL');
+    }
+  }, 120_000);
+
+  it('keeps playing across a full disk: the gap is a discontinuity, the cue sent meanwhile arrives', async () => {
+    const channel = h.ivs.channel();
+    await waitFor('the pattern on air', () => channel.sourceKind === 'pattern', 30_000);
+    const written = recorder.segments.length;
+    disk.full = true;
+    const metadata = JSON.stringify({ v: 1, type: 'poll', poll_id: 'browser:disk-full', question: 'Late?' });
+    try {
+      await waitFor('the stream to starve', () => channel.health === 'STARVING', 20_000);
+      await h.client.send(new PutMetadataCommand({ channelArn: DEFAULT_CHANNEL_ARN, metadata }));
+      await waitFor('a few failed writes', () => disk.failures >= 3, 20_000);
+    } finally {
+      disk.full = false;
+    }
+    const resumed = await waitFor(
+      'the stream to resume',
+      () => recorder.segments.slice(written).find((s) => s.segment.discontinuity)?.segment,
+    );
+    const s = await waitFor(
+      'the player to play past the gap and raise the cue',
+      async () => {
+        const s = await state();
+        const cued = s.samples.some((x) => x.text === metadata);
+        return (
+          ((cued && s.frames.length > 0 && channel.segments.at(-1)!.sequence > resumed.sequence + 2) ||
+            s.errors.length > 0) &&
+          s
+        );
+      },
+      40_000,
+      250,
+    );
+    expect(s.errors).toEqual([]);
+    // Frames kept being presented after the gap (hls.js placed the resumed segments after the old ones).
+    const before = s.frames.length;
+    await waitFor(
+      'more frames after the gap',
+      async () => (await state()).frames.length > before + 30,
+      20_000,
+      250,
+    );
+    const frames = (await state()).frames;
+    for (let i = 1; i < frames.length; i++) expect(frames[i]!).toBeGreaterThanOrEqual(frames[i - 1]!);
   }, 120_000);
 });

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { resolveFfmpeg } from '../../local/binaries.ts';
 import { freePort, startIvs, waitFor } from './support.ts';
 
 const ROOT_BIN = join(import.meta.dirname, '../../node_modules/.bin');
@@ -17,17 +18,41 @@ function alive(pid: number): boolean {
   }
 }
 
+/** ffmpeg pushing a live test source to `url` for `seconds` (a publisher, like OBS). */
+async function publish(url: string, seconds: number) {
+  const ffmpeg = await resolveFfmpeg();
+  return spawn(
+    ffmpeg.path,
+    [
+      '-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-t', String(seconds),
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p', '-an', '-f', 'flv', url,
+    ], // prettier-ignore
+    { stdio: 'ignore', env: { ...process.env, ...ffmpeg.env } },
+  );
+}
+
 describe('ffmpeg process lifetime', () => {
-  it('close() ends every ffmpeg process', async () => {
+  it("close() ends every ffmpeg process, the test pattern and a publisher's transcoder", async () => {
     const h = await startIvs();
     await h.ivs.ready;
-    const pids = h.ivs.channel().ffmpegPids;
-    expect(pids).toHaveLength(2); // test pattern + RTMP listener
-    await h.close();
-    for (const pid of pids) expect(alive(pid)).toBe(false);
+    const channel = h.ivs.channel();
+    expect(channel.ffmpegPids).toHaveLength(1); // the test pattern; no ffmpeg waits for a publisher
+    const pattern = channel.ffmpegPids[0]!;
+    const publisher = await publish(h.ivs.ingestUrl()!, 30);
+    try {
+      await waitFor('the publisher on air', () => channel.sourceKind === 'rtmp', 20_000);
+      const pids = channel.ffmpegPids;
+      expect(pids).toHaveLength(1); // the transcoder; the pattern has stopped
+      expect(pids).not.toContain(pattern);
+      await h.close();
+      for (const pid of [pattern, ...pids]) expect(alive(pid)).toBe(false);
+    } finally {
+      publisher.kill('SIGKILL');
+      await h.close();
+    }
   }, 60_000);
 
-  it('no ffmpeg survives its parent being SIGKILLed (not even the idle RTMP listener)', async () => {
+  it("no ffmpeg survives its parent being SIGKILLed (not even a publisher's transcoder)", async () => {
     // Node ≥ 24 runs the .ts child directly (npm test puts node_modules/.bin/node, Node 24, first on PATH).
     const node = existsSync(join(ROOT_BIN, 'node')) ? join(ROOT_BIN, 'node') : process.execPath;
     const child = spawn(
@@ -35,14 +60,26 @@ describe('ffmpeg process lifetime', () => {
       [join(import.meta.dirname, '../fixtures/ivs/ivs-child.ts'), String(await freePort())],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    const line = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
-    });
-    const pids = JSON.parse(line) as number[];
-    expect(pids).toHaveLength(2);
-    for (const pid of pids) expect(alive(pid)).toBe(true);
-    child.kill('SIGKILL');
-    await waitFor('the orphaned ffmpeg processes to die', () => pids.every((pid) => !alive(pid)), 10_000);
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const next = async () => {
+      const line = await lines.next();
+      if (line.done) throw new Error('the child exited early');
+      return JSON.parse(line.value) as { source: string; ingest: string; pids: number[] };
+    };
+    const live = await next();
+    expect(live.pids).toHaveLength(1);
+    const publisher = await publish(live.ingest, 30);
+    try {
+      const publishing = await next();
+      expect(publishing.source).toBe('rtmp');
+      const pids = [...new Set([...live.pids, ...publishing.pids])];
+      const transcoder = publishing.pids.find((pid) => !live.pids.includes(pid))!;
+      expect(alive(transcoder)).toBe(true);
+      child.kill('SIGKILL');
+      await waitFor('the orphaned ffmpeg processes to die', () => pids.every((pid) => !alive(pid)), 10_000);
+    } finally {
+      publisher.kill('SIGKILL');
+      child.kill('SIGKILL');
+    }
   }, 60_000);
 });

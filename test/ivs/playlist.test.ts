@@ -44,4 +44,25 @@ describe('LiveWindow', () => {
     expect(window.targetDuration).toBe(2);
     expect(window.render()).toContain('#EXT-X-TARGETDURATION:2\n');
   });
+
+  it('marks a gap (segments that could not be written) as a discontinuity, counted once it leaves the playlist', () => {
+    const window = new LiveWindow({ size: 3, grace: 1, targetDuration: 1 });
+    for (let i = 0; i < 3; i++) window.add(segment(i));
+    window.add({ ...segment(3), discontinuity: true });
+    const gap = HLS.parse(window.render()!) as InstanceType<typeof HLS.types.MediaPlaylist>;
+    expect(gap.segments.map((s) => [s.mediaSequenceNumber, s.discontinuity ?? false])).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+    ]);
+    expect(window.render()).not.toContain('#EXT-X-DISCONTINUITY-SEQUENCE');
+    // Once the marked segment has left the playlist (even if still retained), players are told how
+    // many discontinuities came before it, so their timelines stay numbered alike.
+    for (let i = 4; i < 7; i++) window.add(segment(i));
+    const text = window.render()!;
+    expect(text).toContain('#EXT-X-DISCONTINUITY-SEQUENCE:1\n');
+    expect(text).not.toContain('#EXT-X-DISCONTINUITY\n');
+    window.add(segment(7));
+    expect(window.render()).toContain('#EXT-X-DISCONTINUITY-SEQUENCE:1\n');
+  });
 });

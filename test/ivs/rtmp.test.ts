@@ -63,7 +63,7 @@ describe('RTMP ingest', () => {
   it('switches to the publisher, stamps metadata on its frames, and returns to the pattern when it leaves', async () => {
     const channel = h.ivs.channel();
     const ingest = h.ivs.ingestUrl()!;
-    expect(ingest).toMatch(/^rtmp:\/\/127\.0\.0\.1:\d+\/live\/local$/);
+    expect(ingest).toMatch(/^rtmp:\/\/127\.0\.0\.1:\d+\/live\/sk_us-east-1_[A-Za-z0-9]{36}$/);
     publisher = spawn(
       (await resolveFfmpeg()).path,
       ['-v', 'error', '-re', '-i', file, '-c', 'copy', '-f', 'flv', ingest],

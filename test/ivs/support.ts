@@ -2,12 +2,17 @@
 // an IVS SDK client pointed at it, and small waiting helpers (conditions with timeouts, never sleeps
 // asserted on: the CI machine has 2 loaded cores).
 import { IvsClient } from '@aws-sdk/client-ivs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeServer, createAppServer, createEdgeServer, listen, type AppRoute } from '../../local/http.ts';
-import { createLocalIvs, type LocalIvs, type LocalIvsOptions } from '../../local/ivs/index.ts';
+import {
+  createLocalIvs,
+  type LocalIvs,
+  type LocalIvsOptions,
+  type SegmentFiles,
+} from '../../local/ivs/index.ts';
 
 export interface IvsHarness {
   ivs: LocalIvs;
@@ -31,7 +36,8 @@ export async function startIvs(
   options: Partial<LocalIvsOptions> = {},
   extraRoutes: AppRoute[] = [],
 ): Promise<IvsHarness> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'ivs-test-'));
+  // A data directory of the test's own (under options.dataDir when given, e.g. a small file system).
+  const dataDir = await mkdtemp(join(options.dataDir ?? tmpdir(), 'ivs-test-'));
   const logs: string[] = [];
   const log = (line: string) => logs.push(line);
   // The app URL must be known before the channels are created (playback URLs are absolute): listen first.
@@ -43,11 +49,11 @@ export async function startIvs(
   const appPort = await listen(app, 0);
   const appUrl = `http://127.0.0.1:${appPort}`;
   const ivs = await createLocalIvs({
-    dataDir,
     appBaseUrl: appUrl,
     log,
     rtmpPort: await freePort(),
     ...options,
+    dataDir,
   });
   live.route = ivs.route;
   const edge = createEdgeServer([ivs.edge], log);
@@ -58,6 +64,7 @@ export async function startIvs(
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1, // surface throttling instead of retrying it away
   });
+  let closing: Promise<void> | undefined;
   return {
     ivs,
     client,
@@ -65,11 +72,15 @@ export async function startIvs(
     edgeUrl,
     dataDir,
     logs,
-    async close() {
-      client.destroy();
-      await ivs.close();
-      await Promise.all([closeServer(app), closeServer(edge)]);
-      await rm(dataDir, { recursive: true, force: true });
+    close() {
+      // Once, however often a test's cleanup asks.
+      closing ??= (async () => {
+        client.destroy();
+        await ivs.close();
+        await Promise.all([closeServer(app), closeServer(edge)]);
+        await rm(dataDir, { recursive: true, force: true });
+      })();
+      return closing;
     },
   };
 }
@@ -82,5 +93,24 @@ export function isRunning(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The disk, except that while `full` every write leaves a 0-byte file and fails with ENOSPC, as a full disk does. */
+export class FillableDisk implements SegmentFiles {
+  full = false;
+  failures = 0;
+  async write(file: string, data: Buffer): Promise<void> {
+    if (!this.full) return writeFile(file, data);
+    this.failures++;
+    await writeFile(file, '');
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+      errno: -28,
+      syscall: 'write',
+    });
+  }
+  remove(file: string): Promise<void> {
+    return unlink(file);
   }
 }

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../../local/server.ts';
-import { appHostCheck, closeServer, createAppServer, listen } from '../../local/http.ts';
+import { HEADERS_TIMEOUT_MS, appHostCheck, closeServer, createAppServer, listen } from '../../local/http.ts';
 import { openSocket, rawRequest, until } from './support.ts';
 
 let stack: LocalStack;
@@ -167,7 +167,7 @@ describe('stalled requests', () => {
   it('keeps an idle keep-alive connection open between requests', async () => {
     const client = await openSocket(appPort, 'GET /config.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await until('the first answer', () => /\r\n\r\n\{.*\}$/s.test(client.received()));
-    await new Promise((r) => setTimeout(r, 11_000)); // past the headers timeout (10 s)
+    await new Promise((r) => setTimeout(r, HEADERS_TIMEOUT_MS + 1000)); // past the headers timeout
     client.socket.write('GET /config.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await until('the second answer', () => client.received().split('HTTP/1.1 200').length === 3);
     client.socket.destroy();
