@@ -25,6 +25,8 @@ import { TABLE } from '../contract/table.ts';
 import { itemBytes, METER_PATH, type MeterSnapshot } from '../local/meter.ts';
 import { launchChromium } from '../test/support/browser.ts';
 import { ROOT, startStack, type StackProcess } from '../test/support/stack.ts';
+import { fetchChallenge } from '../test/support/viewer.ts';
+import { solveChallenge } from '../site/src/lib/identity.ts';
 import type { MeasuredCounts, PageFile, RouteProbe } from './costs.ts';
 
 /** The show to run: bench/costs.ts COST_SHOW (passed in: this module is loaded from that one). */
@@ -375,12 +377,18 @@ export async function measureCounts(
           headers: auth(v),
         },
       );
+    // A new viewer's token: the challenge's work is done outside the probe, as the page does it.
+    const { challenge, difficulty } = await fetchChallenge(stack.apiUrl);
+    const nonce = await solveChallenge(challenge, difficulty);
     const probes: RouteProbe[] = [
+      await probe(stack, `GET ${API_ROUTES.challenge}`, () =>
+        fetch(`${stack.apiUrl}${API_ROUTES.challenge}`),
+      ),
       await probe(stack, `POST ${API_ROUTES.token}`, () =>
         fetch(`${stack.apiUrl}${API_ROUTES.token}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: '{}',
+          body: JSON.stringify({ challenge, nonce }),
         }),
       ),
       await probe(stack, `GET ${API_ROUTES.currentPoll}`, () =>

@@ -2,7 +2,9 @@
 // (snake_case, as they travel), the error body and its codes, and the CORS max-age. The API
 // Lambda (lambdas/api.ts) answers with these shapes; the site (site/src/lib/api.ts) reads them.
 export const API_ROUTES = {
-  /** POST {} → 201 ViewerIdentity: a new viewer's id and the token that proves it. */
+  /** GET → 200 TokenChallenge: the work a new viewer does before asking for an identity. */
+  challenge: '/requestor-challenge',
+  /** POST TokenRequest {challenge, nonce} → 201 ViewerIdentity: a new viewer's id and the token that proves it. */
   token: '/requestor-token',
   /** POST {poll_id, requestor_id, answer} with the requestor's token → 201 VoteResponse. */
   vote: '/requestor-put',
@@ -25,6 +27,33 @@ export interface ViewerIdentity {
   requestor_id: string;
   token: string;
 }
+
+/**
+ * 200 from GET /requestor-challenge. A new identity costs a little CPU, so that minting them in bulk
+ * costs a lot: find a `nonce` (TOKEN_NONCE; the site counts 0, 1, 2… in decimal) such that SHA-256
+ * of the UTF-8 bytes of `challenge + nonce` starts with `difficulty` zero bits (2^difficulty hashes
+ * on average), then POST both to /requestor-token before `expires_at`. The challenge is opaque and
+ * signed by the API, which keeps no record of it; the identity is derived from it, so answering
+ * one challenge twice gives the same identity again, never a second one.
+ */
+export interface TokenChallenge {
+  challenge: string;
+  /** Leading zero bits the hash must have: 0 to MAX_TOKEN_WORK_BITS (the API's TOKEN_WORK_BITS). */
+  difficulty: number;
+  /** ISO time after which POST /requestor-token refuses it (`challenge_expired`). */
+  expires_at: string;
+}
+
+/** POST /requestor-token. */
+export interface TokenRequest {
+  challenge: string;
+  nonce: string;
+}
+
+/** A nonce: 1–32 letters, digits, '-' or '_'. */
+export const TOKEN_NONCE = /^[A-Za-z0-9_-]{1,32}$/;
+/** The most work TOKEN_WORK_BITS may ask for: 2^24 hashes, several seconds on a desktop, a minute on a phone. */
+export const MAX_TOKEN_WORK_BITS = 24;
 
 /** The header a viewer's token travels in (a non-simple header: browsers preflight cross-site requests). */
 export const VIEWER_TOKEN_HEADER = 'Authorization';
@@ -89,7 +118,7 @@ export interface HistoryPage {
   next_cursor: string | null;
 }
 
-/** Every `error.code` the API answers with (DESIGN.md, "REST API"). */
+/** Every `error.code` the API answers with. */
 export const API_ERROR_CODES = [
   /** 400: the message starts with the field at fault (`answer: …`). */
   'bad_request',
@@ -110,6 +139,14 @@ export const API_ERROR_CODES = [
   'unsupported_media_type',
   /** 429: too many requests from one network (the WAF's per-IP limits in the cloud). */
   'rate_limited',
+  /** 428 from POST /requestor-token without `challenge` or `nonce`: do the work of GET /requestor-challenge first. */
+  'work_required',
+  /** 400 from POST /requestor-token: `challenge` is not one this API issued. */
+  'challenge_invalid',
+  /** 400 from POST /requestor-token: `challenge` is past its `expires_at`; get a new one. */
+  'challenge_expired',
+  /** 400 from POST /requestor-token: SHA-256(challenge + nonce) has fewer leading zero bits than `difficulty`. */
+  'work_insufficient',
   /** 401: a vote or history read without a valid viewer token. */
   'unauthorized',
   /** 403: another viewer's token, or refused by the firewall (AWS's common rule set in the cloud). */

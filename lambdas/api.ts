@@ -1,5 +1,6 @@
 // The viewer REST API: one Middy router Lambda behind API Gateway (REST, proxy integration).
-//   POST /requestor-token {}                                → 201 {requestor_id, token}: a new viewer
+//   GET  /requestor-challenge                               → 200 {challenge, difficulty, expires_at}: work for a new viewer
+//   POST /requestor-token {challenge, nonce}                → 201 {requestor_id, token}: a new viewer, once the work is done
 //   POST /requestor-put   {poll_id, requestor_id, answer}  → 201 the stored answer       (the viewer's token)
 //   GET  /requestor-get   ?requestor_id=&limit=&cursor=     → 200 {items, next_cursor}    (the viewer's token)
 //   GET  /poll-get        ?poll_id=                          → 200 the poll with its counts
@@ -14,7 +15,10 @@ import { z } from 'zod';
 import {
   API_ROUTES,
   POLL_VIEW_MAX_AGE_SECONDS,
+  TOKEN_NONCE,
   type HistoryPage,
+  type TokenChallenge,
+  type TokenRequest,
   type PollView,
   type ViewerIdentity,
   type VoteRequest,
@@ -28,6 +32,7 @@ import {
   getOriginsFromEnv,
   getPollCacheMsFromEnv,
   getStringFromEnv,
+  getTokenWorkBitsFromEnv,
   type Env,
 } from './config.ts';
 import { ApiError, NotFoundError, httpErrorFor } from './http-errors.ts';
@@ -43,15 +48,21 @@ export interface ApiConfig {
   maxBodyBytes: number;
   /** How long a container reuses a poll item it has read (0 turns the cache off). */
   pollCacheMs: number;
+  /** The proof of work a new viewer identity costs, in leading zero bits (0: none). */
+  tokenWorkBits: number;
 }
 
-/** The API Lambda's settings, read and checked once: TABLE_NAME, CORS_ORIGINS, MAX_BODY_BYTES, POLL_CACHE_MS. */
+/**
+ * The API Lambda's settings, read and checked once: TABLE_NAME, CORS_ORIGINS, MAX_BODY_BYTES,
+ * POLL_CACHE_MS, TOKEN_WORK_BITS.
+ */
 export function apiConfigFromEnv(env: Env): ApiConfig {
   return {
     tableName: getStringFromEnv(env, 'TABLE_NAME'),
     corsOrigins: getOriginsFromEnv(env, 'CORS_ORIGINS'),
     maxBodyBytes: getMaxBodyBytesFromEnv(env),
     pollCacheMs: getPollCacheMsFromEnv(env),
+    tokenWorkBits: getTokenWorkBitsFromEnv(env),
   };
 }
 
@@ -70,7 +81,7 @@ export function apiDepsFromEnv(env: Env): ApiDeps {
   return {
     config,
     store: new PollStore(documentClient(), config.tableName),
-    tokens: viewerTokens(viewerTokenSecretFromEnv(env)),
+    tokens: viewerTokens(viewerTokenSecretFromEnv(env), { workBits: config.tokenWorkBits }),
   };
 }
 
@@ -104,6 +115,19 @@ const HistoryQuery = z.strictObject({
   cursor: z.string().max(2048, { error: 'too long' }).optional(),
 });
 
+const NoQuery = z.strictObject({});
+const TokenBody = z.strictObject(
+  {
+    challenge: z
+      .string({ error: `expected a string (from GET ${API_ROUTES.challenge})` })
+      .max(256, { error: 'too long' }),
+    nonce: z
+      .string({ error: 'expected a string' })
+      .regex(TOKEN_NONCE, { error: "expected 1–32 letters, digits, '-' or '_'" }),
+  },
+  { error: 'expected a JSON object' },
+);
+
 const PollQuery = z.strictObject({ poll_id: pollId });
 const CurrentPollQuery = z.strictObject({
   channel: z.string({ error: 'required (the IVS channel id, the last part of its ARN)' }).regex(CHANNEL_ID, {
@@ -122,13 +146,26 @@ export function apiRoutes({
 }: ApiDeps): Record<keyof typeof API_ROUTES, Route> {
   const polls = new PollCache(store, config.pollCacheMs);
   return {
+    async challenge(event) {
+      parse(NoQuery, query(event), 'query');
+      const challenge: TokenChallenge = await tokens.challenge(new Date());
+      return json(200, challenge);
+    },
+
     async token(event) {
-      parse(
-        z.strictObject({}, { error: 'expected a JSON object' }),
-        jsonBody(event, config.maxBodyBytes),
-        'body',
-      );
-      const identity: ViewerIdentity = await tokens.issue();
+      const body = jsonBody(event, config.maxBodyBytes);
+      // No work at all (a page from before challenges, or a script): 428 says what to do first.
+      for (const field of ['challenge', 'nonce'] as const) {
+        if (body !== null && typeof body === 'object' && !Array.isArray(body) && !(field in body)) {
+          throw new ApiError(
+            428,
+            'work_required',
+            `${field}: required: GET ${API_ROUTES.challenge}, find the nonce it asks for, then POST {challenge, nonce}`,
+          );
+        }
+      }
+      const request: TokenRequest = parse(TokenBody, body, 'body');
+      const identity: ViewerIdentity = await tokens.issue(request, new Date());
       return json(201, identity);
     },
 
@@ -189,6 +226,7 @@ export function createApiHandler(deps: ApiDeps) {
     .use(httpApiMiddlewares(deps.config.corsOrigins, deps.observability))
     .handler(
       exactPathRouter([
+        { method: 'GET', path: API_ROUTES.challenge, handler: routes.challenge },
         { method: 'POST', path: API_ROUTES.token, handler: routes.token },
         { method: 'POST', path: API_ROUTES.vote, handler: routes.vote },
         { method: 'GET', path: API_ROUTES.history, handler: routes.history },

@@ -2,6 +2,7 @@
 // misconfigured deployment fails at init with the variable's name instead of on a request. The
 // environment is a parameter: the Lambda entry files pass their own, the local stack and the tests
 // pass an object of theirs.
+import { MAX_TOKEN_WORK_BITS } from '../contract/api.ts';
 
 /** Environment variables by name, as a Lambda sees them. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -70,4 +71,21 @@ export function getPollCacheMsFromEnv(env: Env): number {
 /** MAX_BODY_BYTES: the largest request body the API Lambda accepts (the local API Gateway reads no more). */
 export function getMaxBodyBytesFromEnv(env: Env): number {
   return getIntFromEnv(env, 'MAX_BODY_BYTES', 4096, 256, 1_048_576);
+}
+
+/**
+ * The work a new viewer identity costs by default (TOKEN_WORK_BITS): SHA-256 hashes until one starts
+ * with this many zero bits, 2^17 = 131,072 on average. Measured with bench/token-work.ts in Chromium
+ * on a busy 2-core Xeon: median 0.14 s (mean 0.22 s) per identity; with the CPU slowed 4× as for a
+ * mid-range phone, median 0.56 s (mean 0.85 s, p95 2.7 s). A native script pays the same hashes:
+ * some 20–30 identities per second per core.
+ */
+export const DEFAULT_TOKEN_WORK_BITS = 17;
+
+/**
+ * TOKEN_WORK_BITS: the proof of work POST /requestor-token asks for (contract/api.ts TokenChallenge),
+ * 0 (none: any nonce answers) to MAX_TOKEN_WORK_BITS; DEFAULT_TOKEN_WORK_BITS when unset.
+ */
+export function getTokenWorkBitsFromEnv(env: Env): number {
+  return getIntFromEnv(env, 'TOKEN_WORK_BITS', DEFAULT_TOKEN_WORK_BITS, 0, MAX_TOKEN_WORK_BITS);
 }

@@ -68,6 +68,8 @@ const LAMBDA_SETTINGS = [
   'VOTE_SETTLE_MS',
   'VOTE_SHARDS',
   'CUE_CHANNEL_ARNS',
+  // The work a new viewer identity costs (lambdas/viewer-token.ts); a load test may lower it.
+  'TOKEN_WORK_BITS',
   // Observability (lambdas/observability.ts), e.g. POWERTOOLS_METRICS_DISABLED=true for a quiet stack.
   'LOG_LEVEL',
   'POWERTOOLS_LOG_LEVEL',

@@ -85,7 +85,7 @@ import {
 import type { Substitutions } from '../../contract/state-machine.ts';
 import { TABLE, createTableInput } from '../../contract/table.ts';
 import { MAX_RUN_SECONDS } from '../../core/timeline.ts';
-import { metricsNamespaceFor } from '../../lambdas/config.ts';
+import { DEFAULT_TOKEN_WORK_BITS, metricsNamespaceFor } from '../../lambdas/config.ts';
 import { DefinitionError, readAslDefinition, selectSubstitutions, type AslDefinition } from './asl.ts';
 import { ConfigurationError } from './errors.ts';
 import {
@@ -512,6 +512,8 @@ export class ShowrunnerStack extends Stack {
         // Longer for large audiences: all environments together re-read a poll item ≤ 1,000 units/s.
         POLL_CACHE_MS: String(sizing.pollCacheMs),
         VIEWER_TOKEN_SECRET_ARN: this.viewerTokenSecret.secretArn,
+        // The proof of work a new viewer identity costs (lambdas/viewer-token.ts): on by default.
+        TOKEN_WORK_BITS: String(DEFAULT_TOKEN_WORK_BITS),
       },
       // Reserved only for audiences that need a Lambda quota raise anyway (sizing.ts): then it is
       // its cap (a storm takes at most this much of the account's concurrency, sized to serve what

@@ -1,7 +1,8 @@
 // The viewer API's web application firewall: a REGIONAL AWS WAF web ACL on the
 // API Gateway stage with
 //   - a per-IP rate limit on viewer token issuance (POST /requestor-token) and one on votes
-//     (POST /requestor-put), each over a 60 s window, answered 429 rate_limited;
+//     (POST /requestor-put), each over a 60 s window, answered 429 rate_limited, counting every
+//     spelling of the route's path (see ROUTE_PATH_TRANSFORMATIONS);
 //   - AWS's common rule set (AWSManagedRulesCommonRuleSet), its matches answered 403 forbidden, and
 //     its body-size rule answered 413 payload_too_large like the API itself;
 // every block in the API's JSON error shape with the site's CORS origin, so the page can say why.
@@ -22,8 +23,8 @@ import { fmt } from './sizing.ts';
 export const WAF_TOKEN_LIMIT_CONTEXT_KEY = 'wafTokenLimit';
 export const WAF_VOTE_LIMIT_CONTEXT_KEY = 'wafVoteLimit';
 
-/** The route that issues a viewer `{requestor_id, token}`: a random id and a token signed by the stack's secret (lambdas/viewer-token.ts). */
-export const TOKEN_ROUTE = '/requestor-token';
+/** The route that issues a viewer `{requestor_id, token}` for solved work (lambdas/viewer-token.ts). */
+export const TOKEN_ROUTE = API_ROUTES.token;
 /** The vote route (contract/api.ts). */
 export const VOTE_ROUTE = API_ROUTES.vote;
 
@@ -113,6 +114,20 @@ function isRateLimit(n: number): boolean {
   return Number.isSafeInteger(n) && n >= WAF_LIMITS.minRateLimit && n <= WAF_LIMITS.maxRateLimit;
 }
 
+/**
+ * How a rate rule reads the URI path before it looks for its route. WAF inspects the path exactly as
+ * the client sent it, stage prefix included (`/prod/requestor-put`), so a rule matching that text
+ * alone would miss `/prod/%72equestor-put`, `/prod//requestor-put` or `/prod/x/../requestor-put`. In
+ * order: percent-escapes decoded, then the path normalized (no `//`, `/./` or `/x/..`), then lower
+ * case; and the route looked for anywhere in the result (CONTAINS), so a suffix such as `;x` or `/`
+ * does not hide it either. API Gateway (REST) hands the Lambda the path as sent, without the stage
+ * and still percent-encoded, and the router answers only the exact route (lambdas/http-request.ts
+ * exactPathRouter): every other spelling is a 404 there, and is counted here all the same, so no
+ * spelling is both served and uncounted, even if API Gateway decoded or normalized paths itself.
+ * test/cdk/waf.test.ts evaluates the synthesized statements against those spellings.
+ */
+export const ROUTE_PATH_TRANSFORMATIONS = ['URL_DECODE', 'NORMALIZE_PATH', 'LOWERCASE'] as const;
+
 /** The label namespace AWSManagedRulesCommonRuleSet writes its matches under, and its body-size rule's label. */
 export const COMMON_RULE_SET_LABELS = 'awswaf:managed:aws:core-rule-set:';
 export const COMMON_RULE_SET_BODY_SIZE_LABEL = `${COMMON_RULE_SET_LABELS}SizeRestrictions_Body`;
@@ -196,10 +211,7 @@ export class ApiFirewall extends Construct {
       },
     });
     const retryAfter = [{ name: 'Retry-After', value: String(WAF_LIMITS.evaluationWindowSeconds) }];
-    /**
-     * POST requests to a route: the URI path (stage prefix included, URL-decoded) ends with it. The API
-     * router matches paths exactly (no trailing slash), so every path this misses is a 404.
-     */
+    /** POST requests to a route, however its path is spelled (ROUTE_PATH_TRANSFORMATIONS). */
     const postTo = (route: string): CfnWebACL.StatementProperty => ({
       andStatement: {
         statements: [
@@ -214,9 +226,10 @@ export class ApiFirewall extends Construct {
           {
             byteMatchStatement: {
               fieldToMatch: { uriPath: {} },
-              positionalConstraint: 'ENDS_WITH',
-              searchString: route,
-              textTransformations: [{ priority: 0, type: 'URL_DECODE' }],
+              positionalConstraint: 'CONTAINS',
+              // Lower case, as the path it is compared with (contract/api.ts spells routes so).
+              searchString: route.toLowerCase(),
+              textTransformations: ROUTE_PATH_TRANSFORMATIONS.map((type, priority) => ({ priority, type })),
             },
           },
         ],
@@ -312,7 +325,12 @@ export class ApiFirewall extends Construct {
 /** The producer API's paths (contract/producer.ts), under any stage: /prod/producer/start. */
 export const PRODUCER_PATH = '/producer/';
 
-/** `statement`, except on the producer API's paths. */
+/**
+ * `statement`, except on the producer API's paths: those that still name /producer/ once decoded and
+ * normalized, so `/prod/producer/../requestor-put` (a viewer route, if API Gateway resolved the
+ * `..`) is not spared. Not lower-cased: API Gateway routes only `/producer/` itself to the producer
+ * API, and every other spelling to the viewer router, which answers it 404.
+ */
 function notOnProducerRoutes(statement: CfnWebACL.StatementProperty): CfnWebACL.StatementProperty {
   return {
     andStatement: {
@@ -324,7 +342,10 @@ function notOnProducerRoutes(statement: CfnWebACL.StatementProperty): CfnWebACL.
               byteMatchStatement: {
                 searchString: PRODUCER_PATH,
                 fieldToMatch: { uriPath: {} },
-                textTransformations: [{ priority: 0, type: 'URL_DECODE' }],
+                textTransformations: [
+                  { priority: 0, type: 'URL_DECODE' },
+                  { priority: 1, type: 'NORMALIZE_PATH' },
+                ],
                 positionalConstraint: 'CONTAINS',
               },
             },

@@ -6,7 +6,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { PollLifecycle } from '../../lambdas/poll-lifecycle.ts';
 import type { PollStore } from '../../store/polls.ts';
 import { stackTable, type StackTable } from '../support/aws.ts';
-import { viewerAuthorization } from '../support/viewer.ts';
+import { mintViewer, viewerAuthorization } from '../support/viewer.ts';
 import { api, startStack, type StackProcess } from '../support/stack.ts';
 
 let stack: StackProcess;
@@ -394,6 +394,7 @@ describe('GET /poll-get', () => {
   it('"Paths match one way everywhere": a route is answered at exactly one path, so the WAF rules that match it see every request', async () => {
     for (const [method, path] of [
       ['POST', '/requestor-token/'],
+      ['GET', '/requestor-challenge/'],
       ['POST', '/requestor-put/'],
       ['POST', '//requestor-put'],
       ['POST', '/requestor-put//'],
@@ -407,6 +408,6 @@ describe('GET /poll-get', () => {
         code: 'not_found',
       });
     }
-    expect((await api(stack, 'POST', '/requestor-token', {})).status).toBe(201);
+    expect((await mintViewer(stack.apiUrl)).token).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });

@@ -7,11 +7,14 @@ import {
   type ApiErrorCode,
   type HistoryPage,
   type PollView,
+  type TokenChallenge,
+  type TokenRequest,
   type ViewerIdentity,
   type VoteRequest,
   VIEWER_TOKEN_HEADER,
   VIEWER_TOKEN_SCHEME,
 } from '../../../contract/api.ts';
+import { solveChallenge, type SolveOptions } from './identity.ts';
 
 export class ApiFailure extends Error {
   override readonly name = 'ApiFailure';
@@ -38,6 +41,11 @@ export class ApiFailure extends Error {
         return 'This question is no longer available.';
       case 'forbidden':
         return 'The show server refused this request. Reload the page and try again.';
+      case 'work_required':
+      case 'challenge_invalid':
+      case 'challenge_expired':
+      case 'work_insufficient':
+        return "Couldn't join the show. Reload the page and try again.";
       default:
         // The WAF's rate_limited, or API Gateway's own throttle (whose body has no code).
         if (this.status === 429) return 'The show is very busy right now. Please try again in a minute.';
@@ -88,13 +96,28 @@ export class ApiClient {
     return body as T;
   }
 
-  /** A new viewer: their id and the token votes and history reads carry. */
-  identity(): Promise<ViewerIdentity> {
-    return this.#request(API_ROUTES.token, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{}',
-    });
+  /**
+   * A new viewer: their id and the token votes and history reads carry, for the work the API asks
+   * (GET /requestor-challenge, solved here, then POST /requestor-token). A challenge that ran out
+   * or was refused (a phone asleep mid-solve, a new secret) is replaced by a new one, once.
+   */
+  async identity(solve: SolveOptions = {}): Promise<ViewerIdentity> {
+    for (let attempt = 1; ; attempt++) {
+      const { challenge, difficulty } = await this.#request<TokenChallenge>(API_ROUTES.challenge);
+      const request: TokenRequest = { challenge, nonce: await solveChallenge(challenge, difficulty, solve) };
+      try {
+        return await this.#request<ViewerIdentity>(API_ROUTES.token, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(request),
+        });
+      } catch (error) {
+        const retry =
+          error instanceof ApiFailure &&
+          ['challenge_expired', 'challenge_invalid', 'work_insufficient'].includes(error.code);
+        if (!retry || attempt >= 2) throw error;
+      }
+    }
   }
 
   /** The stored answer (VoteResponse) comes back; the page needs only to know it counted. */
