@@ -16,6 +16,7 @@ import {
   CfnOutput,
   Duration,
   Fn,
+  Lazy,
   RemovalPolicy,
   Stack,
   Validations,
@@ -51,6 +52,8 @@ import {
   OriginRequestHeaderBehavior,
   OriginRequestPolicy,
   OriginRequestQueryStringBehavior,
+  HeadersFrameOption,
+  HeadersReferrerPolicy,
   ResponseHeadersPolicy,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
@@ -83,6 +86,7 @@ import {
   type ApiErrorCode,
 } from '../../contract/api.ts';
 import type { Substitutions } from '../../contract/state-machine.ts';
+import { IVS_PLAYER_ORIGINS, contentSecurityPolicy, type SiteOrigins } from '../../contract/site-headers.ts';
 import { TABLE, createTableInput } from '../../contract/table.ts';
 import { MAX_RUN_SECONDS } from '../../core/timeline.ts';
 import { DEFAULT_TOKEN_WORK_BITS, metricsNamespaceFor } from '../../lambdas/config.ts';
@@ -475,6 +479,34 @@ export class ShowrunnerStack extends Stack {
       runtime: FunctionRuntime.JS_2_0,
       code: FunctionCode.fromInline(SITE_PATHS_FUNCTION),
     });
+    // Both pages' headers (contract/site-headers.ts). One policy on the default behavior serves `/`,
+    // `/control/` and `/assets/*`, where the IVS player's worker lives (a worker runs under its own
+    // response's policy): the control room's, which is the viewer's plus the Cognito origin. Its
+    // origins exist only once the API and the Cognito domain do, hence Lazy.
+    const site: { origins?: SiteOrigins } = {};
+    const siteHeaders = new ResponseHeadersPolicy(this, 'SiteHeaders', {
+      responseHeadersPolicyName: cloudFrontName('site-headers'),
+      comment: 'showrunner site: the Content-Security-Policy of both pages, no referrer, no framing',
+      securityHeadersBehavior: {
+        contentSecurityPolicy: {
+          contentSecurityPolicy: Lazy.string({
+            produce: () => {
+              if (!site.origins) throw new Error('the site origins are set before synthesis');
+              return contentSecurityPolicy({ page: 'control', ...site.origins });
+            },
+          }),
+          override: true,
+        },
+        referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
+        frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
+        contentTypeOptions: { override: true },
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(365),
+          includeSubdomains: false,
+          override: true,
+        },
+      },
+    });
     this.distribution = new Distribution(this, 'SiteDistribution', {
       comment: 'showrunner viewer site',
       defaultRootObject: 'index.html',
@@ -482,7 +514,7 @@ export class ShowrunnerStack extends Stack {
       defaultBehavior: {
         origin: S3BucketOrigin.withOriginAccessControl(siteBucket),
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        responseHeadersPolicy: ResponseHeadersPolicy.SECURITY_HEADERS,
+        responseHeadersPolicy: siteHeaders,
         functionAssociations: [{ function: sitePaths, eventType: FunctionEventType.VIEWER_REQUEST }],
       },
       errorResponses: [500, 502, 503, 504].map((httpStatus) => ({
@@ -808,6 +840,12 @@ export class ShowrunnerStack extends Stack {
         domainPrefix: props.controlDomainPrefix ?? `showrunner-${Fn.select(2, Fn.split('/', Aws.STACK_ID))}`,
       },
     });
+    site.origins = {
+      player: 'ivs',
+      apiOrigin: `https://${this.api.restApiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`,
+      streamOrigins: IVS_PLAYER_ORIGINS,
+      signInOrigin: `https://${producersDomain.domainName}.auth.${Aws.REGION}.amazoncognito.com`,
+    };
     const producerFunction = (this.producerFunction = this.nodeFunction('ProducerFunction', {
       entry: 'lambdas/handlers/producer.ts',
       description: 'showrunner producer API (control room): start, cue, stop, status, history, results',

@@ -170,3 +170,44 @@ describe('lifecycle Lambda and its tally loop', () => {
     expect(MAX_VOTE_SETTLE_MS / 1000).toBeLessThanOrEqual(close.TimeoutSeconds / 2);
   });
 });
+
+describe("the site's security headers in the cloud (contract/site-headers.ts)", () => {
+  const headersPolicy = () => {
+    const [id, policy] = onlyResource(created.template, 'AWS::CloudFront::ResponseHeadersPolicy');
+    return { id, config: policy.Properties.ResponseHeadersPolicyConfig };
+  };
+
+  it('"Both pages send a strict CSP": the default behavior (/, /control/, /assets/*) carries the policy contract/site-headers.ts builds', () => {
+    const { id, config } = headersPolicy();
+    expect(distributionConfig().DefaultCacheBehavior.ResponseHeadersPolicyId).toEqual({ Ref: id });
+    const csp = render(config.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy);
+    const directives = Object.fromEntries(
+      csp.split(';').map((d) => {
+        const [name, ...sources] = d.trim().split(/\s+/);
+        return [name, sources];
+      }),
+    );
+    expect(directives['frame-ancestors']).toEqual(["'none'"]);
+    expect(directives['default-src']).toEqual(["'none'"]);
+    expect(directives['object-src']).toEqual(["'none'"]);
+    // Scripts only from the site; the IVS player alone compiles WebAssembly; nothing inline.
+    expect(directives['script-src']).toEqual(["'self'", "'wasm-unsafe-eval'"]);
+    expect(csp).not.toContain('unsafe-inline');
+    // The API, the IVS stream and the producers' Cognito domain, nothing else.
+    expect(directives['connect-src']).toEqual([
+      "'self'",
+      expect.stringMatching(/^https:\/\/<Api[0-9A-F]+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>$/),
+      'https://*.live-video.net',
+      expect.stringMatching(
+        /^https:\/\/<ProducersControlRoomDomain[0-9A-F]+>\.auth\.<AWS::Region>\.amazoncognito\.com$/,
+      ),
+    ]);
+    expect(config.SecurityHeadersConfig).toMatchObject({
+      ContentSecurityPolicy: { Override: true },
+      FrameOptions: { FrameOption: 'DENY', Override: true },
+      ReferrerPolicy: { ReferrerPolicy: 'no-referrer', Override: true },
+      ContentTypeOptions: { Override: true },
+      StrictTransportSecurity: { Override: true },
+    });
+  });
+});
