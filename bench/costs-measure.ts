@@ -282,7 +282,7 @@ export async function measureCounts(
   if (!existsSync(join(SITE_DIR, 'index.html'))) {
     throw new Error(`${SITE_DIR}/index.html is missing: build the site first (npm run build)`);
   }
-  const stack = await startStack({ args: ['--meter'] });
+  const stack = await startStack({ args: ['--meter', '--metrics'] });
   const browser = await launchChromium();
   const clients = {
     endpoint: stack.edgeUrl,

@@ -23,6 +23,8 @@ Options:
                      (POST ${METER_PATH}/reset starts afresh)
   --write-cap N      with --meter: refuse DynamoDB writes over N write units/s on one
                      partition key or item (AWS's 1,000 scaled down to a local storm)
+  --metrics          print the Lambdas' CloudWatch metric lines (EMF JSON), as their
+                     logs in AWS hold them (default: a quiet console)
   -h, --help         show this help
 
 Environment:
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
       'no-demo': { type: 'boolean' },
       'data-dir': { type: 'string' },
       meter: { type: 'boolean' },
+      metrics: { type: 'boolean' },
       'write-cap': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
   } else if (values['write-cap'] !== undefined) throw new UsageError('--write-cap needs --meter');
   const stack = await startLocalStack({
     ...(meter ? { meter } : {}),
+    metrics: values.metrics === true,
     port: portFromEnv('PORT', 3000),
     edgePort: portFromEnv('EDGE_PORT', 4566),
     host: process.env.HOST?.trim() || '127.0.0.1',

@@ -98,6 +98,11 @@ export interface LocalStackOptions {
   lambdaEnv?: Readonly<Record<string, string | undefined>>;
   /** Counts what the edge and the API see (local/meter.ts), served at the edge's /_showrunner/meter; default none. */
   meter?: Meter;
+  /**
+   * Print the Lambdas' CloudWatch metric lines (EMF JSON) as the cloud's logs would hold them. Default
+   * false, for a console a person reads; POWERTOOLS_METRICS_DISABLED in `lambdaEnv` decides when set.
+   */
+  metrics?: boolean;
   log?: (line: string) => void;
 }
 
@@ -189,6 +194,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Each Lambda's environment as the cloud would set it (its settings and TABLE_NAME).
     const functionEnv = {
       CORS_ORIGINS: appUrl,
+      ...(options.metrics ? {} : { POWERTOOLS_METRICS_DISABLED: 'true' }),
       ...lambdaSettings(options.lambdaEnv ?? process.env),
       TABLE_NAME: tableName,
     };

@@ -59,7 +59,8 @@ const vote = (poll_id: string, requestor_id: string, answer: number) =>
   api(stack, 'POST', '/requestor-put', { poll_id, requestor_id, answer });
 
 beforeAll(async () => {
-  stack = await startStack();
+  // With --metrics: one test reads the API Lambda's metric lines from the stack's output.
+  stack = await startStack({ args: ['--metrics'] });
   table = stackTable(stack);
   ({ store, lifecycle } = table);
 });

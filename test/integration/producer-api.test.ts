@@ -129,3 +129,13 @@ describe('producer API operations', () => {
     expect((await producer('POST', '/cue', {})).json.error.message).toBe('runId: required');
   });
 });
+
+describe('the console a person reads', () => {
+  it('"Metric lines are off locally unless asked for": after a run, no EMF JSON and no Node warning in the output', () => {
+    // The run above planned, asked and closed a question: each step would print a metric line.
+    const output = stack.output();
+    expect(output).toMatch(/showrunner local stack/);
+    expect(output.split('\n').filter((line) => line.startsWith('{"_aws"'))).toEqual([]);
+    expect(output).not.toMatch(/\bWarning\b/);
+  });
+});
