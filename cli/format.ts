@@ -87,3 +87,12 @@ export function duration(ms: number): string {
       ? `${m}m${String(s).padStart(2, '0')}s`
       : `${s}s`;
 }
+
+/** Why a question closed early, in words: "closed by the stop". */
+export function closedByWords(reason: 'stop' | 'failure' | 'timeout'): string {
+  return reason === 'stop'
+    ? 'closed by the stop'
+    : reason === 'timeout'
+      ? 'closed when the run timed out'
+      : 'closed when the run failed';
+}

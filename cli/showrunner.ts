@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../ops/clock.ts';
-import { OpError, RunExistsError, RunNotFoundError, TargetError } from '../ops/errors.ts';
+import { ChannelBusyError, OpError, RunExistsError, RunNotFoundError, TargetError } from '../ops/errors.ts';
 import type { Target } from '../ops/target.ts';
 import {
   parseAudienceFlag,
@@ -90,19 +90,24 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   start: {
-    usage: 'showrunner start FILE [--at TIME] [--channel ARN] [--name RUN] [--follow] [--json]',
+    usage: 'showrunner start FILE [--at TIME] [--channel ARN] [--name RUN] [--replace] [--follow] [--json]',
     summary: 'validate a show and start it',
     details: `Nothing starts when the file is invalid. The run is named <show id>-<UTC time>.
+One show runs per channel: while another show runs (or waits for its start time) on the channel,
+start refuses and names it.
   --at TIME       when the show starts: 2026-11-25T18:00:00Z, 18:30 (today, local time),
                   +90 or +1:30 (from now), now (default)
   --channel ARN   the IVS channel to send the cues to (default: the stack's channel)
   --name RUN      name the run yourself (letters, digits, - and _)
+  --replace       stop the show running on the channel first (its open question closes and its
+                  results go out, as with showrunner stop), then start this one
   --follow        print each cue as it is sent, until the show ends
   --json          print {"runId","executionArn","startAt"} (with --follow: one JSON object per line)`,
     options: {
       at: { type: 'string' },
       channel: { type: 'string' },
       name: { type: 'string' },
+      replace: { type: 'boolean' },
       follow: { type: 'boolean' },
       json: { type: 'boolean' },
       ...targetOptions,
@@ -142,7 +147,7 @@ const COMMANDS: Record<string, Command> = {
         now,
       );
       return withTarget(io.target, async (target) => {
-        const started = await start(target, prepared);
+        const started = await start(target, prepared, { replace: v.replace === true, clock: io });
         io.out(renderStarted(started, json, target.description, now));
         if (v.follow !== true) return 0;
         const { followRun } = await import('../ops/follow.ts');
@@ -180,7 +185,9 @@ const COMMANDS: Record<string, Command> = {
   stop: {
     usage: 'showrunner stop RUN [--cause TEXT] [--json]',
     summary: 'stop a running show: no further questions are asked',
-    details: `  --cause TEXT   why (kept in the execution history)`,
+    details: `A question open at the stop closes as at its time (the votes settle, a few seconds) and its
+results go into the stream; then the channel is free for the next show.
+  --cause TEXT   why (kept in the execution history)`,
     options: { cause: { type: 'string' }, json: { type: 'boolean' }, ...targetOptions },
     async run(v, p, io) {
       const run = requireOne(p, 'RUN', 'showrunner stop RUN');
@@ -435,6 +442,15 @@ export async function main(argv: readonly string[], mainIo: MainIo): Promise<num
     }
     if (e instanceof RunExistsError)
       return usage(`a run named ${e.runId} already exists: wait a second and start again, or pass --name`);
+    if (e instanceof ChannelBusyError) {
+      const { channelId, runId, title } = e.holder;
+      mainIo.err(
+        e.ending
+          ? `showrunner ${name}: channel ${channelId} is still ending ${runId} (${title}): its last results are going out, start again in a few seconds\n`
+          : `showrunner ${name}: channel ${channelId} is running ${runId} (${title}): stop it with showrunner stop ${runId} or start with --replace\n`,
+      );
+      return 1;
+    }
     if (e instanceof OpError) {
       const fieldName = (field: string) => FIELD_NAMES[field] ?? `${positionals[0]}: ${field}`;
       return usage(e.issues.map((i) => `${fieldName(i.field)}: ${i.message}`).join('\n'));

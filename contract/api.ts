@@ -1,6 +1,8 @@
 // The viewer REST API as both sides see it: the routes, the request and response bodies
 // (snake_case, as they travel), the error body and its codes, and the CORS max-age. The API
 // Lambda (lambdas/api.ts) answers with these shapes; the site (site/src/lib/api.ts) reads them.
+import type { RunEndReason } from './state-machine.ts';
+
 export const API_ROUTES = {
   /** GET → 200 TokenChallenge: the work a new viewer does before asking for an identity. */
   challenge: '/requestor-challenge',
@@ -99,6 +101,8 @@ export interface PollView {
   total: number;
   correct?: number;
   closes_at: string;
+  /** Why it closed before its time: the run was stopped, timed out or failed. */
+  closed_by?: RunEndReason;
 }
 
 /** One answer in a viewer's history (GET /requestor-get), with the question it answered. */
@@ -110,6 +114,8 @@ export interface HistoryEntry {
   answers?: string[];
   state?: PollState;
   correct?: number;
+  /** Why it closed before its time, as GET /poll-get says. */
+  closed_by?: RunEndReason;
 }
 
 /** A page of history, newest first; `next_cursor` is null on the last page. */
@@ -135,6 +141,8 @@ export const API_ERROR_CODES = [
   'poll_closed',
   /** 409 without a more specific code. */
   'conflict',
+  /** 409 from a producer start: another show runs on the channel (the message names it). */
+  'channel_busy',
   'payload_too_large',
   'unsupported_media_type',
   /** 429: too many requests from one network (the WAF's per-IP limits in the cloud). */

@@ -4,7 +4,8 @@
 // API Gateway's Cognito authorizer, locally the token `npm start` prints, checked by the local API
 // Gateway, which hands the Lambda the same claims shape. Errors use the viewer API's body
 // ({"error":{"code","message"}}, contract/api.ts); a 400 names the field (`polls[1].answers: …`).
-import type { ShowPlan } from './state-machine.ts';
+import type { ApiErrorCode } from './api.ts';
+import type { RunEndReason, ShowPlan } from './state-machine.ts';
 
 export const PRODUCER_ROUTES = {
   /** POST {show} → 200 ValidateResponse (a show with issues is a 200 too: the answer is the issues). */
@@ -43,7 +44,18 @@ export interface StartBody {
   startAt?: string;
   /** The IVS channel; default the stack's. */
   channelArn?: string;
+  /**
+   * Another show runs on the channel: stop it (its open question closes and its results go out)
+   * and start once it has given the channel back. Without it, such a start is a 409 `channel_busy`.
+   */
+  replace?: boolean;
 }
+
+/**
+ * The code of the 409 POST /producer/start answers while another show runs on the channel (one
+ * running show per channel); its message names that show. The page offers to replace it.
+ */
+export const CHANNEL_BUSY_CODE = 'channel_busy' satisfies ApiErrorCode;
 
 export interface CueBody {
   runId: string;
@@ -109,6 +121,11 @@ export interface PollTimeline {
   lateMs?: number;
   closesAt?: number;
   closedAt?: number;
+  /**
+   * The run's end closed it (a stop, a failure, a timeout), not its Close step: it was open when the
+   * run ended. Its close, counts and results cue (`resultsAt`) are then read from the table.
+   */
+  closedBy?: RunEndReason;
   resultsAt?: number;
   counts?: number[];
   total?: number;
@@ -126,6 +143,8 @@ export interface RunStatusJson {
     open?: PollTimeline;
     next?: PollTimeline;
     waiting: PollTimeline[];
+    /** Questions the run's end closed while they were open (stopped, failed, timed out). */
+    closedByEnd?: PollTimeline[];
   };
 }
 
@@ -144,6 +163,8 @@ export interface PollResult {
   question: string;
   answers: string[];
   state: 'not asked' | 'open' | 'closed';
+  /** Closed by the run's end (stopped, failed, timed out) while it was open. */
+  closedBy?: RunEndReason;
   counts: number[];
   total: number;
   correct?: number;
@@ -163,6 +184,8 @@ export interface StartedJson {
   executionArn: string;
   startAt: string;
   channelArn?: string;
+  /** The show `replace` stopped first. */
+  replaced?: { runId: string; title: string };
 }
 
 /** ops/cue.ts Cued. */
@@ -215,6 +238,7 @@ export const RESULTS_CSV_COLUMNS = [
   'share',
   'correct',
   'winner',
+  'closed_by',
 ] as const;
 
 /** One row per answer, as `showrunner results --csv` prints it. */
@@ -235,6 +259,7 @@ export function resultsCsv({ runId, polls }: RunResults): string {
         r.total ? (votes / r.total).toFixed(4) : '0',
         r.correct === undefined ? '' : r.correct === i ? 'yes' : 'no',
         r.winner.includes(answer) ? 'yes' : 'no',
+        r.closedBy ?? '',
       ]);
     });
   }

@@ -28,6 +28,11 @@ export function substitutionNames(text: string): string[] {
 export const STATES = {
   /** Validates the execution input and plans the run (Lambda `plan`): its output holds `plan`. */
   Plan: 'Plan',
+  /**
+   * Runs without a channelArn in their input use the stack's channel: this Pass state's
+   * `Parameters.channelArn` (the ${ChannelArn} substitution), which the CLI's local target reads.
+   */
+  UseStackChannel: 'UseStackChannel',
   /** The inline Map: one iteration per poll (PollIterationState). */
   RunPolls: 'RunPolls',
   /** Manual polls wait here for `showrunner cue` (the table's '#cue' item holds the task token). */
@@ -48,11 +53,23 @@ export const STATES = {
   ResultsCue: 'ResultsCue',
   /** A run that fails after Plan closes its polls still open (Lambda `endRun`), then fails with the same error. */
   EndRunPolls: 'EndRunPolls',
+  /** A run whose questions all ran gives its channel back (Lambda `release`) before it succeeds. */
+  ReleaseChannel: 'ReleaseChannel',
 } as const;
 export type StateName = (typeof STATES)[keyof typeof STATES];
 
 /** The error Plan's Catch names: the Lambda throws it for an invalid input, and the execution fails with it. */
 export const SHOW_VALIDATION_ERROR = 'ShowValidationError';
+/**
+ * The error Plan fails with when another run holds the channel (one running show per channel): the
+ * run ends FAILED with it, and its Cause names the running show and how to stop or replace it.
+ */
+export const CHANNEL_BUSY_ERROR = 'ChannelBusy';
+/** How long WaitForCue waits for a manual question's cue before the run ends (its TimeoutSeconds). */
+export const MANUAL_CUE_TIMEOUT_SECONDS = 12 * 3600;
+/** How a run ended before its questions did, as its polls record it (`closed_by`): stopped, failed or timed out. */
+export const RUN_END_REASONS = ['stop', 'failure', 'timeout'] as const;
+export type RunEndReason = (typeof RUN_END_REASONS)[number];
 /** The cue states call IVS PutMetadata; the history names the call by this resource… */
 export const CUE_RESOURCE = 'putMetadata';
 /** …and IVS's 5 calls/s limit by this error, which the cue states retry. */
@@ -120,12 +137,23 @@ export interface TallyResult {
   skipped: number;
 }
 
-/** EndRunPolls' result (and the EventBridge rule's for stopped runs): the polls found open and closed. */
+/**
+ * EndRunPolls' result (and the EventBridge rule's for stopped runs): the polls found open and
+ * closed, those whose results cue IVS took, and whether the run's channel claim was given back.
+ */
 export interface EndRunResult {
   ended: string[];
+  resultsSent?: string[];
+  released?: boolean;
 }
 
-export type LifecycleResult = ShowPlan | OpenResult | TallyResult | CloseResult | EndRunResult;
+/** ReleaseChannel's result: false when the claim was not this run's any more (or already gone). */
+export interface ReleaseResult {
+  released: boolean;
+}
+
+export type LifecycleResult =
+  ShowPlan | OpenResult | TallyResult | CloseResult | EndRunResult | ReleaseResult;
 
 /** The fields each task state keeps of its result (its ResultSelector), and where (its ResultPath). */
 export const TASK_OUTPUTS = {

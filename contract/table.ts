@@ -34,6 +34,28 @@ export const CUE_ITEM_KEY = '#cue';
 export function currentPollPartition(channelId: string): string {
   return `#current#${channelId}`;
 }
+/**
+ * The claim on an IVS channel: one running show per channel. Partition '#channel#<channel id>', sort
+ * key '#claim', holding the run that has the channel (run_id, execution_arn, show_id, title,
+ * channel_arn, start_at, claimed_at, lease_until). The state machine's Plan step writes it with a
+ * conditional put (no holder, already this run's, or past its lease) and every end of the run
+ * removes run_id (keeping released_run_id, released_at) on the condition that it is still this
+ * run's (store/channels.ts).
+ */
+export const CHANNEL_CLAIM_KEY = '#claim';
+export function channelClaimPartition(channelId: string): string {
+  return `#channel#${channelId}`;
+}
+/**
+ * A run's own item: partition '#run#<run id>', sort key '#run', holding the channel it runs on
+ * (channel_arn, execution_arn). Written at Plan, before the claim, so an end of the run that the
+ * state machine does not see (a stop, a timeout: the EventBridge rule) finds the channel to release
+ * and to send its last results to. Kept ANSWER_TTL_SECONDS, like answers.
+ */
+export const RUN_ITEM_KEY = '#run';
+export function runPartition(runId: string): string {
+  return `#run#${runId}`;
+}
 /** Answers are kept 90 days, like Step Functions keeps execution history. */
 export const ANSWER_TTL_SECONDS = 90 * 24 * 3600;
 

@@ -1,6 +1,7 @@
 // Poll rules: when a poll is open, whether a vote counts, and how results are tallied.
 // Pure functions over plain records; the store and the API apply them.
 import { VOTE_DEADLINE_MS, type PollState, type PollView } from '../contract/api.ts';
+import type { RunEndReason } from '../contract/state-machine.ts';
 import type { Refusal } from './refusal.ts';
 
 /** What the poll item holds (see store/polls.ts for the attribute names). */
@@ -17,6 +18,13 @@ export interface PollRecord {
   finalCounts?: number[];
   /** When it was closed: by its run's Close step, or early when the run failed or was stopped. */
   closedAt?: string;
+  /**
+   * Set when the run's end closed it, not its Close step: the run was stopped, failed or timed out
+   * while the question was open. The end of the run then also sent its results cue (`resultsAt`).
+   */
+  closedBy?: RunEndReason;
+  /** When the end of the run got its results cue into the stream (the Close path's is in the execution history). */
+  resultsAt?: string;
   /**
    * How many shard partitions its answers and counters are spread over (contract/table.ts), fixed
    * at open. Absent on polls opened before sharding: their answers sit under the plain poll id.
@@ -105,5 +113,6 @@ export function viewPoll(poll: PollRecord, liveCounts: readonly number[], now: D
     closes_at: poll.closesAt,
   };
   if (revealed && poll.correct !== undefined) view.correct = poll.correct;
+  if (poll.closedBy) view.closed_by = poll.closedBy;
   return view;
 }

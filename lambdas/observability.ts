@@ -38,7 +38,7 @@ export const METRIC = {
 } as const;
 
 /** The lifecycle Lambda's actions (lambdas/poll-lifecycle.ts; endRun also for the EventBridge end-of-run event). */
-export type LifecycleAction = 'plan' | 'open' | 'tally' | 'close' | 'endRun';
+export type LifecycleAction = 'plan' | 'open' | 'tally' | 'close' | 'endRun' | 'release';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];

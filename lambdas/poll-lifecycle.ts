@@ -1,12 +1,16 @@
 // The state machine's Lambda: plans a show run, opens a poll and closes it.
-//   {action:"plan",  input, runId, now?, stackChannelArn?} → ShowPlan (absolute ask times)
+//   {action:"plan",  input, runId, executionArn?, now?, stackChannelArn?} → ShowPlan (absolute ask
+//     times); takes the run's channel (one running show per channel) or fails with ChannelBusy
 //   {action:"open",  poll: PlannedPoll}  → OpenResult {pollId, openedAt, closesAt, cue}
 //   {action:"tally", pollId, closesAt, channelArn} → TallyResult {pollId, done, sent, skipped}
-//   {action:"endRun", pollIds}           → EndRunResult {ended}: a failed run's Catch
+//   {action:"endRun", runId?, pollIds, channelArn?, reason?} → EndRunResult: a failed run's Catch
 //   EventBridge "Step Functions Execution Status Change" (FAILED, ABORTED, TIMED_OUT) → EndRunResult:
 //     a stopped or timed-out run, which no Catch sees (the local Step Functions sends the same event)
 //   {action:"close", pollId}             → CloseResult {pollId, counts, total, correct?, cue}
-// The results are the state machine's contract (contract/state-machine.ts). The cue strings are
+//   {action:"release", runId, channelArn} → ReleaseResult {released}: a run that succeeded
+// Every end of a run closes its open question as Close does (votes settle, recount), sends that
+// question's results cue itself (the state machine's ResultsCue will not run) and gives the channel
+// back. The results are the state machine's contract (contract/state-machine.ts). The cue strings are
 // ready for IVS PutMetadata's `Metadata`; the tally cues this Lambda sends itself. Built by createPollLifecycleHandler from its
 // dependencies; nothing here runs at import. The Lambda entry (lambdas/handlers/poll-lifecycle.ts)
 // builds them from its environment, the local stack from its own store and settings.
@@ -16,6 +20,9 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { VOTE_DEADLINE_MS } from '../contract/api.ts';
 import {
+  CHANNEL_BUSY_ERROR,
+  MANUAL_CUE_TIMEOUT_SECONDS,
+  RUN_END_REASONS,
   RUN_ID,
   SHOW_VALIDATION_ERROR,
   type CloseResult,
@@ -23,6 +30,8 @@ import {
   type LifecycleResult,
   type OpenResult,
   type PlannedPoll,
+  type ReleaseResult,
+  type RunEndReason,
   type ShowPlan,
   type TallyResult,
 } from '../contract/state-machine.ts';
@@ -32,6 +41,7 @@ import { channelIdOf, makePollId, POLL_ID } from '../core/ids.ts';
 import { planShow } from '../core/plan.ts';
 import { closingTime, type PollRecord } from '../core/poll.ts';
 import { MAX_POLLS, summarizeIssues, validateExecutionInput } from '../core/show.ts';
+import type { ChannelClaim } from '../store/channels.ts';
 import { PollStore } from '../store/polls.ts';
 import { documentClient } from './clients.ts';
 import { getIntFromEnv, getPollCacheMsFromEnv, getStringFromEnv, type Env } from './config.ts';
@@ -43,6 +53,22 @@ export class ShowValidationError extends Error {
 }
 export class LifecycleInputError extends Error {
   override readonly name = 'LifecycleInputError';
+}
+/**
+ * Another run holds the channel (one running show per channel): Plan fails with it and the run ends
+ * FAILED with this error name, its message (the execution's Cause) naming the running show.
+ */
+export class ChannelBusyError extends Error {
+  override readonly name = CHANNEL_BUSY_ERROR;
+  readonly holder: ChannelClaim | undefined;
+  constructor(channelId: string, holder: ChannelClaim | undefined) {
+    super(
+      holder
+        ? `channel ${channelId} is running ${holder.runId} (${holder.title}): stop it with showrunner stop ${holder.runId} (or Stop in the control room), or start with --replace. If that run has ended without giving the channel back, the channel is free from ${holder.leaseUntil}; showrunner start frees it at once.`
+        : `channel ${channelId} is taken by another run: try again`,
+    );
+    this.holder = holder;
+  }
 }
 
 /** Room for the clocks of the API Lambda and of this one to disagree (both are NTP-synced). */
@@ -65,6 +91,17 @@ export const TALLY_INTERVAL_MS = 1000;
 export const TALLY_SLICE_MS = 14 * 60_000;
 /** Left of the invocation's time when a slice ends, to return the result. */
 const TALLY_RETURN_MARGIN_MS = 5000;
+/**
+ * A channel claim's lease runs this long past the latest its run's plan could still be running
+ * (cue retries, slow steps): a run that ended without giving the channel back frees it then.
+ */
+export const CLAIM_LEASE_MARGIN_MS = 15 * 60_000;
+/**
+ * A results cue the end of a run sends is the question's last word to viewers: IVS's 5 calls/s
+ * per channel may refuse it for a moment (another show's cues, a tally still in flight), so it is
+ * tried this many times, with jittered backoff (about 6 s in all), before it is given up.
+ */
+export const END_RESULTS_ATTEMPTS = 6;
 /**
  * PutMetadata errors that no later tick can fix: the slice fails (the state machine goes on to
  * close the poll). Anything else — throttling (5 calls/s per channel: asks and results come first),
@@ -154,6 +191,8 @@ const LifecycleEvent = z.discriminatedUnion('action', [
     action: z.literal('plan'),
     input: z.unknown(),
     runId: z.string().regex(RUN_ID, { error: 'expected a Step Functions execution name' }),
+    /** $$.Execution.Id: kept with the channel claim, so the producer's tools can ask whether it still runs. */
+    executionArn: z.string().startsWith('arn:').optional(),
     now: z.iso.datetime({ offset: true }).optional(),
     /** The definition's default channel (${ChannelArn}), always one the stack may send cues to. */
     stackChannelArn: z.string().optional(),
@@ -166,7 +205,18 @@ const LifecycleEvent = z.discriminatedUnion('action', [
     channelArn: z.string().startsWith('arn:'),
   }),
   z.object({ action: z.literal('close'), pollId: z.string().regex(POLL_ID) }),
-  z.object({ action: z.literal('endRun'), pollIds: z.array(z.string().regex(POLL_ID)).max(MAX_POLLS) }),
+  z.object({
+    action: z.literal('endRun'),
+    pollIds: z.array(z.string().regex(POLL_ID)).max(MAX_POLLS),
+    runId: z.string().regex(RUN_ID).optional(),
+    channelArn: z.string().startsWith('arn:').optional(),
+    reason: z.enum(RUN_END_REASONS).optional(),
+  }),
+  z.object({
+    action: z.literal('release'),
+    runId: z.string().regex(RUN_ID),
+    channelArn: z.string().startsWith('arn:'),
+  }),
 ]);
 
 /**
@@ -183,6 +233,13 @@ const ExecutionEnded = z.object({
   }),
 });
 export type ExecutionEndedEvent = z.input<typeof ExecutionEnded>;
+
+/** What the polls of a run that ended so record: a stopped run's open question was "closed by a stop". */
+const END_REASON: Record<z.output<typeof ExecutionEnded>['detail']['status'], RunEndReason> = {
+  ABORTED: 'stop',
+  FAILED: 'failure',
+  TIMED_OUT: 'timeout',
+};
 
 /** The poll ids a run's input names (an input that is not a show has none: such a run opened none). */
 function pollIdsOfRun(runId: string, input: string | null | undefined): string[] {
@@ -215,7 +272,50 @@ export function plan(
   return planShow(checked.value, runId, now);
 }
 
+/**
+ * The latest time a run planned so could still be running, plus CLAIM_LEASE_MARGIN_MS: its last
+ * question's close (a manual one may be cued up to MANUAL_CUE_TIMEOUT_SECONDS after the start), the
+ * longest vote settle and the recount. A channel claim past it is free: its holder has ended, even
+ * if nothing gave the channel back.
+ */
+export function claimLease(show: ShowPlan, startedAt: Date): Date {
+  let last = Math.max(Date.parse(show.startAt), startedAt.getTime());
+  for (const poll of show.polls) {
+    const ask =
+      poll.askAt !== null ? Date.parse(poll.askAt) : startedAt.getTime() + MANUAL_CUE_TIMEOUT_SECONDS * 1000;
+    last = Math.max(last, ask + (poll.duration + poll.latencyGraceSeconds) * 1000);
+  }
+  return new Date(last + MAX_VOTE_SETTLE_MS + CLAIM_LEASE_MARGIN_MS);
+}
+
+/** The channel an execution input names, once validated (else the stack's). */
+function inputChannelArn(input: unknown): string | undefined {
+  const arn = (input as { channelArn?: unknown } | null)?.channelArn;
+  return typeof arn === 'string' ? arn : undefined;
+}
+
+/** What ends a run early: its polls, why, and (when the caller knows it) its channel. */
+export interface RunEnd {
+  /** Its run: whose claim is given back (default: the run the poll ids name). */
+  runId?: string;
+  pollIds: readonly string[];
+  /** Where its results cues go and whose claim is given back (default: the channel its Plan recorded). */
+  channelArn?: string;
+  /** What the polls it closes record as `closed_by` (default: failure). */
+  reason?: RunEndReason;
+}
+
 export interface PollLifecycle {
+  /**
+   * Validates and plans the run, then takes its channel: the channel's claim names this run until
+   * the run ends. Throws ShowValidationError, or ChannelBusyError while another run holds it.
+   */
+  plan(
+    input: unknown,
+    runId: string,
+    startedAt: Date,
+    options?: { executionArn?: string; stackChannelArn?: string },
+  ): Promise<ShowPlan>;
   /** Opens the poll and points late joiners of `channelArn` at it. */
   open(
     poll: Pick<PlannedPoll, keyof z.output<typeof PlannedPollSchema>>,
@@ -226,11 +326,15 @@ export interface PollLifecycle {
   tally(pollId: string, channelArn: string, closesAt: Date, until: number): Promise<TallyResult>;
   close(pollId: string): Promise<CloseResult>;
   /**
-   * A run that ends before its polls close (failed, stopped, timed out) closes those still open, so
-   * /poll-get, history and the producer's tools agree that they are closed: votes are refused at
-   * once, and the recount waits until no vote checked before can still be written.
+   * A run that ends before its polls close (failed, stopped, timed out) closes those still open as
+   * Close would, so /poll-get, history and the producer's tools agree that they are closed: votes
+   * are refused at once (`closed_by` says why), the recount waits until no vote checked before can
+   * still be written, and the question's results cue goes into the stream. Then the run's channel
+   * is given back. A bare list of poll ids is a failure whose channel the run's Plan recorded.
    */
-  endRun(pollIds: readonly string[]): Promise<EndRunResult>;
+  endRun(end: RunEnd | readonly string[]): Promise<EndRunResult>;
+  /** Gives the channel back if this run still holds it (a run that succeeded). */
+  release(runId: string, channelArn: string): Promise<ReleaseResult>;
   /** The Lambda's event in, its result out (plan, open, tally or close). */
   handle(event: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<LifecycleResult>;
 }
@@ -246,6 +350,45 @@ async function sleepUntil(time: number): Promise<void> {
 
 /** The lifecycle's steps over a store: plain functions, as the handler and the tests call them. */
 export function pollLifecycle({ store, ivs, config, observability }: PollLifecycleDeps): PollLifecycle {
+  const warn = (line: string) => (observability ? observability.logger.warn(line) : console.warn(line));
+
+  async function planRun(
+    input: unknown,
+    runId: string,
+    startedAt: Date,
+    options: { executionArn?: string; stackChannelArn?: string } = {},
+  ): Promise<ShowPlan> {
+    const planned = plan(input, runId, startedAt, [
+      ...(options.stackChannelArn ? [options.stackChannelArn] : []),
+      ...config.cueChannelArns,
+    ]);
+    const channelArn = inputChannelArn(input) ?? options.stackChannelArn;
+    if (!channelArn) return planned;
+    const channelId = channelIdOf(channelArn);
+    const executionArn = options.executionArn ?? '';
+    // First where the run runs, so an end of the run racing this claim still finds the channel.
+    const now = new Date();
+    await store.channels.putRunChannel({ runId, channelArn, executionArn }, now);
+    const claim: ChannelClaim = {
+      channelId,
+      channelArn,
+      runId,
+      executionArn,
+      showId: planned.showId,
+      title: planned.title,
+      startAt: planned.startAt,
+      claimedAt: now.toISOString(),
+      leaseUntil: claimLease(planned, startedAt).toISOString(),
+    };
+    // The claim vanishing between the refused put and the read (its run just gave it back) is
+    // worth another try; a holder seen is the answer.
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await store.channels.claim(claim, new Date());
+      if (outcome.claimed) return planned;
+      if (outcome.holder || attempt >= 2) throw new ChannelBusyError(channelId, outcome.holder);
+    }
+  }
+
   async function open(
     poll: Pick<PlannedPoll, keyof z.output<typeof PlannedPollSchema>>,
     now: Date,
@@ -288,9 +431,11 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
     for (let tick = Date.now(); tick < end; tick += TALLY_INTERVAL_MS) {
       await sleepUntil(tick);
       if (Date.now() >= end) break;
-      // A run stopped or failed mid-poll closes it (nothing stops this invocation): stop with it.
+      // A run stopped or failed mid-poll ends it early and closes it (nothing stops this invocation):
+      // stop with it, leaving IVS's calls to the results cue.
       const current = await store.getPoll(pollId);
-      if (current?.state !== 'open') return { ...result, done: true };
+      if (current?.state !== 'open' || Date.parse(current.closesAt) < closesAt.getTime())
+        return { ...result, done: true };
       const counts = await store.liveCounts(poll);
       if (counts.join() === onAir) continue;
       try {
@@ -300,9 +445,7 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
       } catch (error) {
         if (PERMANENT_CUE_ERRORS.has((error as Error).name)) throw error;
         // The IVS throttling alarm (cdk/lib/monitoring.ts) counts these lines.
-        const line = `tally PutMetadata skipped (${(error as Error).name}) on ${channelArn}`;
-        if (observability) observability.logger.warn(line);
-        else console.warn(line);
+        warn(`tally PutMetadata skipped (${(error as Error).name}) on ${channelArn}`);
         result.skipped += 1;
       }
     }
@@ -326,16 +469,80 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
     return result;
   }
 
-  async function endRun(pollIds: readonly string[]): Promise<EndRunResult> {
+  /**
+   * The results cue of a question the end of a run closed, as ResultsCue would have sent it:
+   * retried while IVS throttles it, given up (and logged) on anything else.
+   */
+  async function sendResults(channelArn: string, poll: PollRecord): Promise<boolean> {
+    const metadata = encodeCue(resultsCue(poll.pollId, poll.finalCounts ?? [], poll.correct));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ivs.send(new PutMetadataCommand({ channelArn, metadata }));
+        return true;
+      } catch (error) {
+        const name = (error as Error).name;
+        if (name !== 'ThrottlingException' || attempt >= END_RESULTS_ATTEMPTS) {
+          warn(`results PutMetadata for ${poll.pollId} not sent (${name}) on ${channelArn}`);
+          return false;
+        }
+        // Full jitter, 0.25 s doubling up to 2 s.
+        await sleep(Math.random() * Math.min(2000, 250 * 2 ** attempt));
+      }
+    }
+  }
+
+  async function endRun(end: RunEnd | readonly string[]): Promise<EndRunResult> {
+    const {
+      pollIds,
+      reason = 'failure',
+      ...given
+    }: RunEnd = Array.isArray(end) ? { pollIds: end as readonly string[] } : (end as RunEnd);
+    const runId = given.runId ?? (pollIds[0] ? pollIds[0].slice(0, pollIds[0].lastIndexOf(':')) : undefined);
+    const channelArn =
+      given.channelArn ?? (runId ? (await store.channels.runChannel(runId))?.channelArn : undefined);
     const now = new Date();
     const ended: string[] = [];
-    for (const pollId of pollIds) if (await store.endPoll(pollId, now)) ended.push(pollId);
-    if (ended.length === 0) return { ended };
-    // Every vote checked against the old closes_at has been written or can no longer be
-    // acknowledged, and no API container still holds the old closes_at in its cache.
-    await sleep(config.voteSettleMs + config.pollCacheMs);
-    for (const pollId of ended) await store.closePoll(pollId, new Date());
-    return { ended };
+    const resultsSent: string[] = [];
+    let released = false;
+    try {
+      // Each question still open: ended now (closes_at moves to now), or already past its time with
+      // the Close step that would have recounted it and sent its results gone with the run.
+      const closing: Array<{ pollId: string; recountAt: number }> = [];
+      for (const pollId of pollIds) {
+        if (await store.endPoll(pollId, now, reason)) {
+          ended.push(pollId);
+          // Every vote checked against the old closes_at has been written or can no longer be
+          // acknowledged, and no API container still holds the old closes_at in its cache.
+          closing.push({ pollId, recountAt: now.getTime() + config.voteSettleMs + config.pollCacheMs });
+          continue;
+        }
+        const poll = await store.getPoll(pollId);
+        if (poll?.state === 'open') {
+          // Ended early by another end of this run (a stop during a failing run's EndRunPolls):
+          // API containers may hold its old closes_at for the cache's time too.
+          const cache = poll.closedBy ? config.pollCacheMs : 0;
+          closing.push({ pollId, recountAt: Date.parse(poll.closesAt) + config.voteSettleMs + cache });
+        }
+      }
+      closing.sort((a, b) => a.recountAt - b.recountAt);
+      for (const { pollId, recountAt } of closing) {
+        await sleepUntil(recountAt);
+        const closed = await store.closePoll(pollId, new Date());
+        if (channelArn && (await sendResults(channelArn, closed))) {
+          resultsSent.push(pollId);
+          await store.markResultsSent(pollId, new Date());
+        }
+      }
+    } finally {
+      // Last, so the next show on the channel starts after this one's final results are on air;
+      // however the closing went, the channel is given back.
+      if (runId && channelArn) released = await store.channels.release(channelIdOf(channelArn), runId);
+    }
+    return { ended, resultsSent, released };
+  }
+
+  async function release(runId: string, channelArn: string): Promise<ReleaseResult> {
+    return { released: await store.channels.release(channelIdOf(channelArn), runId) };
   }
 
   async function handle(
@@ -353,9 +560,11 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
     };
     const ending = ExecutionEnded.safeParse(event);
     if (ending.success) {
-      const { name, input } = ending.data.detail;
+      const { name, input, status } = ending.data.detail;
       observability?.appendPollKeys({ runId: name });
-      return timed('endRun', () => endRun(pollIdsOfRun(name, input)));
+      return timed('endRun', () =>
+        endRun({ runId: name, pollIds: pollIdsOfRun(name, input), reason: END_REASON[status] }),
+      );
     }
     const parsed = LifecycleEvent.safeParse(event);
     if (!parsed.success) {
@@ -364,21 +573,23 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
     }
     const e = parsed.data;
     observability?.appendPollKeys(
-      e.action === 'plan'
+      e.action === 'plan' || e.action === 'release'
         ? { runId: e.runId }
         : e.action === 'open'
           ? { pollId: e.poll.pollId }
           : e.action === 'endRun'
-            ? {}
+            ? e.runId
+              ? { runId: e.runId }
+              : {}
             : { pollId: e.pollId },
     );
     switch (e.action) {
       case 'plan':
         return timed('plan', () =>
-          plan(e.input, e.runId, e.now ? new Date(e.now) : new Date(), [
-            ...(e.stackChannelArn ? [e.stackChannelArn] : []),
-            ...config.cueChannelArns,
-          ]),
+          planRun(e.input, e.runId, e.now ? new Date(e.now) : new Date(), {
+            ...(e.executionArn ? { executionArn: e.executionArn } : {}),
+            ...(e.stackChannelArn ? { stackChannelArn: e.stackChannelArn } : {}),
+          }),
         );
       case 'open':
         return timed('open', () => open(e.poll, new Date(), e.channelArn));
@@ -400,11 +611,20 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
       case 'close':
         return timed('close', () => close(e.pollId));
       case 'endRun':
-        return timed('endRun', () => endRun(e.pollIds));
+        return timed('endRun', () =>
+          endRun({
+            pollIds: e.pollIds,
+            ...(e.runId ? { runId: e.runId } : {}),
+            ...(e.channelArn ? { channelArn: e.channelArn } : {}),
+            ...(e.reason ? { reason: e.reason } : {}),
+          }),
+        );
+      case 'release':
+        return timed('release', () => release(e.runId, e.channelArn));
     }
   }
 
-  return { open, tally, close, endRun, handle };
+  return { plan: planRun, open, tally, close, endRun, release, handle };
 }
 
 /** The state machine's Lambda handler. */

@@ -11,6 +11,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import {
+  CHANNEL_BUSY_CODE,
   PRODUCER_ROUTES,
   type ProducerClaims,
   type RunList,
@@ -19,7 +20,7 @@ import {
 import { RUN_ID } from '../contract/state-machine.ts';
 import { LOCAL_ID } from '../core/ids.ts';
 import { cue } from '../ops/cue.ts';
-import { OpError } from '../ops/errors.ts';
+import { ChannelBusyError, OpError } from '../ops/errors.ts';
 import { history } from '../ops/history.ts';
 import { list } from '../ops/list.ts';
 import { results } from '../ops/results.ts';
@@ -86,6 +87,7 @@ const StartBody = z.strictObject(
     show: z.unknown(),
     startAt: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time' }).optional(),
     channelArn: z.string().startsWith('arn:', { error: 'expected an IVS channel ARN' }).optional(),
+    replace: z.boolean({ error: 'expected true or false' }).optional(),
   },
   { error: 'expected a JSON object' },
 );
@@ -117,11 +119,32 @@ function producerOf(event: APIGatewayProxyEvent): ProducerClaims {
   return claims as ProducerClaims;
 }
 
+/**
+ * 409 channel_busy: another show runs on the channel. The message names it and the two ways on:
+ * stop it, or start again with `replace` (the control room's "Replace the running show").
+ */
+function channelBusy({ holder, ending, message }: ChannelBusyError): ApiError {
+  return new ApiError(
+    409,
+    CHANNEL_BUSY_CODE,
+    ending
+      ? message.replace(/^channelArn: /, '')
+      : `channel ${holder.channelId} is running ${holder.runId} (${holder.title}): stop it first, or start with replace to stop it and start this show`,
+  );
+}
+
+/**
+ * How long a start waits for a replaced (or just-ended) show to give the channel back: the route
+ * answers within API Gateway's 29 s, so past this it says "still ending, try again".
+ */
+export const START_WAIT_MS = 15_000;
+
 /** The operations' refusals as HTTP: invalid 400, not_found 404, conflict 409, the field named. */
 async function op<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
+    if (error instanceof ChannelBusyError) throw channelBusy(error);
     if (!(error instanceof OpError)) throw error;
     if (error.kind === 'not_found') throw new ApiError(404, 'not_found', error.message);
     if (error.kind === 'conflict') throw new ApiError(409, 'conflict', error.message);
@@ -148,11 +171,16 @@ export function producerRoutes({
       producerOf(event);
       const b = parse(StartBody, jsonBody(event, config.maxBodyBytes), 'body');
       const started = await op(() =>
-        startShow(target, {
-          show: b.show,
-          ...(b.startAt ? { startAt: new Date(b.startAt) } : {}),
-          ...(b.channelArn ? { channelArn: b.channelArn } : {}),
-        }),
+        startShow(
+          target,
+          {
+            show: b.show,
+            ...(b.startAt ? { startAt: new Date(b.startAt) } : {}),
+            ...(b.channelArn ? { channelArn: b.channelArn } : {}),
+          },
+          new Date(),
+          { replace: b.replace === true, waitMs: START_WAIT_MS },
+        ),
       );
       return json(201, started);
     },

@@ -1,13 +1,19 @@
 // The demo loop `npm start` runs: once the channel is live, start the demo show, cue its manual
 // questions after the timed ones, wait for the run to end, pause, start again. A client of the
 // stack like any producer: it calls the same operations (ops/) the CLI and the control room call,
-// through the edge endpoint, so the demo exercises the real path.
+// through the edge endpoint, so the demo exercises the real path. It never competes with a
+// producer for the channel (one running show per channel): while another show holds the channel it
+// waits, and a producer who replaces the demo's run (start --replace, or the control room's
+// choice) gets the channel; the loop starts its next run once that show has ended. A demo run
+// outlives the stack like any run: stopping the loop leaves it running, and after a restart the loop
+// follows the run the local Step Functions resumed instead of starting another.
 import { GetStreamCommand, IvsClient } from '@aws-sdk/client-ivs';
+import { channelHolder, holds } from '../ops/channel.ts';
 import type { Clock } from '../ops/clock.ts';
 import { cue } from '../ops/cue.ts';
+import { ChannelBusyError } from '../ops/errors.ts';
 import { history } from '../ops/history.ts';
 import { prepareStart, start } from '../ops/start.ts';
-import { stop } from '../ops/stop.ts';
 import { connectLocal, withTarget } from '../ops/target.ts';
 import { checkShowFile } from '../ops/validate.ts';
 
@@ -24,11 +30,13 @@ export interface DemoLoopOptions {
   pauseSeconds?: number;
   /** Seconds after the question before it has closed that a manual question is cued. Default 10. */
   cueAfterSeconds?: number;
+  /** Seconds between looks at a channel another show holds. Default 2. */
+  channelCheckSeconds?: number;
   tableName?: string;
 }
 
 export interface DemoLoop {
-  /** Stops the loop and the run it started (if still running). */
+  /** Stops the loop; its run goes on (the local Step Functions resumes it at the next start). */
   stop(): Promise<void>;
   /** Resolves when the loop has ended. */
   done: Promise<void>;
@@ -57,9 +65,6 @@ export function runDemoLoop(options: DemoLoopOptions): DemoLoop {
     region,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  /** The run this loop started and has not seen end. */
-  let current: string | undefined;
-
   const isLive = async () => {
     try {
       await ivs.send(new GetStreamCommand({ channelArn: options.channelArn }));
@@ -69,24 +74,68 @@ export function runDemoLoop(options: DemoLoopOptions): DemoLoop {
     }
   };
 
-  const runOnce = async () => {
-    while (!signal.aborted && !(await isLive())) await sleep(1000);
-    if (signal.aborted) return;
-    const checked = await checkShowFile(options.showFile);
-    if (!checked.ok) throw new Error(`${options.showFile}: ${checked.issues.join('; ')}`);
+  /** Waits while another show holds the channel, saying so once per show. */
+  const stepAside = async () => {
+    let said: string | undefined;
+    for (;;) {
+      const holder = await withTarget(target, (t) => channelHolder(t, options.channelArn));
+      if (signal.aborted || !holder || !holds(holder, new Date())) {
+        if (said) log(`demo: channel free again, the demo resumes`);
+        return;
+      }
+      if (said !== holder.runId) {
+        log(
+          `demo: channel ${holder.channelId} is running ${holder.runId} (${holder.title}): the demo waits until it ends`,
+        );
+        said = holder.runId;
+      }
+      await sleep((options.channelCheckSeconds ?? 2) * 1000);
+    }
+  };
+
+  /**
+   * A run of the demo show that holds the channel and runs: the one the local Step Functions resumed
+   * after a restart (the loop left it running when the stack stopped). Known by its show id.
+   */
+  const resumedRun = async (showId: string) => {
+    const holder = await withTarget(target, (t) => channelHolder(t, options.channelArn));
+    return holder?.status === 'RUNNING' && holder.showId === showId ? holder : undefined;
+  };
+
+  /** Starts the demo show, or undefined when another show took the channel first. */
+  const startRun = async (raw: unknown) => {
+    await stepAside();
+    if (signal.aborted) return undefined;
     const now = clock.now();
     const prepared = prepareStart(
       {
-        show: checked.raw,
+        show: raw,
         startAt: new Date(now.getTime() + (options.leadInSeconds ?? 3) * 1000),
         channelArn: options.channelArn,
       },
       now,
     );
+    return withTarget(target, (t) =>
+      start(t, prepared, { clock }).catch((error: unknown) => {
+        // Another show took the channel between the look and the start: step aside next time round.
+        if (!(error instanceof ChannelBusyError)) throw error;
+        log(`demo: ${error.message}: the demo waits until it ends`);
+        return undefined;
+      }),
+    );
+  };
+
+  const runOnce = async () => {
+    while (!signal.aborted && !(await isLive())) await sleep(1000);
+    if (signal.aborted) return;
+    const checked = await checkShowFile(options.showFile);
+    if (!checked.ok || !checked.show) throw new Error(`${options.showFile}: ${checked.issues.join('; ')}`);
+    const resumed = await resumedRun(checked.show.id);
+    const started = resumed ?? (await startRun(checked.raw));
+    if (!started) return;
+    if (resumed) log(`demo: following ${resumed.runId}, resumed after the restart`);
+    else log(`demo: started ${started.runId} (showrunner status ${started.runId})`);
     await withTarget(target, async (t) => {
-      const started = await start(t, prepared);
-      current = started.executionArn;
-      log(`demo: started ${started.runId} (showrunner status ${started.runId})`);
       const cueAfterMs = (options.cueAfterSeconds ?? 10) * 1000;
       for (;;) {
         await sleep(1000);
@@ -95,7 +144,6 @@ export function runDemoLoop(options: DemoLoopOptions): DemoLoop {
         if (run.status !== 'RUNNING') {
           const { status, error, cause } = run;
           log(`demo: ${started.runId} ${status}${error ? `: ${error} — ${cause ?? ''}` : ''}`);
-          current = undefined;
           return;
         }
         // Cue a waiting manual question once every question before it has closed (plus a pause).
@@ -124,14 +172,9 @@ export function runDemoLoop(options: DemoLoopOptions): DemoLoop {
   return {
     done,
     async stop() {
+      // Not its run: the local Step Functions keeps it RUNNING and resumes it at the next start.
       controller.abort();
       await done;
-      const running = current;
-      if (running) {
-        await withTarget(target, (t) =>
-          stop(t, { run: running, cause: 'the local stack stopped the demo' }),
-        ).catch(() => {});
-      }
       ivs.destroy();
     },
   };

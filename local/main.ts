@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping…`);
-    // The demo first: it stops its run while Step Functions is still there.
+    // The demo loop first, so it sends nothing to a stack that is closing; its run stays RUNNING.
     const demoStopped = (demo?.stop() ?? Promise.resolve()).catch((e: unknown) =>
       console.log(`while stopping: ${String(e)}`),
     );

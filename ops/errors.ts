@@ -46,6 +46,40 @@ export class RunExistsError extends OpError {
   }
 }
 
+/** The run that holds a channel, as a refusal names it. */
+export interface ChannelHolderInfo {
+  /** The channel's id (the last part of its ARN: `local`). */
+  channelId: string;
+  runId: string;
+  title: string;
+  showId: string;
+  executionArn: string;
+}
+
+/**
+ * Another show runs on the channel (one running show per channel): stop it, or start with replace.
+ * Callers word the way out in their own terms (the CLI's `--replace`, the control room's choice).
+ */
+export class ChannelBusyError extends OpError {
+  override readonly name = 'ChannelBusyError';
+  readonly holder: ChannelHolderInfo;
+  /**
+   * The show has ended (or was just stopped to make room) but is still closing its last question
+   * and sending its results: the channel is free in a few seconds.
+   */
+  readonly ending: boolean;
+  constructor(holder: ChannelHolderInfo, ending = false) {
+    super('conflict', {
+      field: 'channelArn',
+      message: ending
+        ? `channel ${holder.channelId} is still ending ${holder.runId} (${holder.title}): its last results are going out, try again in a few seconds`
+        : `channel ${holder.channelId} is running ${holder.runId} (${holder.title})`,
+    });
+    this.holder = holder;
+    this.ending = ending;
+  }
+}
+
 /** The target (local stack or AWS stack) cannot be reached or is not set up; the message says how to fix it. */
 export class TargetError extends Error {
   override readonly name = 'TargetError';

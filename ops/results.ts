@@ -26,7 +26,9 @@ export async function results(target: Target, run: string, clock: Clock = system
       pollId: p.pollId,
       question: view?.question ?? p.question,
       answers,
-      state: !record ? 'not asked' : record.state === 'closed' ? 'closed' : 'open',
+      // As viewers see it (/poll-get): closed from its closing time on, even before the recount.
+      state: !view ? 'not asked' : view.state,
+      ...(record?.closedBy ? { closedBy: record.closedBy } : {}),
       counts,
       total: view?.total ?? 0,
       winner: winners(counts).map((i) => answers[i]!),

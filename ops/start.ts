@@ -1,12 +1,19 @@
 // start: checks a show with its start time and channel as the state machine's Plan step will,
 // plans it (core/plan.ts: the run id, each question's ask time) and starts the run. Nothing starts
-// when the show, the start time or the channel is wrong.
+// when the show, the start time or the channel is wrong, or when another show runs on the channel
+// (one running show per channel: ops/channel.ts; `replace` stops that show first). The run's Plan
+// step takes the channel; start returns once it has, so two starts racing each other cannot both
+// report success.
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { RUN_ID, type ShowPlan } from '../contract/state-machine.ts';
-import { makeRunId } from '../core/ids.ts';
+import { CHANNEL_BUSY_ERROR, RUN_ID, STATES, type ShowPlan } from '../contract/state-machine.ts';
+import { channelIdOf, makeRunId } from '../core/ids.ts';
 import { planShow } from '../core/plan.ts';
 import { validateExecutionInput } from '../core/show.ts';
-import { OpError, RunExistsError } from './errors.ts';
+import { ChannelClaims } from '../store/channels.ts';
+import { holderInfo, makeRoom, stackChannelArn } from './channel.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { ChannelBusyError, OpError, RunExistsError } from './errors.ts';
+import { eventsAfter } from './runs.ts';
 import type { Target } from './target.ts';
 
 /** Local stacks wait with timers, which Node caps at 2^31 − 1 ms (about 24.8 days). */
@@ -37,10 +44,26 @@ export interface Started {
   executionArn: string;
   /** ISO 8601. */
   startAt: string;
-  /** The request's channel, else the stack's (AWS; the local state machine has its own default). */
+  /** The request's channel, else the stack's. */
   channelArn?: string;
   plan: ShowPlan;
+  /** The show `replace` stopped to make room (it had ended and given the channel back before this one started). */
+  replaced?: { runId: string; title: string };
 }
+
+export interface StartOptions {
+  /** Another show runs on the channel: stop it, wait until its end has given the channel back, then start. */
+  replace?: boolean;
+  /**
+   * The longest to wait for a show that ended (or was replaced) to give the channel back: an API
+   * behind a gateway's timeout answers "still ending, try again" rather than be cut off.
+   */
+  waitMs?: number;
+  clock?: Clock;
+}
+
+/** How long start waits for the run's Plan step to take the channel before it answers anyway. */
+const PLAN_WAIT_MS = 20_000;
 
 export function checkRunId(runId: string): void {
   if (!RUN_ID.test(runId)) {
@@ -78,9 +101,17 @@ export function prepareStart(request: StartRequest, now: Date): PreparedStart {
   };
 }
 
-/** Starts a prepared run (RunExistsError when its name is taken). */
-export async function start(target: Target, prepared: PreparedStart): Promise<Started> {
+/**
+ * Starts a prepared run: RunExistsError when its name is taken, ChannelBusyError while another show
+ * runs on its channel (unless `replace`).
+ */
+export async function start(
+  target: Target,
+  prepared: PreparedStart,
+  options: StartOptions = {},
+): Promise<Started> {
   const { plan, now } = prepared;
+  const clock = options.clock ?? systemClock;
   const lastAsk = Math.max(
     Date.parse(plan.startAt),
     ...plan.polls.map((p) => (p.askAt === null ? 0 : Date.parse(p.askAt))),
@@ -91,6 +122,15 @@ export async function start(target: Target, prepared: PreparedStart): Promise<St
       message: 'the local stack can wait at most 24 days for a question',
     });
   }
+  const channelArn = prepared.channelArn ?? (await stackChannelArn(target));
+  const replaced = channelArn
+    ? await makeRoom(target, channelArn, {
+        runId: plan.runId,
+        clock,
+        ...(options.waitMs !== undefined ? { waitMs: options.waitMs } : {}),
+        ...(options.replace ? { replace: true, cause: `replaced by ${plan.runId} (${plan.title})` } : {}),
+      })
+    : undefined;
   let executionArn: string;
   try {
     ({ executionArn = '' } = await target.sfn.send(
@@ -104,17 +144,56 @@ export async function start(target: Target, prepared: PreparedStart): Promise<St
     if ((error as Error).name === 'ExecutionAlreadyExists') throw new RunExistsError(plan.runId);
     throw error;
   }
-  const channelArn = prepared.channelArn ?? target.channelArn;
+  if (channelArn) await planned(target, executionArn, channelArn, clock);
   return {
     runId: plan.runId,
     executionArn,
     startAt: plan.startAt,
     ...(channelArn ? { channelArn } : {}),
     plan,
+    ...(replaced ? { replaced: { runId: replaced.runId, title: replaced.title } } : {}),
   };
 }
 
+/**
+ * Waits for the run's Plan step, which takes the channel: a run started at the same moment as
+ * another on the same channel fails there (ChannelBusy), and that is this start's refusal too.
+ */
+async function planned(
+  target: Target,
+  executionArn: string,
+  channelArn: string,
+  clock: Clock,
+): Promise<void> {
+  // Real time, whatever the caller's clock says: Step Functions' steps take real time.
+  const until = Date.now() + PLAN_WAIT_MS;
+  let seen = 0;
+  while (Date.now() < until) {
+    const events = await eventsAfter(target.sfn, executionArn, seen);
+    seen = events.at(-1)?.id ?? seen;
+    if (events.some((e) => e.stateExitedEventDetails?.name === STATES.Plan)) return;
+    const failed = events.find((e) => e.type === 'ExecutionFailed');
+    if (failed?.executionFailedEventDetails?.error === CHANNEL_BUSY_ERROR) {
+      const channelId = channelIdOf(channelArn);
+      const holder = await new ChannelClaims(target.db, target.tableName).holder(channelId);
+      throw new ChannelBusyError(
+        holder
+          ? holderInfo(holder)
+          : { channelId, runId: 'another run', title: 'unknown', showId: '', executionArn: '' },
+      );
+    }
+    if (events.some((e) => /^Execution(Failed|Aborted|TimedOut|Succeeded)$/.test(e.type ?? ''))) return;
+    await clock.sleep(100);
+  }
+  // Slower than expected: the run is started; `status` and `history` say how Plan went.
+}
+
 /** prepareStart, then start. */
-export function startShow(target: Target, request: StartRequest, now = new Date()): Promise<Started> {
-  return start(target, prepareStart(request, now));
+export function startShow(
+  target: Target,
+  request: StartRequest,
+  now = new Date(),
+  options: StartOptions = {},
+): Promise<Started> {
+  return start(target, prepareStart(request, now), options);
 }

@@ -1,6 +1,7 @@
 // status: what is running now (each running show's progress), or where one run is.
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { PlanOutput } from '../contract/state-machine.ts';
+import { readEndedPolls } from './ended.ts';
 import { executionArnFor, loadRun, runInfo, type RunInfo } from './runs.ts';
 import type { Target } from './target.ts';
 import type { PollTimeline, RunTimeline } from './timeline.ts';
@@ -15,6 +16,8 @@ export interface Progress {
   next?: PollTimeline;
   /** Manual questions waiting for their cue. */
   waiting: PollTimeline[];
+  /** Questions the run's end closed while they were open (stopped, failed, timed out), with their counts. */
+  closedByEnd?: PollTimeline[];
 }
 
 export function progress(timeline: RunTimeline): Progress {
@@ -68,9 +71,11 @@ export interface RunStatus {
 export async function runStatus(target: Target, run: string): Promise<RunStatus> {
   const executionArn = executionArnFor(target.stateMachineArn, run);
   const { execution, timeline } = await loadRun(target.sfn, executionArn);
+  await readEndedPolls(target, timeline, execution.status === 'RUNNING');
+  const ended = timeline.polls.filter((p) => p.closedBy !== undefined);
   return {
     run: { ...runInfo(execution), executionArn },
     ...(timeline.plan ? { plan: timeline.plan } : {}),
-    progress: progress(timeline),
+    progress: { ...progress(timeline), ...(ended.length ? { closedByEnd: ended } : {}) },
   };
 }

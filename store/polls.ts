@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { HistoryEntry, HistoryPage, PollView, VoteResponse } from '../contract/api.ts';
+import type { RunEndReason } from '../contract/state-machine.ts';
 import {
   ANSWER_TTL_SECONDS,
   currentPollPartition,
@@ -39,6 +40,7 @@ import {
 import { POLL_ID } from '../core/ids.ts';
 import { RefusedError } from '../core/refusal.ts';
 import { shardOf } from '../core/shard.ts';
+import { ChannelClaims } from './channels.ts';
 
 interface PollItem {
   poll_id: string;
@@ -52,6 +54,10 @@ interface PollItem {
   closes_at: string;
   closed_at?: string;
   final_counts?: number[];
+  /** The run's end closed it (stop, failure, timeout), not its Close step. */
+  closed_by?: RunEndReason;
+  /** When the run's end got its results cue into the stream. */
+  results_at?: string;
   /** Absent on polls opened before sharding. */
   vote_shards?: number;
 }
@@ -100,6 +106,8 @@ function toRecord(item: PollItem): PollRecord {
   if (item.correct !== undefined) record.correct = item.correct;
   if (item.final_counts !== undefined) record.finalCounts = item.final_counts;
   if (item.closed_at !== undefined) record.closedAt = item.closed_at;
+  if (item.closed_by !== undefined) record.closedBy = item.closed_by;
+  if (item.results_at !== undefined) record.resultsAt = item.results_at;
   if (item.vote_shards !== undefined) record.voteShards = item.vote_shards;
   return record;
 }
@@ -159,10 +167,13 @@ function decodeCursor(cursor: string, requestorId: string): Record<string, unkno
 export class PollStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
+  /** The channel claims in the same table (store/channels.ts): one running show per channel. */
+  readonly channels: ChannelClaims;
 
   constructor(db: DynamoDBDocumentClient, tableName: string) {
     this.#db = db;
     this.#table = tableName;
+    this.channels = new ChannelClaims(db, tableName);
   }
 
   async getPoll(pollId: string): Promise<PollRecord | undefined> {
@@ -351,19 +362,23 @@ export class PollStore {
 
   /**
    * Ends an open poll before its time (its run failed or was stopped): closes_at becomes `now`, so
-   * votes are refused from here on (after the API's poll cache expires). False when it was not open
-   * or already past closes_at — then nothing changes.
+   * votes are refused from here on (after the API's poll cache expires), and `closed_by` says why.
+   * False when it was not open or already past closes_at — then nothing changes.
    */
-  async endPoll(pollId: string, now: Date): Promise<boolean> {
+  async endPoll(pollId: string, now: Date, reason?: RunEndReason): Promise<boolean> {
     try {
       await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { poll_id: pollId, requestor_id: POLL_ITEM_KEY },
-          UpdateExpression: 'SET closes_at = :now',
+          UpdateExpression: reason ? 'SET closes_at = :now, closed_by = :why' : 'SET closes_at = :now',
           ConditionExpression: '#s = :open AND closes_at > :now',
           ExpressionAttributeNames: { '#s': 'state' },
-          ExpressionAttributeValues: { ':open': 'open', ':now': now.toISOString() },
+          ExpressionAttributeValues: {
+            ':open': 'open',
+            ':now': now.toISOString(),
+            ...(reason ? { ':why': reason } : {}),
+          },
         }),
       );
       return true;
@@ -371,6 +386,19 @@ export class PollStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  /** Records when the end of its run got the poll's results cue into the stream. */
+  async markResultsSent(pollId: string, at: Date): Promise<void> {
+    await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { poll_id: pollId, requestor_id: POLL_ITEM_KEY },
+        UpdateExpression: 'SET results_at = :t',
+        ConditionExpression: 'attribute_exists(poll_id)',
+        ExpressionAttributeValues: { ':t': at.toISOString() },
+      }),
+    );
   }
 
   /** Marks the poll closed with its recounted result. Closing twice recounts again and keeps it closed. */
@@ -419,6 +447,7 @@ export class PollStore {
         entry.answers = poll.answers;
         entry.state = poll.state;
         if (poll.state === 'closed' && poll.correct !== undefined) entry.correct = poll.correct;
+        if (poll.closedBy) entry.closed_by = poll.closedBy;
       }
       return entry;
     });

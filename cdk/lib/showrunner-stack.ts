@@ -480,7 +480,7 @@ export class ShowrunnerStack extends Stack {
       code: FunctionCode.fromInline(SITE_PATHS_FUNCTION),
     });
     // Both pages' headers (contract/site-headers.ts). One policy on the default behavior serves `/`,
-    // `/control/` and `/assets/*`, where the IVS player's worker lives (a worker runs under its own
+    // `/control/` and the hashed assets, where the IVS player's worker lives (a worker runs under its own
     // response's policy): the control room's, which is the viewer's plus the Cognito origin. Its
     // origins exist only once the API and the Cognito domain do, hence Lazy.
     const site: { origins?: SiteOrigins } = {};

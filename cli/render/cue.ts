@@ -21,5 +21,5 @@ export function renderStopped(s: Stopped, json: boolean): string {
         stopped: true,
         stopDate: s.stopDate?.toISOString(),
       }) + '\n'
-    : `Stopped ${s.runId} (${s.status}) at ${clock(s.stopDate, true)}: no further questions will be asked\n`;
+    : `Stopped ${s.runId} (${s.status}) at ${clock(s.stopDate, true)}: no further questions will be asked; a question open now closes and its results go out in a few seconds\n`;
 }

@@ -2,7 +2,7 @@
 import { winners } from '../../core/poll.ts';
 import type { RunHistory } from '../../ops/history.ts';
 import type { PollTimeline } from '../../ops/timeline.ts';
-import { clock, dateTime, seconds, table } from '../format.ts';
+import { closedByWords, clock, dateTime, seconds, table } from '../format.ts';
 
 const iso = (ms: number | undefined) => (ms !== undefined ? new Date(ms).toISOString() : null);
 
@@ -25,6 +25,7 @@ export function renderHistory(h: RunHistory, json: boolean): string {
           askedAt: iso(p.askedAt),
           lateMs: p.lateMs ?? null,
           closedAt: iso(p.closedAt),
+          ...(p.closedBy ? { closedBy: p.closedBy } : {}),
           resultsAt: iso(p.resultsAt),
           votes: p.total ?? null,
           counts: p.counts ?? null,
@@ -54,11 +55,24 @@ export function renderHistory(h: RunHistory, json: boolean): string {
         value: (p) => (p.lateMs !== undefined ? seconds(p.lateMs) : '–'),
         align: 'right',
       },
-      { header: 'CLOSED', value: (p) => (p.closedAt !== undefined ? clock(p.closedAt, true) : '–') },
+      {
+        header: 'CLOSED',
+        value: (p) =>
+          p.closedAt !== undefined
+            ? `${clock(p.closedAt, true)}${p.closedBy ? ` (${p.closedBy})` : ''}`
+            : '–',
+      },
       { header: 'VOTES', value: (p) => (p.total !== undefined ? String(p.total) : '–'), align: 'right' },
       { header: 'RESULT', value: resultText },
     ]) +
     `\n${h.cuesSent} cue${h.cuesSent === 1 ? '' : 's'} sent${h.throttled ? `, ${h.throttled} throttled by IVS and retried` : ''}\n` +
+    h.polls
+      .filter((p) => p.closedBy)
+      .map(
+        (p) =>
+          `${p.id}: ${closedByWords(p.closedBy!)} with ${p.total ?? 0} vote${p.total === 1 ? '' : 's'}${p.resultsAt !== undefined ? `, results cue sent ${clock(p.resultsAt, true)}` : ', no results cue sent'}\n`,
+      )
+      .join('') +
     (run.error ? `${run.status}: ${run.error}${run.cause ? ` — ${run.cause}` : ''}\n` : '')
   );
 }

@@ -1,7 +1,7 @@
 // results: votes per question as a table, JSON, or CSV (one row per answer, for spreadsheets).
 import type { RunResults } from '../../ops/results.ts';
 import { resultsCsv, resultsJson } from '../../contract/producer.ts';
-import { table } from '../format.ts';
+import { closedByWords, table } from '../format.ts';
 
 export type ResultsFormat = 'table' | 'json' | 'csv';
 
@@ -13,7 +13,7 @@ export function renderResults({ runId, polls }: RunResults, format: ResultsForma
     `${runId}\n\n` +
     table(polls, [
       { header: 'QUESTION', value: (r) => `${r.poll}  ${r.question}`, max: 44 },
-      { header: 'STATE', value: (r) => r.state },
+      { header: 'STATE', value: (r) => (r.closedBy ? `${r.state} (${closedByWords(r.closedBy)})` : r.state) },
       { header: 'VOTES', value: (r) => r.answers.map((a, i) => `${a} ${r.counts[i] ?? 0}`).join(' · ') },
       { header: 'TOTAL', value: (r) => String(r.total), align: 'right' },
       {

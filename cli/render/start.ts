@@ -2,16 +2,21 @@
 import { formatOffset } from '../../core/timeline.ts';
 import type { FollowEvent } from '../../ops/follow.ts';
 import type { Started } from '../../ops/start.ts';
-import { clock, dateTime, duration, seconds } from '../format.ts';
+import { closedByWords, clock, dateTime, duration, seconds } from '../format.ts';
 
 export function renderStarted(started: Started, json: boolean, where: string, now: Date): string {
   if (json) {
-    const { runId, executionArn, startAt } = started;
-    return JSON.stringify({ runId, executionArn, startAt }) + '\n';
+    const { runId, executionArn, startAt, replaced } = started;
+    return JSON.stringify({ runId, executionArn, startAt, ...(replaced ? { replaced } : {}) }) + '\n';
   }
   const { plan, runId } = started;
   const startAt = new Date(started.startAt);
   const lines = [
+    ...(started.replaced
+      ? [
+          `Replaced ${started.replaced.runId} ("${started.replaced.title}"): stopped, its last results sent, the channel given back`,
+        ]
+      : []),
     `Started ${runId} on the ${where}`,
     `  show      "${plan.title}" (${plan.showId})`,
     `  starts    ${dateTime(startAt)}${startAt.getTime() > now.getTime() + 1000 ? ` (in ${duration(startAt.getTime() - now.getTime())})` : ''}`,
@@ -43,6 +48,7 @@ export function renderFollowEvent(e: FollowEvent, json: boolean): string {
             poll: sent.localId,
             type: sent.cue?.type,
             ...(sent.cue?.type === 'poll' && poll?.lateMs !== undefined ? { lateMs: poll.lateMs } : {}),
+            ...(e.closedBy ? { closedBy: e.closedBy } : {}),
             cue: sent.cue ?? sent.metadata,
           }) + '\n'
         );
@@ -58,7 +64,8 @@ export function renderFollowEvent(e: FollowEvent, json: boolean): string {
       const counts = cue.counts.map((c, i) => `${answers[i]} ${c}`).join(' · ');
       if (cue.type === 'tally') return `${clock(sent.at, true)}  tally    ${id} ${counts}\n`;
       const correct = cue.correct !== undefined ? `  correct: ${answers[cue.correct]}` : '';
-      return `${clock(sent.at, true)}  results  ${id} ${counts}  (${cue.total} vote${cue.total === 1 ? '' : 's'})${correct}\n`;
+      const closedBy = e.closedBy ? `  — ${closedByWords(e.closedBy)}` : '';
+      return `${clock(sent.at, true)}  results  ${id} ${counts}  (${cue.total} vote${cue.total === 1 ? '' : 's'})${correct}${closedBy}\n`;
     }
     case 'waiting':
       return json

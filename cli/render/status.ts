@@ -1,7 +1,7 @@
 // status and list: the running shows (a table), one run (labelled lines), past runs (a table).
 import type { RunInfo } from '../../ops/runs.ts';
 import type { RunningShow, RunStatus } from '../../ops/status.ts';
-import { clock, dateTime, duration, table } from '../format.ts';
+import { closedByWords, clock, dateTime, duration, table } from '../format.ts';
 
 const iso = (date: Date | undefined) => date?.toISOString();
 
@@ -62,6 +62,17 @@ export function renderRunStatus(s: RunStatus, json: boolean, where: string): str
         open: p.open?.id ?? null,
         next: p.next ? { poll: p.next.id, at: new Date(p.next.scheduledAt!).toISOString() } : null,
         waitingForCue: p.waiting.map((w) => w.id),
+        ...(p.closedByEnd
+          ? {
+              closedByEnd: p.closedByEnd.map((q) => ({
+                poll: q.id,
+                closedBy: q.closedBy,
+                closedAt: q.closedAt !== undefined ? new Date(q.closedAt).toISOString() : null,
+                counts: q.counts ?? null,
+                votes: q.total ?? null,
+              })),
+            }
+          : {}),
         ...(run.error ? { error: run.error } : {}),
         ...(run.cause ? { cause: run.cause } : {}),
       }) + '\n'
@@ -84,6 +95,10 @@ export function renderRunStatus(s: RunStatus, json: boolean, where: string): str
       ? [`Next      ${p.next.id} at ${clock(p.next.scheduledAt)} ${JSON.stringify(p.next.question)}`]
       : []),
     ...p.waiting.map((w) => `Waiting   ${w.id} ${JSON.stringify(w.question)}: showrunner cue ${run.runId}`),
+    ...(p.closedByEnd ?? []).map(
+      (q) =>
+        `Closed    ${q.id} ${JSON.stringify(q.question)} ${closedByWords(q.closedBy!)}${q.closedAt !== undefined ? ` at ${clock(q.closedAt)}` : ''}: ${q.total ?? 0} vote${q.total === 1 ? '' : 's'}${q.counts ? ` (${q.answers.map((a, i) => `${a} ${q.counts![i] ?? 0}`).join(' · ')})` : ''}`,
+    ),
     ...(run.error ? [`Error     ${run.error}${run.cause ? `: ${run.cause}` : ''}`] : []),
   ];
   return lines.join('\n') + '\n';

@@ -3,9 +3,13 @@
 // from a directory with no node_modules, like the Lambda runtime, and invoked on paths that need
 // no database.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ensureTable, startLocalDynamoDb, type LocalDynamoDb } from '../../local/dynamodb/index.ts';
+import { closeServer, createEdgeServer, listen } from '../../local/http.ts';
 import { Match } from 'aws-cdk-lib/assertions';
 import { REPO_ROOT } from '../../cdk/lib/showrunner-stack.ts';
 import { CORS_MAX_AGE_SECONDS } from '../../contract/api.ts';
@@ -33,18 +37,23 @@ const TOKEN_SECRET = {
   VIEWER_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:viewer-token-AbCdEf',
 };
 
-function runModuleScript(dir: string, script: string, env: Record<string, string>): any {
-  const out = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+/** Runs the script in its own Node process, asynchronously: the test's local DynamoDB must answer meanwhile. */
+async function runModuleScript(dir: string, script: string, env: Record<string, string>): Promise<any> {
+  const { stdout: out } = await execFileAsync(
+    process.execPath,
+    ['--enable-source-maps', '--input-type=module', '-e', script],
+    {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
+      encoding: 'utf8',
+      timeout: 20_000,
+    },
+  );
   // The handler's own log and EMF metric lines come first; the script's JSON is the last line.
   return JSON.parse(out.trimEnd().split('\n').at(-1)!);
 }
 
-function invoke(dir: string, event: unknown, env: Record<string, string>): any {
+function invoke(dir: string, event: unknown, env: Record<string, string>): Promise<any> {
   const script = `
     const { handler } = await import(${JSON.stringify(join(dir, 'index.mjs'))});
     if (typeof handler !== 'function') throw new Error('handler is not exported');
@@ -57,7 +66,7 @@ function invoke(dir: string, event: unknown, env: Record<string, string>): any {
  * Like invoke(), for a handler that throws: the error as the Lambda runtime reports it to Step
  * Functions (errorType, errorMessage, and the stack as trace), which becomes the Cause.
  */
-function invokeFailing(dir: string, event: unknown, env: Record<string, string>): any {
+function invokeFailing(dir: string, event: unknown, env: Record<string, string>): Promise<any> {
   // The event goes through a file: a large one exceeds what a command-line argument may hold.
   const eventFile = join(dir, 'event.json');
   writeFileSync(eventFile, JSON.stringify(event));
@@ -73,9 +82,34 @@ function invokeFailing(dir: string, event: unknown, env: Record<string, string>)
   return runModuleScript(dir, script, env);
 }
 
-beforeAll(() => {
+const execFileAsync = promisify(execFile);
+
+/** A local DynamoDB for the lifecycle bundle: Plan claims the run's channel in the table. */
+let dynamo: LocalDynamoDb;
+let edge: ReturnType<typeof createEdgeServer>;
+let tableEnv: Record<string, string>;
+
+beforeAll(async () => {
   built = synth({}, { bundle: true });
+  dynamo = await startLocalDynamoDb(tempDir('showrunner-bundle-db-'));
+  edge = createEdgeServer([dynamo.edge], () => undefined);
+  const endpoint = `http://127.0.0.1:${await listen(edge, 0)}`;
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials });
+  await ensureTable(client, 'showrunner-test');
+  client.destroy();
+  tableEnv = {
+    TABLE_NAME: 'showrunner-test',
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+  };
 }, 120_000);
+
+afterAll(async () => {
+  if (edge) await closeServer(edge);
+  await dynamo?.close();
+});
 
 describe('Lambda bundles (local esbuild)', () => {
   it('are single-file ESM bundles with a source map', () => {
@@ -89,8 +123,8 @@ describe('Lambda bundles (local esbuild)', () => {
     }
   });
 
-  it('the API bundle loads and answers a bad request with the contract error (Middy router + CORS)', () => {
-    const response = invoke(
+  it('the API bundle loads and answers a bad request with the contract error (Middy router + CORS)', async () => {
+    const response = await invoke(
       bundleOf(/REST API/),
       {
         httpMethod: 'GET',
@@ -119,9 +153,9 @@ describe('Lambda bundles (local esbuild)', () => {
     expect(headers['access-control-allow-origin']).toBe('https://d111111abcdef8.cloudfront.net');
   });
 
-  it('"The CORS max-age is one constant": the API bundle answers a preflight with API Gateway\'s Access-Control-Max-Age', () => {
+  it('"The CORS max-age is one constant": the API bundle answers a preflight with API Gateway\'s Access-Control-Max-Age', async () => {
     const origin = 'https://d111111abcdef8.cloudfront.net';
-    const response = invoke(
+    const response = await invoke(
       bundleOf(/REST API/),
       {
         httpMethod: 'OPTIONS',
@@ -158,7 +192,7 @@ describe('Lambda bundles (local esbuild)', () => {
     expect(`'${headers['access-control-max-age']}'`).toBe(gateway);
   });
 
-  it('"A channel outside the stack\'s grant fails at Plan": the lifecycle bundle refuses it with ShowValidationError', () => {
+  it('"A channel outside the stack\'s grant fails at Plan": the lifecycle bundle refuses it with ShowValidationError', async () => {
     const show = JSON.parse(readFileSync(join(REPO_ROOT, 'shows', 'demo.json'), 'utf8'));
     const stackChannel = 'arn:aws:ivs:us-east-1:123456789012:channel/Stack1234';
     const extra = 'arn:aws:ivs:us-east-1:123456789012:channel/Extra1234';
@@ -169,18 +203,22 @@ describe('Lambda bundles (local esbuild)', () => {
       now: '2030-01-01T00:00:00.000Z',
       stackChannelArn: stackChannel,
     });
-    const env = { TABLE_NAME: 'showrunner-test', CUE_CHANNEL_ARNS: `${stackChannel},${extra}` };
+    const env = { ...tableEnv, CUE_CHANNEL_ARNS: `${stackChannel},${extra}` };
     const dir = bundleOf(/lifecycle/);
-    expect(invoke(dir, event(extra), env).runId).toBe('bundle-test');
-    expect(invoke(dir, event(stackChannel), env).runId).toBe('bundle-test');
-    const refused = invokeFailing(dir, event('arn:aws:ivs:us-east-1:123456789012:channel/Other1234'), env);
+    expect((await invoke(dir, event(extra), env)).runId).toBe('bundle-test');
+    expect((await invoke(dir, event(stackChannel), env)).runId).toBe('bundle-test');
+    const refused = await invokeFailing(
+      dir,
+      event('arn:aws:ivs:us-east-1:123456789012:channel/Other1234'),
+      env,
+    );
     expect(refused.errorType).toBe('ShowValidationError');
     expect(refused.errorMessage).toMatch(
       /^channelArn: arn:aws:ivs:\S+\/Other1234 is not a channel this stack may send cues to/,
     );
   });
 
-  it('"A validation failure\'s Cause is capped at 32,768 characters": the lifecycle bundle\'s error fits, first 20 issues then "and N more"', () => {
+  it('"A validation failure\'s Cause is capped at 32,768 characters": the lifecycle bundle\'s error fits, first 20 issues then "and N more"', async () => {
     const polls = Array.from({ length: 40 }, (_, i) => ({
       id: `q${i}`,
       at: `"${'\\'.repeat(3000)}`,
@@ -188,7 +226,7 @@ describe('Lambda bundles (local esbuild)', () => {
       answers: ['only'],
       [`x${'"'.repeat(3000)}`]: 1,
     }));
-    const error = invokeFailing(
+    const error = await invokeFailing(
       bundleOf(/lifecycle/),
       { action: 'plan', input: { id: 'big', title: 'Big', polls }, runId: 'bundle-test' },
       { TABLE_NAME: 'showrunner-test' },
@@ -200,9 +238,9 @@ describe('Lambda bundles (local esbuild)', () => {
     expect(JSON.stringify(error).length).toBeLessThanOrEqual(32_768);
   });
 
-  it('the lifecycle bundle loads and plans the demo show', () => {
+  it('the lifecycle bundle loads and plans the demo show', async () => {
     const show = JSON.parse(readFileSync(join(REPO_ROOT, 'shows', 'demo.json'), 'utf8'));
-    const plan = invoke(
+    const plan = await invoke(
       bundleOf(/lifecycle/),
       { action: 'plan', input: show, runId: 'bundle-test', now: '2030-01-01T00:00:00.000Z' },
       { TABLE_NAME: 'showrunner-test' },

@@ -35,8 +35,6 @@ afterAll(async () => {
   await stack?.close();
 }, 30_000);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function showFile(name: string, show: unknown): Promise<string> {
   const file = join(dir, `${name}.json`);
   await writeFile(file, typeof show === 'string' ? show : JSON.stringify(show, null, 2));
@@ -198,7 +196,7 @@ describe('showrunner CLI on the local stack', () => {
     expect(polls[1]).toMatchObject({ poll: 'q2', state: 'closed', counts: [0, 0], total: 0, winner: [] });
     const csv = await cli(['results', runId, '--csv'], env);
     expect(csv.stdout.split('\r\n')[0]).toBe(
-      'run_id,poll,question,state,answer_index,answer,votes,total,share,correct,winner',
+      'run_id,poll,question,state,answer_index,answer,votes,total,share,correct,winner,closed_by',
     );
     expect(csv.stdout).toContain(`${runId},q1,First?,closed,2,C,2,3,0.6667,yes,yes`);
 
@@ -288,7 +286,7 @@ describe('showrunner CLI on the local stack', () => {
     expect([ask >= 0, results > ask, end > results]).toEqual([true, true, true]);
   }, 30_000);
 
-  it('stop mid-show: ABORTED and no further cues', async () => {
+  it('stop mid-show: ABORTED, the open question closes with its results cue, and no further questions', async () => {
     const file = await showFile('stoppable', {
       id: 'cli-stop',
       title: 'Stopped',
@@ -302,10 +300,15 @@ describe('showrunner CLI on the local stack', () => {
     await waitFor('q1 to be asked', async () => exited(await history(executionArn), 'AskCue')[0]);
     const stopped = await cli(['stop', runId], env);
     expect(stopped.stdout).toMatch(/Stopped .* \(ABORTED\)/);
-    const cuesAtStop = accepted.filter((a) => a.payload.includes(`"${runId}:`)).length;
+    const startedAt = (await status(executionArn)).startDate!.getTime();
     expect((await status(executionArn)).status).toBe('ABORTED');
-    await sleep(8000); // past q1's close and q2's time
-    expect(accepted.filter((a) => a.payload.includes(`"${runId}:`)).length).toBe(cuesAtStop);
+    // q1 was open: the end of the run closes it as Close would and sends its results cue.
+    await waitFor('q1 results', () =>
+      accepted.find((a) => a.payload.includes(`"results"`) && a.payload.includes(`"${runId}:q1"`)),
+    );
+    // Past q2's time (7 s into the show): it was never asked.
+    await waitFor('q2 time to pass', () => Date.now() > startedAt + 9000 || undefined, 15_000);
+    expect(accepted.filter((a) => a.payload.includes(`"${runId}:q2"`))).toEqual([]);
     expect((await history(executionArn)).at(-1)!.type).toBe('ExecutionAborted');
     expect((await cli(['stop', runId], env)).stdout).toMatch(/already ABORTED/);
   }, 60_000);

@@ -206,17 +206,29 @@ describe('control room', () => {
     expect(download.suggestedFilename()).toBe(`${runId}-results.csv`);
     const csv = await readFile((await download.path())!, 'utf8');
     const lines = csv.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('run_id,poll,question,state,answer_index,answer,votes,total,share,correct,winner');
-    // Stopped while open: the question closes at its time (until then the count is the live one).
+    expect(lines[0]).toBe(
+      'run_id,poll,question,state,answer_index,answer,votes,total,share,correct,winner,closed_by',
+    );
+    // Stopped while open: the question closes once its votes settle (until then the count is the live one).
     expect(lines.filter((l) => l.includes(',cat,'))).toEqual([
       expect.stringMatching(
-        new RegExp(`^${runId},cat,Which cat would you adopt\\?,(open|closed),0,Tabby,0,1,0\\.0000,,no$`),
+        new RegExp(
+          `^${runId},cat,Which cat would you adopt\\?,(open|closed),0,Tabby,0,1,0\\.0000,,no,(stop)?$`,
+        ),
       ),
       expect.stringMatching(
-        new RegExp(`^${runId},cat,Which cat would you adopt\\?,(open|closed),1,Siamese,1,1,1\\.0000,,yes$`),
+        new RegExp(
+          `^${runId},cat,Which cat would you adopt\\?,(open|closed),1,Siamese,1,1,1\\.0000,,yes,(stop)?$`,
+        ),
       ),
     ]);
-    expect(lines.find((l) => l.includes(',quiz,'))).toMatch(/,not asked,0,True,0,0,0,yes,no$/);
+    expect(lines.find((l) => l.includes(',quiz,'))).toMatch(/,not asked,0,True,0,0,0,yes,no,$/);
+    // …and then says the stop closed it.
+    await expect(
+      page
+        .locator('[data-testid="question"][data-poll="cat"][data-phase="closed"] [data-testid="closed-by"]')
+        .textContent({ timeout: 20_000 }),
+    ).resolves.toBe('closed by the stop');
     const [json] = await Promise.all([
       page.waitForEvent('download'),
       page.getByTestId('export-json').click(),
@@ -248,4 +260,43 @@ describe('control room', () => {
     await viewerContext.close();
     await close();
   }, 120_000);
+
+  it('one show per channel: a show running elsewhere is named, and "Replace the running show" stops it and starts this one', async () => {
+    // A show started by someone else (the CLI, a colleague): it waits for a manual cue, so it runs on.
+    const producer = (path: string, body?: unknown) =>
+      fetch(`${stack.apiUrl}/producer${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      }).then(async (r) => ({ status: r.status, json: await r.json() }));
+    const other = await producer('/start', {
+      show: { ...show, id: 'elsewhere', title: 'Started elsewhere', polls: [show.polls[0]] },
+    });
+    expect(other.status).toBe(201);
+    const otherRun = other.json.runId as string;
+
+    const { page, errors, close } = await controlPage(DESKTOP);
+    await page.goto(`${stack.appUrl}/control/#token=${token}`);
+    // The page opens on the running show, not on the newest run.
+    await page.locator(`[data-testid="run-detail"][data-run-id="${otherRun}"]`).waitFor();
+    await page.locator('#show-text').fill(JSON.stringify({ ...show, polls: [show.polls[0]] }));
+    await page.getByTestId('start').click();
+    await expect(page.getByTestId('start-error').textContent()).resolves.toBe(
+      `Channel local is running ${otherRun} (Started elsewhere). Stop it first, or replace it with this show.`,
+    );
+    await screenshot(page, 'control-channel-busy-desktop');
+    await page.getByTestId('replace').click();
+    const detail = page.locator('[data-testid="run-detail"][data-run-id^="control-e2e-"]');
+    await detail.waitFor({ timeout: 30_000 });
+    const runId = (await detail.getAttribute('data-run-id'))!;
+    await expect(announcer(page).textContent()).resolves.toBe(`Replaced ${otherRun}. Started ${runId}.`);
+    await page.locator(`[data-testid="run"][data-run-id="${runId}"][data-status="RUNNING"]`).waitFor();
+    await page.locator(`[data-testid="run"][data-run-id="${otherRun}"][data-status="ABORTED"]`).waitFor({
+      timeout: 15_000,
+    });
+    expect(await page.getByTestId('start-error').count()).toBe(0);
+    expect(errors).toEqual([]);
+    expect((await producer('/stop', { runId })).status).toBe(200);
+    await close();
+  }, 90_000);
 });

@@ -108,6 +108,36 @@ describe('statemachine/show.asl.json against the Step Functions contract (issue 
     expect(payload.stackChannelArn).toBe('${ChannelArn}');
   });
 
+  it('"One running show per channel": Plan claims the channel for this execution and a busy channel fails the run as ChannelBusy with the Lambda\'s message; a run that ends gives it back', () => {
+    const payload = (states.Plan!.Parameters as { Payload: Record<string, unknown> }).Payload;
+    expect(payload['executionArn.$']).toBe('$$.Execution.Id');
+    expect(states.Plan!.Catch).toContainEqual({
+      ErrorEquals: ['ChannelBusy'],
+      ResultPath: '$.error',
+      Next: 'ReadChannelBusy',
+    });
+    expect(states.ReadChannelBusy).toMatchObject({ Type: 'Pass', Next: 'ChannelBusy' });
+    expect(states.ChannelBusy).toEqual({
+      Type: 'Fail',
+      Error: 'ChannelBusy',
+      CausePath: '$.lambdaError.errorMessage',
+    });
+    // Success: RunPolls → ReleaseChannel → ShowDone, and a failed release does not fail the show.
+    expect(states.RunPolls!.Next).toBe('ReleaseChannel');
+    const release = states.ReleaseChannel as {
+      Parameters: { Payload: Record<string, unknown> };
+      Next: string;
+      Catch: { ErrorEquals: string[]; Next: string }[];
+    };
+    expect(release.Parameters.Payload).toEqual({
+      action: 'release',
+      'runId.$': '$.plan.runId',
+      'channelArn.$': '$.channelArn',
+    });
+    expect([release.Next, ...release.Catch.map((c) => c.Next)]).toEqual(['ShowDone', 'ShowDone']);
+    expect(release.Catch[0]!.ErrorEquals).toEqual(['States.ALL']);
+  });
+
   it('"IVS AccessDenied is caught with a clear cause": RunPolls catches Ivs.AccessDeniedException and fails as ChannelAccessDenied, naming the channel', () => {
     expect(states.RunPolls!.Catch).toContainEqual({
       ErrorEquals: ['Ivs.AccessDeniedException'],
@@ -136,7 +166,14 @@ describe('statemachine/show.asl.json against the Step Functions contract (issue 
       Next: string;
       Catch: { Next: string }[];
     };
-    expect(end.Parameters.Payload).toEqual({ action: 'endRun', 'pollIds.$': '$.plan.polls[*].pollId' });
+    // It also sends the results of the question it closes to the run's channel, and gives the channel back.
+    expect(end.Parameters.Payload).toEqual({
+      action: 'endRun',
+      'runId.$': '$.plan.runId',
+      'pollIds.$': '$.plan.polls[*].pollId',
+      'channelArn.$': '$.channelArn',
+      reason: 'failure',
+    });
     // Closing is best-effort: the run fails with its own error either way.
     expect([end.Next, ...end.Catch.map((c) => c.Next)]).toEqual(['ShowFailed', 'ShowFailed']);
     expect(states.ShowFailed).toEqual({

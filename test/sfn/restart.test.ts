@@ -155,6 +155,7 @@ describe('a restart keeps the show (local Step Functions)', () => {
         'lambda:tally',
         'lambda:close',
         'ivs:putMetadata',
+        'lambda:release', // the run gives its channel back
       ].sort(),
     );
 

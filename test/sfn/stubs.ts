@@ -100,6 +100,9 @@ export class StubAws implements TaskIntegrations {
       };
     }
     if (event.action === 'endRun') return { ended: [] };
+    // The channel claim is the lifecycle's (store/channels.ts, tested on the real stack): here every
+    // run has its channel, and giving it back always succeeds.
+    if (event.action === 'release') return { released: true };
     if (event.action === 'tally') {
       // As the Lambda's slice does when closesAt comes first: returns done at closesAt (no cues: the
       // stub's votes are not live).

@@ -48,7 +48,16 @@ export async function startStack(
   const edgePort = await freePort();
   const child = spawn(
     process.execPath,
-    ['local/main.ts', '--no-demo', '--data-dir', dataDir, ...(options.args ?? [])],
+    // As `npm start` runs it (package.json): aws-local-stepfunctions sets a negative timer for a Wait
+    // whose time has passed (a run resumed after a restart), which Node runs at once but warns about.
+    [
+      '--disable-warning=TimeoutNegativeWarning',
+      'local/main.ts',
+      '--no-demo',
+      '--data-dir',
+      dataDir,
+      ...(options.args ?? []),
+    ],
     {
       cwd: ROOT,
       env: {

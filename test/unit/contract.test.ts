@@ -3,8 +3,10 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  CHANNEL_BUSY_ERROR,
   CUE_RESOURCE,
   CUE_THROTTLED_ERROR,
+  MANUAL_CUE_TIMEOUT_SECONDS,
   ITERATION_FIELDS,
   RUN_ID,
   SHOW_VALIDATION_ERROR,
@@ -66,6 +68,22 @@ describe('contract/state-machine.ts against statemachine/show.asl.json', () => {
       const retried = (state.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
       expect(retried).toContain(CUE_THROTTLED_ERROR);
     }
+  });
+
+  it('Plan catches ChannelBusy (another run holds the channel), and the execution fails with it', () => {
+    const catches = states[STATES.Plan]!.Catch as { ErrorEquals: string[] }[];
+    expect(catches.flatMap((c) => c.ErrorEquals)).toContain(CHANNEL_BUSY_ERROR);
+    expect(
+      Object.values(states).filter((s) => s.Type === 'Fail' && s.Error === CHANNEL_BUSY_ERROR),
+    ).toHaveLength(1);
+  });
+
+  it('a claim lease counts on WaitForCue waiting MANUAL_CUE_TIMEOUT_SECONDS at most', () => {
+    expect(states[STATES.WaitForCue]!.TimeoutSeconds).toBe(MANUAL_CUE_TIMEOUT_SECONDS);
+  });
+
+  it('UseStackChannel names the stack channel as the CLI reads it (Parameters.channelArn)', () => {
+    expect(states[STATES.UseStackChannel]!.Parameters).toMatchObject({ channelArn: '${ChannelArn}' });
   });
 
   it('WaitForCue writes the cue item under the table contract key', () => {

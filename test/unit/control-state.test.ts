@@ -441,7 +441,7 @@ describe('ControlState: the running show', () => {
     const csv = decodeURIComponent(control.downloads!.csv.href.replace(/^data:text\/csv;charset=utf-8,/, ''));
     expect(csv).toBe(renderResults(results as OpsRunResults, 'csv'));
     expect(csv.split('\r\n')[0]).toBe(
-      'run_id,poll,question,state,answer_index,answer,votes,total,share,correct,winner',
+      'run_id,poll,question,state,answer_index,answer,votes,total,share,correct,winner,closed_by',
     );
     expect(control.downloads!.csv.filename).toBe(`${RUN}-results.csv`);
     const reads = api.history.mock.calls.length;
@@ -568,6 +568,82 @@ describe('ControlState: starting a show', () => {
     });
     control.setDraft({ channelArn: '' });
     expect(control.actionError).toBeNull();
+  });
+
+  it('a busy channel: the refusal names the running show, and "Replace the running show" starts again with replace', async () => {
+    const { control, api } = setup();
+    control.start(CONFIG, SESSION);
+    await settle();
+    control.setDraft({ text: JSON.stringify(SHOW) });
+    api.start.mockRejectedValueOnce(
+      new ProducerFailure(
+        409,
+        'channel_busy',
+        `channel local is running ${OLD} (Cat Facts Live): stop it first, or start with replace to stop it and start this show`,
+      ),
+    );
+    await control.startShow();
+    expect(control.actionError).toEqual({
+      action: 'starting',
+      message: `Channel local is running ${OLD} (Cat Facts Live). Stop it first, or replace it with this show.`,
+      replaceable: true,
+    });
+    expect(api.start).toHaveBeenLastCalledWith({ show: SHOW });
+
+    // The stopped show may still be sending its last results when the API's wait is over: tried again.
+    api.start
+      .mockRejectedValueOnce(
+        new ProducerFailure(
+          409,
+          'channel_busy',
+          `channel local is still ending ${OLD} (Cat Facts Live): its last results are going out, try again in a few seconds`,
+        ),
+      )
+      .mockResolvedValueOnce({
+        runId: RUN,
+        executionArn: 'arn:aws:states:us-east-1:000000000000:execution:showrunner:' + RUN,
+        startAt: new Date(NOW).toISOString(),
+        replaced: { runId: OLD, title: 'Cat Facts Live' },
+      });
+    const replacing = control.startShow(true);
+    await settle();
+    expect(control.busy).toBe('starting');
+    jest.advanceTimersByTime(3000);
+    await replacing;
+    expect(api.start.mock.calls.slice(-2)).toEqual([
+      [{ show: SHOW, replace: true }],
+      [{ show: SHOW, replace: true }],
+    ]);
+    expect(control.actionError).toBeNull();
+    expect(control.announcement).toBe(`Replaced ${OLD}. Started ${RUN}.`);
+    expect(control.runId).toBe(RUN);
+  });
+
+  it('opens on the running show, even when newer runs have ended and it is past the first page', async () => {
+    const aborted = runInfo('cats-20300101T115950Z', 'ABORTED', '2030-01-01T11:59:50.000Z');
+    const { control, api, run } = setup({ runs: [aborted] });
+    api.list.mockImplementation(async (_limit, status) => ({
+      runs: status === 'RUNNING' ? [run.info()] : [aborted],
+    }));
+    control.start(CONFIG, SESSION);
+    await settle();
+    expect(api.list).toHaveBeenCalledWith(10, 'RUNNING');
+    expect(control.runId).toBe(RUN);
+    expect(control.running).toBe(true);
+  });
+
+  it('a question the stop closed says so, with its final count', async () => {
+    const { control, run } = setup();
+    control.start(CONFIG, SESSION);
+    await settle();
+    run.q2 = { cuedAt: NOW, askedAt: NOW, closesAt: NOW + 30_000 };
+    run.votes.q2 = [0, 2, 0];
+    await control.stop();
+    run.q2 = { ...run.q2, closedAt: NOW + 7000, closedBy: 'stop', counts: [0, 2, 0], total: 2 };
+    jest.advanceTimersByTime(2000);
+    await settle();
+    expect(control.questions[1]).toMatchObject({ phase: 'closed', closedBy: 'stop', votes: 2 });
+    expect(control.announcement).toBe('q2 closed with 2 votes.');
   });
 
   it('checkDraft: an empty draft is no error', () => {

@@ -17,6 +17,8 @@ import type {
   RunInfoJson,
   RunResults,
   RunStatusJson,
+  StartBody,
+  StartedJson,
 } from '../../../../contract/producer.ts';
 import { ProducerFailure, type ProducerApi } from './producer-api.ts';
 
@@ -59,6 +61,13 @@ interface RunView {
 
 type Busy = 'starting' | 'asking' | 'stopping' | null;
 
+/** What the last action said when it failed; `replaceable`: another show runs on the channel. */
+interface ActionError {
+  readonly action: Exclude<Busy, null>;
+  readonly message: string;
+  readonly replaceable?: boolean;
+}
+
 /** A question's counts as the preview's stream carried them (tally cues while open, then the results cue). */
 interface StreamCount {
   readonly counts: readonly number[];
@@ -89,6 +98,8 @@ export interface QuestionRow {
   readonly lateMs?: number;
   readonly closesAt?: number;
   readonly closedAt?: number;
+  /** The run's end closed it while it was open (the producer's stop, a failure, a timeout). */
+  readonly closedBy?: 'stop' | 'failure' | 'timeout';
   readonly phase: QuestionPhase;
   /** Votes the API counts now (the exact recount once closed); null before the question is asked. */
   readonly votes: number | null;
@@ -106,6 +117,12 @@ const POLL_MS = 2000;
 const LIST_MS = 10_000;
 /** How long after its closing time an ended run's question is read again, waiting for it to close. */
 const OPEN_AFTER_END_MS = 60_000;
+/**
+ * A replace whose stopped show is still sending its last results (the API waits only so long):
+ * the start is tried again this many times, this far apart.
+ */
+const REPLACE_TRIES = 4;
+const REPLACE_RETRY_MS = 3000;
 /** Stream counts kept, for the questions of the last few runs the preview saw. */
 const KEEP_STREAM_COUNTS = 100;
 /** After a renewal that could not reach the sign-in service: the next try, doubling up to a minute. */
@@ -148,7 +165,7 @@ export class ControlState {
   #run = $state.raw<RunView | null>(null);
   #busy = $state.raw<Busy>(null);
   /** What the last action (start, ask, stop) said: its failure, or null. */
-  #actionError = $state.raw<{ action: Exclude<Busy, null>; message: string } | null>(null);
+  #actionError = $state.raw<ActionError | null>(null);
   #draft = $state.raw<Draft>(emptyDraft);
   #stream = $state.raw<PlayerStatus>({ kind: 'loading' });
   #onAir = $state.raw<OnAir | null>(null);
@@ -207,6 +224,7 @@ export class ControlState {
         ...(p.lateMs !== undefined ? { lateMs: p.lateMs } : {}),
         ...(p.closesAt !== undefined ? { closesAt: p.closesAt } : {}),
         ...(p.closedAt !== undefined ? { closedAt: p.closedAt } : {}),
+        ...((p.closedBy ?? counted?.closedBy) ? { closedBy: p.closedBy ?? counted!.closedBy! } : {}),
         phase,
         votes: asked ? (total ?? 0) : null,
         bars,
@@ -311,7 +329,7 @@ export class ControlState {
   get busy(): Busy {
     return this.#busy;
   }
-  get actionError(): { action: Exclude<Busy, null>; message: string } | null {
+  get actionError(): ActionError | null {
     return this.#actionError;
   }
   get draft(): Draft {
@@ -525,11 +543,20 @@ export class ControlState {
     }
   }
 
-  /** After sign-in: the newest running show, else the newest run. */
-  #pickRun(): void {
+  /**
+   * After sign-in: the running show (asked for by status, so one started long ago and past the
+   * list's page is found too), else the newest run.
+   */
+  async #pickRun(): Promise<void> {
     if (this.#run || this.#runs.items.length === 0) return;
-    const pick = this.#runs.items.find((r) => r.status === 'RUNNING') ?? this.#runs.items[0]!;
-    void this.selectRun(pick.runId);
+    const generation = this.#generation;
+    let running = this.#runs.items.find((r) => r.status === 'RUNNING');
+    if (!running) {
+      const found = await this.#call((api) => api.list(10, 'RUNNING')).catch(() => null);
+      running = found?.runs.find((r) => r.status === 'RUNNING');
+    }
+    if (this.#run || generation !== this.#generation) return;
+    void this.selectRun((running ?? this.#runs.items[0]!).runId);
   }
 
   async selectRun(runId: string): Promise<void> {
@@ -592,16 +619,19 @@ export class ControlState {
   }
 
   /**
-   * Whether the run on screen changes by itself: it runs, or it ended with a question still taking
-   * votes (a stopped run's open question closes at its time).
+   * Whether the run on screen changes by itself: it runs, or it ended with a question not yet
+   * closed (a stopped run's open question closes once its votes settle, and sends its results).
    */
   #stillMoving(): boolean {
     if (this.running) return true;
     const run = this.#run;
-    if (!run?.results || !run.history) return false;
-    const closesAt = new Map(run.history.polls.map((p) => [p.pollId, p.closesAt]));
-    return run.results.polls.some(
-      (p) => p.state === 'open' && Date.now() < (closesAt.get(p.pollId) ?? 0) + OPEN_AFTER_END_MS,
+    if (!run?.history) return false;
+    const ended = run.status?.run.stopDate ? Date.parse(run.status.run.stopDate) : Date.now();
+    return run.history.polls.some(
+      (p) =>
+        p.askedAt !== undefined &&
+        p.closedAt === undefined &&
+        Date.now() < Math.max(ended, p.closesAt ?? 0) + OPEN_AFTER_END_MS,
     );
   }
 
@@ -661,26 +691,55 @@ export class ControlState {
     if (this.#actionError?.action === 'starting') this.#actionError = null;
   }
 
-  /** Starts the prepared show (POST /producer/start) and puts its run on screen. */
-  async startShow(): Promise<void> {
-    const body = this.draftCheck.body;
-    if (!body || this.#busy || !this.#api) return;
+  /**
+   * Starts the prepared show (POST /producer/start) and puts its run on screen. Another show on the
+   * channel refuses it (one running show per channel): the refusal names that show, and `replace`
+   * (the producer's "Replace the running show") stops it first — its open question closes and its
+   * results go out — then starts this one.
+   */
+  async startShow(replace = false): Promise<void> {
+    const draft = this.draftCheck.body;
+    if (!draft || this.#busy || !this.#api) return;
+    const body = replace ? { ...draft, replace: true } : draft;
     this.#busy = 'starting';
     this.#actionError = null;
+    if (replace) this.#announce('Stopping the running show, then starting this one…');
     try {
-      const started = await this.#call((api) => api.start(body));
+      const started = await this.#startOnce(body, replace);
       this.#busy = null;
-      this.#announce(`Started ${started.runId}.`);
+      this.#announce(
+        started.replaced
+          ? `Replaced ${started.replaced.runId}. Started ${started.runId}.`
+          : `Started ${started.runId}.`,
+      );
       await this.loadRuns();
       await this.selectRun(started.runId);
     } catch (error) {
       // A 401 signed the producer out: the sign-in says so.
       if (!this.#api) return;
       const message = wordsOf(error, 'The show could not be started.');
-      this.#actionError = { action: 'starting', message };
+      const replaceable = error instanceof ProducerFailure && error.channelBusy && !replace;
+      this.#actionError = { action: 'starting', message, ...(replaceable ? { replaceable } : {}) };
       this.#announce(message);
     } finally {
       this.#busy = null;
+    }
+  }
+
+  /** One start; a replace whose stopped show is still sending its last results is tried again. */
+  async #startOnce(body: StartBody, replace: boolean): Promise<StartedJson> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#call((api) => api.start(body));
+      } catch (error) {
+        const ending =
+          replace &&
+          error instanceof ProducerFailure &&
+          error.channelBusy &&
+          /still ending/.test(error.message);
+        if (!ending || attempt >= REPLACE_TRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, REPLACE_RETRY_MS));
+      }
     }
   }
 

@@ -4,6 +4,7 @@
 // for a token that cannot be renewed, with "Sign in again").
 import type { ApiErrorBody } from '../../../../contract/api.ts';
 import {
+  CHANNEL_BUSY_CODE,
   PRODUCER_ROUTES,
   type CueBody,
   type RunList,
@@ -45,6 +46,11 @@ export class ProducerFailure extends Error {
     return new ProducerFailure(0, 'sign-in', problem);
   }
 
+  /** Another show runs on the channel: the page offers to replace it. */
+  get channelBusy(): boolean {
+    return this.code === CHANNEL_BUSY_CODE;
+  }
+
   get words(): string {
     if (this.code === 'sign-in') return this.message;
     if (this.code === 'unreachable')
@@ -52,6 +58,11 @@ export class ProducerFailure extends Error {
     if (this.status === 401) return 'Your sign-in is not valid any more. Sign in again.';
     if (this.status === 403) return 'This account may not use the control room.';
     if (this.status === 429) return 'The show server is busy. Try again in a moment.';
+    // 409 channel_busy: the message names the show on the channel; the page offers to replace it.
+    if (this.code === CHANNEL_BUSY_CODE && !/still ending/.test(this.message)) {
+      const named = this.message.split(': stop it')[0]!;
+      return `${named[0]!.toUpperCase()}${named.slice(1)}. Stop it first, or replace it with this show.`;
+    }
     if (this.status >= 500) return 'The show server had a problem. Try again.';
     // 400, 404, 409: the API's message names the field at fault (`polls[1].answers: …`).
     return this.message;
@@ -60,7 +71,8 @@ export class ProducerFailure extends Error {
 
 /** What the control room calls (the state class takes any object with these methods: tests pass a fake). */
 export interface ProducerApi {
-  list(limit?: number): Promise<RunList<RunInfoJson>>;
+  /** Runs newest first; `status` (RUNNING…) only those. */
+  list(limit?: number, status?: string): Promise<RunList<RunInfoJson>>;
   start(body: StartBody): Promise<StartedJson>;
   cue(body: CueBody): Promise<CuedJson>;
   stop(body: StopBody): Promise<StoppedJson>;
@@ -114,8 +126,9 @@ export class ProducerClient implements ProducerApi {
     return parsed as T;
   }
 
-  list(limit = 50) {
-    return this.#request<RunList<RunInfoJson>>(`${PRODUCER_ROUTES.list}?limit=${limit}`);
+  list(limit = 50, status?: string) {
+    const query = new URLSearchParams({ limit: String(limit), ...(status ? { status } : {}) });
+    return this.#request<RunList<RunInfoJson>>(`${PRODUCER_ROUTES.list}?${query}`);
   }
   start(body: StartBody) {
     return this.#request<StartedJson>(PRODUCER_ROUTES.start, body);
