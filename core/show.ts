@@ -5,7 +5,16 @@ import { z } from 'zod';
 import { MAX_CUE_BYTES } from '../contract/cues.ts';
 import { encodeCue, pollCue, utf8Bytes, CueTooLargeError } from './cues.ts';
 import { LOCAL_ID, makePollId } from './ids.ts';
-import { MAX_AT_SECONDS, formatOffset, parseAt, tooLateMessage, type AskAt } from './timeline.ts';
+import {
+  DEFAULT_LATENCY_GRACE_SECONDS,
+  MAX_AT_SECONDS,
+  formatOffset,
+  parseAt,
+  tooLateMessage,
+  type AskAt,
+} from './timeline.ts';
+
+export { DEFAULT_LATENCY_GRACE_SECONDS };
 
 export const MIN_ANSWERS = 2;
 export const MAX_ANSWERS = 6;
@@ -13,7 +22,6 @@ export const MAX_ANSWERS = 6;
 export const MAX_DURATION_SECONDS = 1800;
 export const MAX_LATENCY_GRACE_SECONDS = 60;
 export const DEFAULT_DURATION_SECONDS = 30;
-export const DEFAULT_LATENCY_GRACE_SECONDS = 10;
 /**
  * The most polls a show may have. The state machine runs every poll as one iteration of an inline
  * Map, which runs at most 40 iterations at once, and each waiting poll holds one: a 41st poll would

@@ -3,6 +3,12 @@
 
 export type AskAt = { kind: 'offset'; seconds: number } | { kind: 'manual' };
 
+/**
+ * Extra seconds a poll stays open after its duration, for viewers further behind live, when a show
+ * does not say. Here rather than beside the show schema, so the viewer page can read it without zod.
+ */
+export const DEFAULT_LATENCY_GRACE_SECONDS = 10;
+
 /** A Step Functions Standard execution runs at most one year: every Wait of a run must end within it. */
 export const MAX_RUN_SECONDS = 365 * 86_400;
 /**

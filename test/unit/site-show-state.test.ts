@@ -13,7 +13,8 @@ import { ApiFailure } from '../../site/src/lib/api.ts';
 import type { SiteConfig } from '../../site/src/lib/config.ts';
 import type { LatencyPlan } from '../../site/src/lib/latency.ts';
 import type { PlayerEvents, PlayerFactory, PlayerOptions } from '../../site/src/lib/player/types.ts';
-import { ShowState, type ShowApi } from '../../site/src/lib/show.svelte.ts';
+import { RESULTS_AFTER_CLOSE_S, ShowState, type ShowApi } from '../../site/src/lib/show.svelte.ts';
+import { DEFAULT_LATENCY_GRACE_SECONDS } from '../../core/show.ts';
 
 const NOW = Date.parse('2030-01-01T12:00:00Z');
 const VIEWER = { requestor_id: 'viewer-1', token: 'token-1' };
@@ -464,5 +465,67 @@ describe('ShowState: how far behind live', () => {
     player.events!.window?.({ seconds: 15, targetDuration: 1, sliding: true });
     expect(show.latency.requested).toBeNull();
     expect(show.latencyNotice).toBeNull();
+  });
+});
+
+describe("ShowState: time's up, results coming", () => {
+  it('keeps the viewer’s answer and counts down to the expected results in video time, then says any moment', async () => {
+    const { show, api, video, cue } = await setup();
+    cue(10, ask('run:q1', 20));
+    video.present(10);
+    await show.answer(2);
+    expect(show.phase).toBe('answered');
+    expect(show.resultsIn).toBeNull();
+    video.present(30);
+    // Time's up for an answered viewer too: no frozen "0 s left".
+    expect(show.remaining).toBe(0);
+    expect(show.phase).toBe('timeup');
+    expect(show.myAnswer).toBe(2);
+    expect(show.poll?.question).toBe('Question run:q1');
+    expect(show.announcement).toBe("Time's up. Your answer: C. Results are coming.");
+    // No program date-time, so the grace is not learnt: the default grace and the settle estimate.
+    const expected = 10 + 20 + DEFAULT_LATENCY_GRACE_SECONDS + RESULTS_AFTER_CLOSE_S;
+    expect(show.resultsIn).toBe(expected - 30);
+    video.present(expected - 1.5);
+    expect(show.resultsIn).toBe(2);
+    video.present(expected + 0.2);
+    expect(show.resultsIn).toBe(0); // late: "Results any moment…"
+    expect(show.phase).toBe('timeup');
+    await settle();
+    expect(api.poll).not.toHaveBeenCalled();
+    cue(expected + 1, encodeCue(resultsCue('run:q1', [0, 1, 4])));
+    video.present(expected + 1);
+    expect(show.phase).toBe('revealed');
+    expect(show.resultsIn).toBeNull();
+  });
+
+  it('learns the show’s grace from /poll-get once, when time is up, and counts down to close + settle', async () => {
+    const { show, api, video, cue } = await setup();
+    // Stamped on a frame asked at NOW − 1 s; the poll closes 20 s + a 4 s grace after it.
+    const asked = NOW - 1000;
+    api.poll.mockResolvedValue(view('run:q1', { closes_at: new Date(asked + 24_000).toISOString() }));
+    cue(10, ask('run:q1', 20), asked);
+    video.present(10);
+    video.present(20);
+    expect(api.poll).not.toHaveBeenCalled(); // nothing asked while answering
+    video.present(30);
+    expect(show.phase).toBe('timeup');
+    await settle();
+    video.present(30.5);
+    video.present(31);
+    expect(api.poll).toHaveBeenCalledTimes(1);
+    expect(show.poll?.closesAfter).toBe(24);
+    expect(show.resultsIn).toBe(Math.ceil(10 + 24 + RESULTS_AFTER_CLOSE_S - 31));
+    // The viewer's latency plan is left alone: they asked for none.
+    expect(show.latency.requested).toBeNull();
+  });
+
+  it('a poll from the API counts down to results in wall time', async () => {
+    const { show } = await setupJoining(new Date(NOW + 5_000).toISOString());
+    jest.advanceTimersByTime(5_000);
+    expect(show.phase).toBe('timeup');
+    expect(show.resultsIn).toBe(RESULTS_AFTER_CLOSE_S);
+    jest.advanceTimersByTime(RESULTS_AFTER_CLOSE_S * 1000 + 250);
+    expect(show.resultsIn).toBe(0);
   });
 });

@@ -4,6 +4,8 @@
 // getters. What follows from it — phase, countdown, announcement, latency — is `$derived`.
 import type { HistoryEntry, PollView, ViewerIdentity } from '../../../contract/api.ts';
 import { decodeCue, type PollCue, type ResultsCue, type TallyCue } from '../../../contract/cues.ts';
+import { VOTE_DEADLINE_MS } from '../../../contract/api.ts';
+import { DEFAULT_LATENCY_GRACE_SECONDS } from '../../../core/timeline.ts';
 import { ApiClient, ApiFailure } from './api.ts';
 import type { SiteConfig } from './config.ts';
 import type { IdentityStore } from './identity.ts';
@@ -29,6 +31,11 @@ export interface ActivePoll {
   readonly programTime: number | null;
   /** Wall-clock time (ms) the question appeared on this page. */
   readonly shownAt: number;
+  /**
+   * Seconds of video from the cue's frame to the poll's close (duration + the show's grace), once
+   * `/poll-get`'s closes_at and the frame's program date-time tell it; null until then.
+   */
+  readonly closesAfter: number | null;
 }
 
 export interface Tally {
@@ -78,6 +85,14 @@ export interface ShowOptions {
 }
 
 const API_RETRY_MS = 3000;
+/**
+ * From the poll's close to its results cue: the lifecycle waits VOTE_SETTLE_MS (default
+ * VOTE_DEADLINE_MS + its 1 s clock margin; neither the config, the cue nor `/poll-get` carries it),
+ * recounts and sends the cue (about 0.5 s). A conservative estimate: a little early is better news
+ * than "any moment" for seconds.
+ */
+export const RESULTS_AFTER_CLOSE_S = (VOTE_DEADLINE_MS + 1000) / 1000 + 1;
+
 /** How often the wall clock ticks: it only times polls that came from the API. */
 const WALL_TICK_MS = 250;
 
@@ -117,6 +132,26 @@ export class ShowState {
   #window = $state.raw<StreamWindow | null>(null);
   #graceSeconds = $state.raw<number | null>(null);
 
+  /**
+   * Whole seconds until the results should be on this screen, once time is up: the poll's close in
+   * this viewer's video time (or wall time, for a poll from the API) plus RESULTS_AFTER_CLOSE_S.
+   * 0 when they are late ("any moment"); null outside the time-up phase.
+   */
+  readonly resultsIn: number | null = $derived.by(() => {
+    const q = this.#question;
+    if (!q || this.phase !== 'timeup') return null;
+    const { poll } = q;
+    let left: number;
+    if (poll.cueTime !== null) {
+      if (this.#videoNow === null) return null;
+      const closesAfter = poll.closesAfter ?? poll.duration + DEFAULT_LATENCY_GRACE_SECONDS;
+      left = poll.cueTime + closesAfter + RESULTS_AFTER_CLOSE_S - this.#videoNow;
+    } else if (poll.closesAt !== null) {
+      left = (poll.closesAt - this.#wallNow) / 1000 + RESULTS_AFTER_CLOSE_S;
+    } else return null;
+    return Math.max(0, Math.ceil(left));
+  });
+
   /** Whole seconds left to answer; null when there is nothing to count down. */
   readonly remaining: number | null = $derived.by(() => {
     const q = this.#question;
@@ -137,8 +172,9 @@ export class ShowState {
   readonly phase: Phase = $derived.by(() => {
     const q = this.#question;
     if (q?.revealed) return 'revealed';
-    if (q?.answered) return 'answered';
+    // Time's up for everyone, answered or not: no frozen "0 s left".
     if (q?.closed || this.remaining === 0) return 'timeup';
+    if (q?.answered) return 'answered';
     return 'answering';
   });
 
@@ -149,7 +185,10 @@ export class ShowState {
     if (this.phase === 'revealed') return resultsWords(q);
     if (q.notice) return q.notice;
     if (this.phase === 'answering') return `New question: ${q.poll.question}`;
-    if (this.phase === 'timeup') return "Time's up. Results are coming.";
+    if (this.phase === 'timeup')
+      return q.myAnswer === null
+        ? "Time's up. Results are coming."
+        : `Time's up. Your answer: ${q.poll.answers[q.myAnswer]}. Results are coming.`;
     return q.myAnswer === null ? '' : `Your answer: ${q.poll.answers[q.myAnswer]}`;
   });
 
@@ -166,6 +205,8 @@ export class ShowState {
   #appliedLatency: LatencyPlan | null = null;
   #timers: ReturnType<typeof setInterval>[] = [];
   #apiRetry: ReturnType<typeof setTimeout> | undefined;
+  /** Polls whose closes_at has been asked for (once each). */
+  readonly #learningGrace = new Set<string>();
 
   constructor(identities: IdentityStore, options: ShowOptions) {
     this.#identities = identities;
@@ -229,7 +270,7 @@ export class ShowState {
     this.#clock = new CueClock(
       video,
       (cue) => this.#onDueCue(cue),
-      (mediaTime) => (this.#videoNow = mediaTime),
+      (mediaTime) => this.#onFrame(mediaTime),
     );
     this.#timers.push(setInterval(() => (this.#wallNow = Date.now()), WALL_TICK_MS));
     void this.loadHistory(true);
@@ -278,6 +319,19 @@ export class ShowState {
     if (q?.poll.pollId === pollId) this.#question = change(q);
   }
 
+  #onFrame(mediaTime: number): void {
+    this.#videoNow = mediaTime;
+    // Time's up: when the results come depends on the show's grace, which the cue does not carry.
+    const poll = this.#question?.poll;
+    if (
+      poll?.cueTime != null &&
+      poll.closesAfter === null &&
+      !this.#question!.revealed &&
+      mediaTime >= poll.cueTime + poll.duration
+    )
+      void this.#learnGrace(poll);
+  }
+
   #onDueCue(due: DueCue): void {
     const cue = decodeCue(due.payload);
     if (!cue) return;
@@ -295,6 +349,7 @@ export class ShowState {
       frameTime: due.frameMediaTime,
       closesAt: null,
       programTime: due.programTime ?? null,
+      closesAfter: null,
     };
     if (this.#question?.poll.pollId === cue.poll_id) {
       // Already on screen (from the API, or a replay of the cue): from now on timed by the video.
@@ -356,6 +411,7 @@ export class ShowState {
       closesAt,
       programTime: null,
       shownAt: Date.now(),
+      closesAfter: null,
     };
   }
 
@@ -421,19 +477,23 @@ export class ShowState {
   }
 
   /**
-   * The show's grace, for a viewer who asked to play further behind (the only one it limits):
-   * the poll closes `duration + grace` after it was asked, and the frame its cue is stamped on
-   * carries the wall-clock time it was asked.
+   * The show's grace: the poll closes `duration + grace` after it was asked, and the frame its cue
+   * is stamped on carries the wall-clock time it was asked. Asked at the question for a viewer who
+   * asked to play further behind (the grace limits how far), else once time is up (when the
+   * results come depends on it).
    */
   async #learnGrace(poll: ActivePoll): Promise<void> {
-    if (poll.programTime === null) return;
+    if (poll.programTime === null || this.#learningGrace.has(poll.pollId)) return;
+    this.#learningGrace.add(poll.pollId);
     const view = await this.#call((api) => api.poll(poll.pollId)).catch(() => null);
     if (!view) return;
     const grace = Math.max(
       0,
       Math.round((Date.parse(view.closes_at) - poll.programTime) / 1000 - poll.duration),
     );
-    if (grace === this.#graceSeconds) return;
+    this.#update(poll.pollId, (q) => ({ ...q, poll: { ...q.poll, closesAfter: poll.duration + grace } }));
+    // Only a viewer who asked to play further behind has a plan the grace limits.
+    if (this.#requestedLatency === null || grace === this.#graceSeconds) return;
     this.#graceSeconds = grace;
     this.#applyLatency();
   }
