@@ -1,4 +1,4 @@
-// The capacity model (issue 12, item 4). Pure: no I/O. It takes a design's request pattern — what one
+// The capacity model. Pure: no I/O. It takes a design's request pattern — what one
 // vote, one second of an answered viewer and one second of an open poll cost, as counted by the local
 // stack's meter during a storm (bench/storm.ts, local/meter.ts) — and the storm curve of
 // cdk/lib/sizing.ts's ASSUMPTIONS, and gives, for an audience, the peak load on every AWS limit the
@@ -62,7 +62,7 @@ export const SEED_PATTERN: RequestPattern = {
   measured: [],
 };
 
-/** Ours, from the design (docs/sharding.md, DESIGN.md): votes sharded, live counts as ~1 tally cue/s. */
+/** Ours, from the design (docs/sharding.md): votes sharded, live counts as ~1 tally cue/s. */
 export const OURS_PATTERN: RequestPattern = {
   keyWriteUnitsPerVote: 2,
   itemWriteUnitsPerVote: 1,

@@ -1,4 +1,4 @@
-// A vote storm on the local stack (issue 12, item 5). A real show is started through the local Step
+// A vote storm on the local stack. A real show is started through the local Step
 // Functions (the `showrunner start` CLI), so the real lifecycle opens and closes the poll and sends
 // its cues. Simulated viewers:
 //   watchers  follow the live playlist (/live/local/index.m3u8) as a player does, download every

@@ -1,4 +1,4 @@
-// The payloads carried in the video stream as IVS timed metadata (DESIGN.md, "Timed metadata"):
+// The payloads carried in the video stream as IVS timed metadata (docs/ARCHITECTURE.md, "Cues through IVS PutMetadata"):
 // their shapes, the size limit and the reader. core/cues.ts builds them; the CLI and the site read
 // them back with decodeCue.
 

@@ -1,4 +1,4 @@
-// The producer API (issue 14) as both sides see it: routes under /producer/ on the same REST API as
+// The producer API as both sides see it: routes under /producer/ on the same REST API as
 // the viewer routes, each calling one shared operation of ops/ and answering with what it returns,
 // as JSON. Every route needs a signed-in producer: in AWS a Cognito user pool's ID token checked by
 // API Gateway's Cognito authorizer, locally the token `npm start` prints, checked by the local API

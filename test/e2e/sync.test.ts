@@ -1,4 +1,4 @@
-// DESIGN.md target: every cue is shown on its stamped frame (|Δ| ≤ 1 frame at 30 fps) for
+// The sync target: every cue is shown on its stamped frame (|Δ| ≤ 1 frame at 30 fps) for
 // viewers at different latencies. Two viewers watch the local stream in Chromium, one held back
 // by a few seconds of buffering; a poll cue and its results cue go in through IVS PutMetadata.
 import { viewerAuthorization } from '../support/viewer.ts';

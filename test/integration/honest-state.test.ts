@@ -1,4 +1,4 @@
-// Honest state (issue 13): a run that ends before its poll closes — stopped by the producer, or
+// Honest state: a run that ends before its poll closes — stopped by the producer, or
 // failed — closes that poll, so /poll-get, the viewer's history and /poll-current agree with the run.
 // The local stack as a user starts it; the run through the local Step Functions API, as the CLI
 // and the console start it.

@@ -1,4 +1,4 @@
-// Live results in the stream (issue 12): while a poll is open, the lifecycle Lambda's `tally` sends
+// Live results in the stream: while a poll is open, the lifecycle Lambda's `tally` sends
 // its count as a timed-metadata cue about once a second when it changed, so viewers draw live bars
 // from the video and nobody polls the API. Run against the local stack as a user starts it: the
 // votes go through the REST API, the cues through the local IVS PutMetadata into the HLS stream,

@@ -1,4 +1,4 @@
-// The producer API (issue 14) on the local stack as `npm start` runs it: the routes under
+// The producer API on the local stack as `npm start` runs it: the routes under
 // /api/producer/ call the same operations as the CLI, behind the control room's sign-in — the token
 // the stack prints, checked by the local API Gateway, which hands the Lambda Cognito's claims shape.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';

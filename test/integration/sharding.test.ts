@@ -1,4 +1,4 @@
-// Votes spread over partitions (issue 12, item 2), read back from the raw table of a running local
+// Votes spread over partitions (docs/sharding.md), read back from the raw table of a running local
 // stack: answers and counters in the shard partitions `<pollId>#<shard>`, the shard from
 // requestor_id; a re-vote refused in its shard; the live tally the sum of the shard counters; the
 // close recount waiting out the vote deadline, so a vote acknowledged just before closes_at is in

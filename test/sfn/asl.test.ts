@@ -75,7 +75,7 @@ describe('statemachine/show.asl.json', () => {
   });
 });
 
-describe('statemachine/show.asl.json against the Step Functions contract (issue 11)', () => {
+describe('statemachine/show.asl.json against the Step Functions contract', () => {
   const definition = JSON.parse(text) as { States: Record<string, State> };
   const states = Object.fromEntries(allStates(definition));
   const errorNames = allStates(definition).flatMap(([name, state]) =>

@@ -17,7 +17,6 @@ import {
   StopExecutionCommand,
   TaskDoesNotExist,
   type HistoryEvent,
-  type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { CANNOT_RESUME_CAUSE } from '../../local/sfn/index.ts';
 import {
@@ -27,6 +26,9 @@ import {
   startHarness,
   StubAws,
   waitFor,
+  start,
+  finished,
+  history,
   type Harness,
 } from './stubs.ts';
 
@@ -52,37 +54,6 @@ const poll = (id: string, at: number | string) => ({
   answers: ['Yes', 'No'],
   duration: 5,
 });
-
-async function start(h: Harness, input: unknown, name = `run-${Date.now()}`): Promise<string> {
-  const out = await h.client.send(
-    new StartExecutionCommand({ stateMachineArn: h.sfn.stateMachineArn, name, input: JSON.stringify(input) }),
-  );
-  return out.executionArn!;
-}
-
-async function finished(client: SFNClient, executionArn: string, timeoutMs = 15_000) {
-  return waitFor(
-    'the execution to end',
-    async () => {
-      const out = await client.send(new DescribeExecutionCommand({ executionArn }));
-      return out.status === 'RUNNING' ? undefined : out;
-    },
-    timeoutMs,
-  );
-}
-
-async function history(client: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await client.send(
-      new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 25 }),
-    );
-    events.push(...(out.events ?? []));
-    nextToken = out.nextToken;
-  } while (nextToken);
-  return events;
-}
 
 /** The state output of each exit of `stateName`, with its time. */
 function exits(events: HistoryEvent[], stateName: string) {
@@ -124,7 +95,7 @@ describe('local Step Functions (stub integrations)', () => {
     );
     expect(new Set(h.aws.cues.map((c) => c.channelArn))).toEqual(new Set([CHANNEL_ARN]));
 
-    const events = await history(h.client, arn);
+    const events = await history(h.client, arn, 25);
     expect(events.map((e) => e.id)).toEqual(events.map((_, i) => i + 1));
     expect(events[0]).toMatchObject({ type: 'ExecutionStarted', previousEventId: 0 });
     expect(events.at(-1)!.type).toBe('ExecutionSucceeded');
@@ -208,7 +179,7 @@ describe('local Step Functions (stub integrations)', () => {
     // Every refusal is in the history as a retried task failure. How long the retries took is not
     // asserted: FULL jitter makes it random (a timed bound here flaked in CI at 3.1 s); the
     // schedule benchmark measures lateness.
-    const failures = (await history(h.client, arn)).filter((e) => e.type === 'TaskFailed');
+    const failures = (await history(h.client, arn, 25)).filter((e) => e.type === 'TaskFailed');
     const throttles = failures.filter((e) => e.taskFailedEventDetails!.error === 'Ivs.ThrottlingException');
     expect(throttles).toHaveLength(h.aws.throttled);
   });
@@ -229,7 +200,7 @@ describe('local Step Functions (stub integrations)', () => {
     });
     await sleep(5500); // past q2's time and q1's close
     expect(h.aws.cues.length).toBe(cuesAtStop);
-    const events = await history(h.client, arn);
+    const events = await history(h.client, arn, 25);
     expect(events.at(-1)).toMatchObject({ type: 'ExecutionAborted' });
     expect(events.filter((e) => e.type === 'ExecutionAborted')).toHaveLength(1);
   });
@@ -241,7 +212,7 @@ describe('local Step Functions (stub integrations)', () => {
     await finished(first.client, doneArn);
     const runningArn = await start(first, show([poll('q1', 'manual')]), 'waiting-run');
     const item = await waitFor('the manual poll to wait', () => aws.cueItems.get('waiting-run:q1'));
-    const before = await history(first.client, doneArn);
+    const before = await history(first.client, doneArn, 25);
     await first.stop();
 
     const second = await harness({ dataDir: first.dataDir, aws });
@@ -252,7 +223,7 @@ describe('local Step Functions (stub integrations)', () => {
       ['waiting-run', 'RUNNING'],
       ['finished-run', 'SUCCEEDED'],
     ]);
-    expect(await history(second.client, doneArn)).toEqual(before);
+    expect(await history(second.client, doneArn, 25)).toEqual(before);
     // The token issued before the restart still cues the question.
     await second.client.send(
       new SendTaskSuccessCommand({ taskToken: item.task_token!.S, output: '{"cuedBy":"test"}' }),
@@ -280,7 +251,7 @@ describe('local Step Functions (stub integrations)', () => {
     expect(done).toMatchObject({ status: 'FAILED', error: 'ChannelNotBroadcasting' });
     expect(done.cause).toContain(`The IVS channel ${CHANNEL_ARN} is not live`);
     expect(done.cause).toContain('question q1');
-    const failures = (await history(h.client, arn)).filter((e) => e.type === 'TaskFailed');
+    const failures = (await history(h.client, arn, 25)).filter((e) => e.type === 'TaskFailed');
     expect(failures).toHaveLength(11); // the first try and 10 retries
   });
 
@@ -304,7 +275,7 @@ describe('local Step Functions (stub integrations)', () => {
       `channelArn: ${foreign} is not a channel this stack may send cues to (${CHANNEL_ARN}, ${EXTRA_CHANNEL_ARN}): ` +
         "deploy the stack with it in -c extraChannelArns=…, or leave channelArn out to use the stack's channel",
     );
-    const events = await history(h.client, arn);
+    const events = await history(h.client, arn, 25);
     expect(events.some((e) => e.type === 'MapStateEntered')).toBe(false);
     expect(h.aws.cues).toEqual([]);
     // The stack's own channel, named explicitly, is accepted (Plan gets it from ${ChannelArn}).
@@ -322,7 +293,7 @@ describe('local Step Functions (stub integrations)', () => {
     expect(done.cause).toContain(`may not send cues to the IVS channel ${EXTRA_CHANNEL_ARN}`);
     expect(done.cause).toContain('-c extraChannelArns');
     expect(done.cause).toContain('not authorized to perform: ivs:PutMetadata');
-    const failures = (await history(h.client, arn)).filter((e) => e.type === 'TaskFailed');
+    const failures = (await history(h.client, arn, 25)).filter((e) => e.type === 'TaskFailed');
     expect(failures.map((e) => e.taskFailedEventDetails!.error)).toEqual(['Ivs.AccessDeniedException']);
   });
 

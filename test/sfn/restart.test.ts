@@ -11,16 +11,13 @@ import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
   DescribeStateMachineForExecutionCommand,
-  GetExecutionHistoryCommand,
   SendTaskSuccessCommand,
-  StartExecutionCommand,
   type HistoryEvent,
-  type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { DEFINITION_FILE } from '../../local/sfn/definition.ts';
 import { CANNOT_RESUME_CAUSE } from '../../local/sfn/index.ts';
 import { readTimeline } from '../../ops/timeline.ts';
-import { startHarness, StubAws, waitFor, type Harness } from './stubs.ts';
+import { finished, history, start, startHarness, StubAws, waitFor, type Harness } from './stubs.ts';
 
 const harnesses: Harness[] = [];
 afterEach(async () => {
@@ -41,37 +38,6 @@ const poll = (id: string, at: number | string) => ({
   answers: ['Yes', 'No'],
   duration: 5,
 });
-
-async function start(h: Harness, input: unknown, name: string): Promise<string> {
-  const out = await h.client.send(
-    new StartExecutionCommand({ stateMachineArn: h.sfn.stateMachineArn, name, input: JSON.stringify(input) }),
-  );
-  return out.executionArn!;
-}
-
-async function finished(client: SFNClient, executionArn: string, timeoutMs = 15_000) {
-  return waitFor(
-    'the execution to end',
-    async () => {
-      const out = await client.send(new DescribeExecutionCommand({ executionArn }));
-      return out.status === 'RUNNING' ? undefined : out;
-    },
-    timeoutMs,
-  );
-}
-
-async function history(client: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await client.send(
-      new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }),
-    );
-    events.push(...(out.events ?? []));
-    nextToken = out.nextToken;
-  } while (nextToken);
-  return events;
-}
 
 /** The show's poll id (q1) a state event of an iteration is about. */
 function pollOf(e: HistoryEvent): string | undefined {

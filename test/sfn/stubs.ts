@@ -4,7 +4,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
 import { decodeCue } from '../../contract/cues.ts';
 import type { PlannedPoll } from '../../contract/state-machine.ts';
 import { encodeCue, pollCue, resultsCue } from '../../core/cues.ts';
@@ -12,6 +18,7 @@ import { planShow } from '../../core/plan.ts';
 import { summarizeIssues, validateExecutionInput } from '../../core/show.ts';
 import { closeServer, createEdgeServer, listen } from '../../local/http.ts';
 import { TaskFailure } from '../../local/sfn/errors.ts';
+import { waitFor as waitForEnd } from '../support/wait.ts';
 import {
   createLocalStepFunctions,
   type LocalStepFunctions,
@@ -228,3 +235,41 @@ export async function startHarness(
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export { waitFor } from '../support/wait.ts';
+
+/** StartExecution on the harness's state machine; the execution's ARN. */
+export async function start(h: Harness, input: unknown, name = `run-${Date.now()}`): Promise<string> {
+  const out = await h.client.send(
+    new StartExecutionCommand({ stateMachineArn: h.sfn.stateMachineArn, name, input: JSON.stringify(input) }),
+  );
+  return out.executionArn!;
+}
+
+/** DescribeExecution once the execution has ended. */
+export async function finished(client: SFNClient, executionArn: string, timeoutMs = 15_000) {
+  return waitForEnd(
+    'the execution to end',
+    async () => {
+      const out = await client.send(new DescribeExecutionCommand({ executionArn }));
+      return out.status === 'RUNNING' ? undefined : out;
+    },
+    timeoutMs,
+  );
+}
+
+/** The whole execution history, every page of `pageSize` events. */
+export async function history(
+  client: SFNClient,
+  executionArn: string,
+  pageSize = 1000,
+): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await client.send(
+      new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: pageSize }),
+    );
+    events.push(...(out.events ?? []));
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return events;
+}

@@ -62,7 +62,7 @@ const touchesTheWorld = (area: string) =>
     (s) => `${s.path} touches process/require/fetch`,
   );
 
-describe('architecture (DESIGN.md, "Layout")', () => {
+describe('architecture (docs/ARCHITECTURE.md, "Layers and dependency rules")', () => {
   it('contract/ is pure and comes first: it imports only itself and zod', () => {
     expect(
       violations('contract', (t) => (t.kind === 'ours' ? t.area === 'contract' : t.name === 'zod')),
@@ -137,7 +137,7 @@ describe('architecture (DESIGN.md, "Layout")', () => {
     expect(readFileSync(SCHEMA_PATH, 'utf8')).toBe(renderShowSchema());
   });
 
-  // ---- Wiring without globals (issue 11, item 3) ---------------------------------------------------
+  // ---- Wiring without globals ---------------------------------------------------
 
   /** The code without its comments (a comment may say what the code must not do). */
   const codeOf = (source: Source) =>

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { decodeCue, MAX_CUE_BYTES } from '../../contract/cues.ts';
 import { CueTooLargeError, encodeCue, pollCue, resultsCue, tallyCue } from '../../core/cues.ts';
 
-describe('timed metadata payloads (DESIGN.md, "≤ 1024 bytes UTF-8")', () => {
+describe('timed metadata payloads: "≤ 1024 bytes UTF-8"', () => {
   it('the poll cue carries question, answers and duration, and never the correct answer', () => {
     const cue = pollCue('run-1:q1', {
       question: 'Q?',

@@ -68,7 +68,7 @@ describe('poll rules', () => {
   });
 });
 
-describe('run and poll identity (DESIGN.md: poll_id = "<runId>:<pollId>")', () => {
+describe('run and poll identity: poll_id = "<runId>:<pollId>"', () => {
   it('names runs <showId>-<UTC timestamp> and polls <runId>:<pollId>', () => {
     const runId = makeRunId('cat-facts', new Date('2026-11-25T06:15:00.123Z'));
     expect(runId).toBe('cat-facts-20261125T061500Z');

@@ -1,4 +1,4 @@
-// Votes spread over partitions (issue 12, item 2): the shard function, the shard count's
+// Votes spread over partitions (docs/sharding.md): the shard function, the shard count's
 // arithmetic against DynamoDB's per-key limit, and the close step's timing budget.
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';

@@ -37,7 +37,7 @@ const messages = (input: unknown) => {
   return formatIssues(result.issues);
 };
 
-describe('show files (DESIGN.md: "Errors name the path")', () => {
+describe('show files: "Errors name the path"', () => {
   it('accepts the shipped demo and test shows', () => {
     for (const file of ['demo.json', 'test-short.json']) {
       const result = parseShowText(readFileSync(new URL(`../../shows/${file}`, import.meta.url), 'utf8'));
@@ -169,7 +169,7 @@ describe('show files (DESIGN.md: "Errors name the path")', () => {
   });
 });
 
-describe('show limits that keep a run inside Step Functions (issue 11)', () => {
+describe('show limits that keep a run inside Step Functions', () => {
   const timed = (i: number, over: Record<string, unknown> = {}) =>
     poll({ id: `q${i}`, at: i * 60, duration: 5, ...over });
 

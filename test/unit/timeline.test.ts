@@ -3,7 +3,7 @@ import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { readTimeline } from '../../ops/timeline.ts';
 import { formatOffset, parseAt } from '../../core/timeline.ts';
 
-describe('`at`: seconds, m:ss / h:mm:ss from show start, or "manual" (DESIGN.md)', () => {
+describe('`at`: seconds, m:ss / h:mm:ss from show start, or "manual"', () => {
   it.each([
     [90, 90],
     ['90', 90],
