@@ -27,6 +27,7 @@ import {
   type EdgeService,
 } from './http.ts';
 import { LOCAL_POLL_LIFECYCLE_FUNCTION } from '../contract/state-machine.ts';
+import { API_ROUTES } from '../contract/api.ts';
 import { TABLE } from '../contract/table.ts';
 import { channelIdOf } from '../core/ids.ts';
 import { apiConfigFromEnv } from '../lambdas/api.ts';
@@ -321,7 +322,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log(
       `  site        ${appUrl}/${localUrlHost(host) === host ? '' : `  (HOST=${host}: also on this machine's other addresses)`}`,
     );
-    log(`  API         ${apiUrl}/  (poll-get, requestor-get, requestor-put)`);
+    log(`  API         ${apiUrl}/  (${Object.values(API_ROUTES).join(' ')})`);
     log(
       `  control     ${appUrl}/control/#token=${producerSignIn.token}  (the producer's control room; the token lasts until the stack stops)`,
     );
