@@ -1,6 +1,6 @@
 // The local Step Functions through @aws-sdk/client-sfn, with stub Task integrations (no DynamoDB,
 // no IVS): the definition's flow, history shape, task tokens, stop, restart and the API's errors.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
@@ -23,25 +23,15 @@ import {
   CHANNEL_ARN,
   EXTRA_CHANNEL_ARN,
   sleep,
-  startHarness,
+  harnessPerTest,
   StubAws,
   waitFor,
   start,
   finished,
   history,
-  type Harness,
 } from './stubs.ts';
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
-
-async function harness(...args: Parameters<typeof startHarness>): Promise<Harness> {
-  const h = await startHarness(...args);
-  harnesses.push(h);
-  return h;
-}
+const harness = harnessPerTest();
 
 function show(polls: unknown[], extra: Record<string, unknown> = {}) {
   return { id: 'test-show', title: 'Test show', latencyGraceSeconds: 0, polls, ...extra };

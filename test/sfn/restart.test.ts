@@ -4,7 +4,7 @@
 // runs again, overdue waits fall through and show their lateness, a waiting task token stays valid
 // until its original deadline, the history is one record with an ExecutionRedriven event, and a run
 // keeps the definition it started with. A run that cannot be replayed ends FAILED saying why.
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -17,18 +17,9 @@ import {
 import { DEFINITION_FILE } from '../../local/sfn/definition.ts';
 import { CANNOT_RESUME_CAUSE } from '../../local/sfn/index.ts';
 import { readTimeline } from '../../ops/timeline.ts';
-import { finished, history, start, startHarness, StubAws, waitFor, type Harness } from './stubs.ts';
+import { finished, harnessPerTest, history, start, StubAws, waitFor, type Harness } from './stubs.ts';
 
-const harnesses: Harness[] = [];
-afterEach(async () => {
-  for (const h of harnesses.splice(0)) await h.close();
-});
-
-async function harness(...args: Parameters<typeof startHarness>): Promise<Harness> {
-  const h = await startHarness(...args);
-  harnesses.push(h);
-  return h;
-}
+const harness = harnessPerTest();
 
 const show = (polls: unknown[]) => ({ id: 'restart-show', title: 'Restart', latencyGraceSeconds: 0, polls });
 const poll = (id: string, at: number | string) => ({

@@ -1,6 +1,7 @@
 // Stub Task integrations for testing the local Step Functions without the rest of the stack: the
 // lifecycle Lambda over the real core planner with polls in memory, an IVS that enforces the 5/s
 // PutMetadata limit, and a DynamoDB PutItem that keeps the manual-cue items.
+import { afterEach } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -235,6 +236,19 @@ export async function startHarness(
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export { waitFor } from '../support/wait.ts';
+
+/** `startHarness` for one test file: every harness a test starts is closed after that test. */
+export function harnessPerTest(): (...args: Parameters<typeof startHarness>) => Promise<Harness> {
+  const harnesses: Harness[] = [];
+  afterEach(async () => {
+    for (const h of harnesses.splice(0)) await h.close();
+  });
+  return async (...args) => {
+    const h = await startHarness(...args);
+    harnesses.push(h);
+    return h;
+  };
+}
 
 /** StartExecution on the harness's state machine; the execution's ARN. */
 export async function start(h: Harness, input: unknown, name = `run-${Date.now()}`): Promise<string> {
