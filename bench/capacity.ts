@@ -17,7 +17,7 @@ import { shardOf } from '../core/shard.ts';
 
 /**
  * Amazon IVS PutMetadata quotas: "5 TPS per channel", 155 TPS per account and Region
- * (https://docs.aws.amazon.com/ivs/latest/LowLatencyUserGuide/service-quotas.html; FIELD-NOTES.md).
+ * (https://docs.aws.amazon.com/ivs/latest/LowLatencyUserGuide/service-quotas.html).
  * Not in AWS_LIMITS because the stack sizes nothing from them: cues do not grow with the audience.
  */
 export const IVS_LIMITS = {
