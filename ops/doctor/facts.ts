@@ -338,60 +338,44 @@ export interface GatherRequest {
  */
 export async function gatherFacts(request: GatherRequest): Promise<AccountFacts> {
   const { clients, region, stackName } = request;
-  const [
-    lambda,
-    stack,
-    apiGateway,
-    dynamoDb,
-    ivsChannels,
-    ivsQuotas,
-    bootstrap,
-    cloudFront,
-    ...quotaReadings
-  ] = await Promise.all([
-    readLambda(clients.lambda),
-    readStack(clients.cloudFormation, clients.lambda, stackName),
-    readApiGateway(clients.apiGateway),
-    readDynamoDb(clients.dynamoDb),
-    readIvsChannels(clients.ivs),
-    readIvsQuotas(clients.serviceQuotas),
-    readBootstrap(clients.ssm, clients.cloudFormation),
-    readCloudFront(clients.cloudFront),
-    ...request.quotas.map((q) => readQuota(clients.serviceQuotas, q)),
+  const [facts, quotaReadings] = await Promise.all([
+    awaitEach({
+      lambda: readLambda(clients.lambda),
+      stack: readStack(clients.cloudFormation, clients.lambda, stackName),
+      apiGateway: readApiGateway(clients.apiGateway),
+      dynamoDb: readDynamoDb(clients.dynamoDb),
+      ivsChannels: readIvsChannels(clients.ivs),
+      ivsQuotas: readIvsQuotas(clients.serviceQuotas),
+      bootstrap: readBootstrap(clients.ssm, clients.cloudFormation),
+      cloudFront: readCloudFront(clients.cloudFront),
+    }),
+    Promise.all(request.quotas.map((q) => readQuota(clients.serviceQuotas, q))),
   ]);
-  const readings: Array<Reading<unknown>> = [
-    lambda,
-    stack,
-    apiGateway,
-    dynamoDb,
-    ivsChannels,
-    ivsQuotas,
-    bootstrap,
-    ...quotaReadings,
-  ];
+  // The credentials verdict rests on the reads that decide the deploy; CloudFront's line is information only.
+  const { cloudFront: _global, ...regional } = facts;
+  const readings: Array<Reading<unknown>> = [...Object.values(regional), ...quotaReadings];
   const failures = readings.flatMap((r) => (r.ok ? [] : [r.error]));
   if (failures.length === readings.length && failures.every((e) => e.kind === 'credentials'))
     throw credentialsError(failures[0]!);
   const quotas = Object.fromEntries(request.quotas.map((q, i) => [q.quotaCode, quotaReadings[i]!]));
+  const { stack, bootstrap } = facts;
   const arns = [
     ...quotaReadings.map((r) => (r.ok ? r.value.arn : undefined)),
     stack.ok ? stack.value?.stackId : undefined,
     bootstrap.ok ? bootstrap.value.arn : undefined,
   ];
   const account = arns.map(accountOf).find((a) => a !== undefined);
-  return {
-    region,
-    ...(account ? { account } : {}),
-    lambda,
-    stack,
-    apiGateway,
-    dynamoDb,
-    ivsChannels,
-    ivsQuotas,
-    bootstrap,
-    cloudFront,
-    quotas,
-  };
+  return { region, ...(account ? { account } : {}), ...facts, quotas };
+}
+
+/** Each promise of `pending` awaited, in parallel, under its own key. */
+async function awaitEach<T extends Record<string, Promise<unknown>>>(
+  pending: T,
+): Promise<{ [K in keyof T]: Awaited<T[K]> }> {
+  const entries = await Promise.all(
+    Object.entries(pending).map(async ([key, promise]) => [key, await promise] as const),
+  );
+  return Object.fromEntries(entries) as { [K in keyof T]: Awaited<T[K]> };
 }
 
 /** No credentials, expired ones or rejected ones: what to do about each. */
