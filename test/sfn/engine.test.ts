@@ -24,6 +24,7 @@ import {
   EXTRA_CHANNEL_ARN,
   sleep,
   harnessPerTest,
+  poll,
   StubAws,
   waitFor,
   start,
@@ -36,14 +37,6 @@ const harness = harnessPerTest();
 function show(polls: unknown[], extra: Record<string, unknown> = {}) {
   return { id: 'test-show', title: 'Test show', latencyGraceSeconds: 0, polls, ...extra };
 }
-
-const poll = (id: string, at: number | string) => ({
-  id,
-  at,
-  question: `Question ${id}?`,
-  answers: ['Yes', 'No'],
-  duration: 5,
-});
 
 /** The state output of each exit of `stateName`, with its time. */
 function exits(events: HistoryEvent[], stateName: string) {

@@ -17,18 +17,11 @@ import {
 import { DEFINITION_FILE } from '../../local/sfn/definition.ts';
 import { CANNOT_RESUME_CAUSE } from '../../local/sfn/index.ts';
 import { readTimeline } from '../../ops/timeline.ts';
-import { finished, harnessPerTest, history, start, StubAws, waitFor, type Harness } from './stubs.ts';
+import { finished, harnessPerTest, history, poll, start, StubAws, waitFor, type Harness } from './stubs.ts';
 
 const harness = harnessPerTest();
 
 const show = (polls: unknown[]) => ({ id: 'restart-show', title: 'Restart', latencyGraceSeconds: 0, polls });
-const poll = (id: string, at: number | string) => ({
-  id,
-  at,
-  question: `Question ${id}?`,
-  answers: ['Yes', 'No'],
-  duration: 5,
-});
 
 /** The show's poll id (q1) a state event of an iteration is about. */
 function pollOf(e: HistoryEvent): string | undefined {

@@ -237,6 +237,15 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 export { waitFor } from '../support/wait.ts';
 
+/** A two-answer question of 5 s asked at `at`, as the engine tests write them. */
+export const poll = (id: string, at: number | string) => ({
+  id,
+  at,
+  question: `Question ${id}?`,
+  answers: ['Yes', 'No'],
+  duration: 5,
+});
+
 /** `startHarness` for one test file: every harness a test starts is closed after that test. */
 export function harnessPerTest(): (...args: Parameters<typeof startHarness>) => Promise<Harness> {
   const harnesses: Harness[] = [];
