@@ -57,7 +57,7 @@ export function selectSubstitutions(
     throw new DefinitionError(
       `${definition.path} uses ${missing.map((n) => '${' + n + '}').join(', ')}, which the Showrunner stack ` +
         `does not provide. It provides: ${Object.keys(provided).join(', ')}. ` +
-        'Add the value to the definitionSubstitutions in cdk/lib/showrunner-stack.ts (and grant the state machine what it needs).',
+        'Add the value to the definitionSubstitutions in cdk/lib/orchestration.ts (and grant the state machine what it needs).',
     );
   }
   return Object.fromEntries(definition.substitutionNames.map((name) => [name, provided[name]!]));

@@ -105,34 +105,59 @@ export interface ShowAlarmsProps {
   readonly firewall: ApiFirewall;
 }
 
+/** What each alarm watches, one metric (or metric math) per alarm. */
+type AlarmName =
+  | 'apiServerErrors'
+  | 'apiThrottled'
+  | 'wafRateLimited'
+  | 'tableThrottled'
+  | 'executionsFailed'
+  | 'ivsThrottled';
+
+/** The metric `id` as a percentage of `requests` in each period (0 when there were none). */
+const percentOfRequests = (label: string, id: string, part: IMetric, requests: IMetric) =>
+  new MathExpression({
+    label,
+    expression: `IF(requests > 0, 100 * FILL(${id}, 0) / requests, 0)`,
+    usingMetrics: { [id]: part, requests },
+    period: PERIOD,
+  });
+
 export class ShowAlarms extends Construct {
   readonly topic: Topic;
   readonly emailParameter: CfnParameter;
-  readonly alarms: Record<
-    | 'apiServerErrors'
-    | 'apiThrottled'
-    | 'wafRateLimited'
-    | 'tableThrottled'
-    | 'executionsFailed'
-    | 'ivsThrottled',
-    Alarm
-  >;
+  readonly alarms: Record<AlarmName, Alarm>;
+  /** Every alarm is named `<stack>-<id>`: the topic and its key let only those publish. */
+  readonly #alarmNamePrefix: string;
 
   constructor(scope: Construct, id: string, props: ShowAlarmsProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const { sizing } = props;
+    this.#alarmNamePrefix = `${Stack.of(this).stackName}-`;
+    this.topic = this.#alarmTopic();
+    this.emailParameter = this.#emailSubscription();
+    // In this order: the metric filters are created with the metrics, before the alarms.
+    const metrics: Record<AlarmName, IMetric> = {
+      apiServerErrors: this.#apiServerErrors(props),
+      apiThrottled: this.#apiThrottled(props),
+      tableThrottled: this.#tableThrottled(props),
+      executionsFailed: this.#executionsFailed(props),
+      ivsThrottled: this.#ivsThrottled(props),
+      wafRateLimited: this.#wafRateLimited(props),
+    };
+    this.alarms = this.#alarmsOn(metrics, props);
+  }
 
-    // ---- Where alarms go -------------------------------------------------------------------
+  // ---- Where alarms go -------------------------------------------------------------------
+  #alarmTopic(): Topic {
+    const stack = Stack.of(this);
     // Only this stack's alarms may use the key and publish to the topic: CloudWatch acts on behalf
     // of an alarm, and says which (aws:SourceArn) and whose (aws:SourceAccount), so the service
     // principal cannot be used by another account's alarms (the confused deputy) nor by this
     // account's other alarms. Every alarm below is named `<stack>-<id>`.
-    const alarmNamePrefix = `${stack.stackName}-`;
     const fromTheseAlarms = {
       StringEquals: { 'aws:SourceAccount': stack.account },
       ArnLike: {
-        'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${alarmNamePrefix}*`,
+        'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${this.#alarmNamePrefix}*`,
       },
     };
     // CloudWatch alarms cannot publish to a topic encrypted with the AWS managed key (aws/sns):
@@ -152,23 +177,27 @@ export class ShowAlarms extends Construct {
         conditions: fromTheseAlarms,
       }),
     );
-    this.topic = new Topic(this, 'Topic', {
+    const topic = new Topic(this, 'Topic', {
       displayName: `${stack.stackName} alarms`,
       masterKey: key,
       enforceSSL: true,
     });
     // The topic policy (enforceSSL) replaces SNS's default one: let this account's alarms publish.
-    this.topic.addToResourcePolicy(
+    topic.addToResourcePolicy(
       new PolicyStatement({
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
+        resources: [topic.topicArn],
         conditions: fromTheseAlarms,
       }),
     );
+    return topic;
+  }
 
-    // `cdk deploy --parameters AlarmEmail=you@example.com`; later deploys keep the value.
-    this.emailParameter = new CfnParameter(stack, ALARM_EMAIL_PARAMETER, {
+  /** `cdk deploy --parameters AlarmEmail=you@example.com`; later deploys keep the value. */
+  #emailSubscription(): CfnParameter {
+    const stack = Stack.of(this);
+    const emailParameter = new CfnParameter(stack, ALARM_EMAIL_PARAMETER, {
       type: 'String',
       default: '',
       description:
@@ -176,81 +205,56 @@ export class ShowAlarms extends Construct {
       allowedPattern: '^$|^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$',
       constraintDescription: 'an e-mail address, or empty for none',
     });
-    this.emailParameter.overrideLogicalId(ALARM_EMAIL_PARAMETER);
+    emailParameter.overrideLogicalId(ALARM_EMAIL_PARAMETER);
     const hasEmail = new CfnCondition(stack, 'HasAlarmEmail', {
-      expression: Fn.conditionNot(Fn.conditionEquals(this.emailParameter.valueAsString, '')),
+      expression: Fn.conditionNot(Fn.conditionEquals(emailParameter.valueAsString, '')),
     });
     hasEmail.overrideLogicalId('HasAlarmEmail');
     const subscription = new CfnSubscription(this, 'EmailSubscription', {
       topicArn: this.topic.topicArn,
       protocol: 'email',
-      endpoint: this.emailParameter.valueAsString,
+      endpoint: emailParameter.valueAsString,
     });
     subscription.cfnOptions.condition = hasEmail;
+    return emailParameter;
+  }
 
-    const action = new SnsAction(this.topic);
-    const alarm = (alarmId: string, metric: IMetric, threshold: number, description: string): Alarm => {
-      const a = new Alarm(this, alarmId, {
-        alarmName: `${alarmNamePrefix}${alarmId}`,
-        alarmDescription: description,
-        metric,
-        threshold,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
-        // No requests, no executions, no throttles: nothing is wrong.
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      a.addAlarmAction(action);
-      a.addOkAction(action);
-      return a;
-    };
-    // The stack's own namespace, shared with its Lambdas' Powertools metrics (lambdas/config.ts).
-    const namespace = metricsNamespaceFor(stack.stackName);
-    const countFilter = (
-      filterId: string,
-      logGroup: ILogGroup,
-      metricName: string,
-      filterPattern: IFilterPattern,
-    ) =>
-      new MetricFilter(this, filterId, {
-        logGroup,
-        metricNamespace: namespace,
-        metricName,
-        filterPattern,
-        metricValue: '1',
-        defaultValue: 0,
-      }).metric({ statistic: 'Sum', period: PERIOD });
-    /** The metric `id` as a percentage of `requests` in each period (0 when there were none). */
-    const percentOfRequests = (label: string, id: string, part: IMetric, requests: IMetric) =>
-      new MathExpression({
-        label,
-        expression: `IF(requests > 0, 100 * FILL(${id}, 0) / requests, 0)`,
-        usingMetrics: { [id]: part, requests },
-        period: PERIOD,
-      });
-    const sizedFor = `The stack is sized for ${fmt(sizing.audience)} viewers (-c audience)`;
+  /** A metric filter that counts the matching lines of a log group, summed per minute. */
+  #countFilter(filterId: string, logGroup: ILogGroup, metricName: string, filterPattern: IFilterPattern) {
+    return new MetricFilter(this, filterId, {
+      logGroup,
+      // The stack's own namespace, shared with its Lambdas' Powertools metrics (lambdas/config.ts).
+      metricNamespace: metricsNamespaceFor(Stack.of(this).stackName),
+      metricName,
+      filterPattern,
+      metricValue: '1',
+      defaultValue: 0,
+    }).metric({ statistic: 'Sum', period: PERIOD });
+  }
 
-    // ---- API Gateway 5xx --------------------------------------------------------------------
-    const apiServerErrors = percentOfRequests(
+  // ---- API Gateway 5xx --------------------------------------------------------------------
+  #apiServerErrors(props: ShowAlarmsProps): IMetric {
+    return percentOfRequests(
       'API 5xx (% of requests)',
       'errors',
       props.api.metricServerError({ statistic: 'Sum', period: PERIOD }),
       props.api.metricCount({ statistic: 'Sum', period: PERIOD }),
     );
+  }
 
-    // ---- API Gateway 429 --------------------------------------------------------------------
-    // REST APIs have no 429 metric. 4XXError is no proxy here: it also counts the Lambda's own
-    // 400/404/409 answers, and 409 already_answered is routine in a storm (a client retrying a
-    // vote that was in). The stage's access log has every request's status (the stack always
-    // enables it: CDK's standard JSON fields, "status" as a string, plus "wafResponseCode"), so two
-    // metric filters count the 429s exactly, and the requests they are a share of, from the same
-    // log. The WAF rate limits answer 429 too (logged with wafResponseCode WAF_BLOCK): those are
-    // left to the WAF alarm below, so this one means the stage throttle.
-    const apiThrottled = percentOfRequests(
+  // ---- API Gateway 429 --------------------------------------------------------------------
+  // REST APIs have no 429 metric. 4XXError is no proxy here: it also counts the Lambda's own
+  // 400/404/409 answers, and 409 already_answered is routine in a storm (a client retrying a
+  // vote that was in). The stage's access log has every request's status (the stack always
+  // enables it: CDK's standard JSON fields, "status" as a string, plus "wafResponseCode"), so two
+  // metric filters count the 429s exactly, and the requests they are a share of, from the same
+  // log. The WAF rate limits answer 429 too (logged with wafResponseCode WAF_BLOCK): those are
+  // left to the WAF alarm below, so this one means the stage throttle.
+  #apiThrottled(props: ShowAlarmsProps): IMetric {
+    return percentOfRequests(
       'API 429 (% of requests)',
       'throttled',
-      countFilter(
+      this.#countFilter(
         'ApiThrottledFilter',
         props.apiAccessLogs,
         'ApiThrottledRequests',
@@ -260,12 +264,14 @@ export class ShowAlarms extends Construct {
         ),
       ),
       // One access log line per request.
-      countFilter('ApiRequestsFilter', props.apiAccessLogs, 'ApiRequests', FilterPattern.allEvents()),
+      this.#countFilter('ApiRequestsFilter', props.apiAccessLogs, 'ApiRequests', FilterPattern.allEvents()),
     );
+  }
 
-    // ---- DynamoDB throttling ---------------------------------------------------------------
-    // Read/WriteThrottleEvents of the table and of its index: an index short of write capacity
-    // throttles the table's writes too, and its own events name it.
+  // ---- DynamoDB throttling ---------------------------------------------------------------
+  // Read/WriteThrottleEvents of the table and of its index: an index short of write capacity
+  // throttles the table's writes too, and its own events name it.
+  #tableThrottled(props: ShowAlarmsProps): IMetric {
     const tableName = props.table.tableName;
     const ddb = (metricName: string, indexName?: string) =>
       new Metric({
@@ -285,7 +291,7 @@ export class ShowAlarms extends Construct {
       ddbMetrics[`i${i}r`] = ddb('ReadThrottleEvents', name);
       ddbMetrics[`i${i}w`] = ddb('WriteThrottleEvents', name);
     });
-    const tableThrottled = new MathExpression({
+    return new MathExpression({
       label: 'DynamoDB throttle events (table + index)',
       expression: Object.keys(ddbMetrics)
         .map((m) => `FILL(${m}, 0)`)
@@ -293,10 +299,12 @@ export class ShowAlarms extends Construct {
       usingMetrics: ddbMetrics,
       period: PERIOD,
     });
+  }
 
-    // ---- Step Functions ------------------------------------------------------------------------
-    // Failed and timed out; not aborted: `showrunner stop` (StopExecution) is how a producer ends a show.
-    const executionsFailed = new MathExpression({
+  // ---- Step Functions ------------------------------------------------------------------------
+  // Failed and timed out; not aborted: `showrunner stop` (StopExecution) is how a producer ends a show.
+  #executionsFailed(props: ShowAlarmsProps): IMetric {
+    return new MathExpression({
       label: 'Show executions failed or timed out',
       expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
       usingMetrics: {
@@ -305,24 +313,26 @@ export class ShowAlarms extends Construct {
       },
       period: PERIOD,
     });
+  }
 
-    // ---- IVS PutMetadata throttling -----------------------------------------------------------
-    // IVS publishes no metric for PutMetadata throttles, and Step Functions' ExecutionThrottled is
-    // its own StartExecution/state-transition throttling, not IVS's. What does record them is the
-    // execution history: every throttled attempt is a TaskFailed event with error
-    // Ivs.ThrottlingException, followed by the retry. TaskFailed is logged at ERROR and ALL (not
-    // FATAL/OFF, hence parseStateMachineLogLevel), and its error name is not execution data (that
-    // is state input/output), so it is there with includeExecutionData false. Log delivery is best
-    // effort: the execution history (`showrunner history`) stays the record.
-    // The tally loop calls PutMetadata from the lifecycle Lambda: a throttled tally is skipped (the
-    // next second's count supersedes it) and logged with the SDK error, whose name
-    // (ThrottlingException) and message ("Operation: ivs:PutMetadata exceeded call rate…") both
-    // appear in the line.
-    const ivsThrottled = new MathExpression({
+  // ---- IVS PutMetadata throttling -----------------------------------------------------------
+  // IVS publishes no metric for PutMetadata throttles, and Step Functions' ExecutionThrottled is
+  // its own StartExecution/state-transition throttling, not IVS's. What does record them is the
+  // execution history: every throttled attempt is a TaskFailed event with error
+  // Ivs.ThrottlingException, followed by the retry. TaskFailed is logged at ERROR and ALL (not
+  // FATAL/OFF, hence parseStateMachineLogLevel), and its error name is not execution data (that
+  // is state input/output), so it is there with includeExecutionData false. Log delivery is best
+  // effort: the execution history (`showrunner history`) stays the record.
+  // The tally loop calls PutMetadata from the lifecycle Lambda: a throttled tally is skipped (the
+  // next second's count supersedes it) and logged with the SDK error, whose name
+  // (ThrottlingException) and message ("Operation: ivs:PutMetadata exceeded call rate…") both
+  // appear in the line.
+  #ivsThrottled(props: ShowAlarmsProps): IMetric {
+    return new MathExpression({
       label: 'IVS PutMetadata throttled (cues + tallies)',
       expression: 'FILL(cues, 0) + FILL(tallies, 0)',
       usingMetrics: {
-        cues: countFilter(
+        cues: this.#countFilter(
           'IvsThrottledFilter',
           props.stateMachineLogs,
           'IvsPutMetadataThrottled',
@@ -331,7 +341,7 @@ export class ShowAlarms extends Construct {
             FilterPattern.stringValue('$.details.error', '=', 'Ivs.ThrottlingException'),
           ),
         ),
-        tallies: countFilter(
+        tallies: this.#countFilter(
           'IvsTallyThrottledFilter',
           props.lifecycleLogs,
           'IvsTallyPutMetadataThrottled',
@@ -340,11 +350,13 @@ export class ShowAlarms extends Construct {
       },
       period: PERIOD,
     });
+  }
 
-    // ---- WAF rate limits ----------------------------------------------------------------------
-    // AWS/WAFV2 BlockedRequests of the two rate-based rules (dimension Rule = the rule's metric
-    // name). The common rule set's blocks are left out: scanners of any public endpoint trip it, and
-    // its metrics (CommonRuleSetBlock, CommonRuleSetBodyTooLarge) are there to look at.
+  // ---- WAF rate limits ----------------------------------------------------------------------
+  // AWS/WAFV2 BlockedRequests of the two rate-based rules (dimension Rule = the rule's metric
+  // name). The common rule set's blocks are left out: scanners of any public endpoint trip it, and
+  // its metrics (CommonRuleSetBlock, CommonRuleSetBodyTooLarge) are there to look at.
+  #wafRateLimited(props: ShowAlarmsProps): IMetric {
     const wafBlocked = (rule: string) =>
       new Metric({
         namespace: 'AWS/WAFV2',
@@ -353,19 +365,42 @@ export class ShowAlarms extends Construct {
         statistic: 'Sum',
         period: PERIOD,
       });
-    const wafRateLimited = new MathExpression({
+    return new MathExpression({
       label: 'WAF rate-limited requests (tokens + votes)',
       expression: 'FILL(tokens, 0) + FILL(votes, 0)',
       usingMetrics: { tokens: wafBlocked(WAF_RULES.tokenRate), votes: wafBlocked(WAF_RULES.voteRate) },
       period: PERIOD,
     });
+  }
+
+  /** One alarm per metric, each telling the reader what to look at. */
+  #alarmsOn(metrics: Record<AlarmName, IMetric>, props: ShowAlarmsProps): Record<AlarmName, Alarm> {
+    const { sizing } = props;
+    const action = new SnsAction(this.topic);
+    const alarm = (alarmId: string, metric: IMetric, threshold: number, description: string): Alarm => {
+      const a = new Alarm(this, alarmId, {
+        alarmName: `${this.#alarmNamePrefix}${alarmId}`,
+        alarmDescription: description,
+        metric,
+        threshold,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+        // No requests, no executions, no throttles: nothing is wrong.
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      a.addAlarmAction(action);
+      a.addOkAction(action);
+      return a;
+    };
+    const sizedFor = `The stack is sized for ${fmt(sizing.audience)} viewers (-c audience)`;
     const { tokenLimit, voteLimit } = props.firewall.limits;
 
     const t = ALARM_THRESHOLDS;
-    this.alarms = {
+    return {
       apiServerErrors: alarm(
         'ApiServerErrors',
-        apiServerErrors,
+        metrics.apiServerErrors,
         t.apiServerErrorPercent,
         `${t.apiServerErrorPercent} % or more of the viewer API's requests answered 5xx in a minute. ` +
           'Look at the API Lambda: its log group (errors are logged with the request id) and its Throttles metric ' +
@@ -377,7 +412,7 @@ export class ShowAlarms extends Construct {
       ),
       apiThrottled: alarm(
         'ApiThrottled',
-        apiThrottled,
+        metrics.apiThrottled,
         t.apiThrottledPercent,
         `${t.apiThrottledPercent} % or more of the viewer API's requests were refused with 429 in a minute ` +
           `(counted from the stage's access log; REST APIs have no 429 metric). The stage throttle ` +
@@ -386,7 +421,7 @@ export class ShowAlarms extends Construct {
       ),
       wafRateLimited: alarm(
         'WafRateLimited',
-        wafRateLimited,
+        metrics.wafRateLimited,
         t.wafRateLimitedRequests,
         `The WAF refused ${t.wafRateLimitedRequests} or more token or vote requests in a minute with 429: one IP address sent ` +
           `more than ${fmt(tokenLimit)} token requests or ${fmt(voteLimit)} votes within 60 s. Look at the web ACL's sampled ` +
@@ -396,7 +431,7 @@ export class ShowAlarms extends Construct {
       ),
       tableThrottled: alarm(
         'TableThrottled',
-        tableThrottled,
+        metrics.tableThrottled,
         t.tableThrottleEvents,
         'DynamoDB throttled reads or writes on the table or its index (votes are failing or retried). ' +
           `The table is sized for what the stage admits (${fmt(sizing.tableWriteUnitsPerSecond)} write units/s: ` +
@@ -406,7 +441,7 @@ export class ShowAlarms extends Construct {
       ),
       executionsFailed: alarm(
         'ExecutionsFailed',
-        executionsFailed,
+        metrics.executionsFailed,
         t.failedExecutions,
         'A show execution failed or timed out: its remaining questions will not be asked. ' +
           'Run `npx showrunner status --target aws`, then `npx showrunner history <run> --target aws` for the error; ' +
@@ -414,7 +449,7 @@ export class ShowAlarms extends Construct {
       ),
       ivsThrottled: alarm(
         'IvsThrottled',
-        ivsThrottled,
+        metrics.ivsThrottled,
         t.ivsThrottledAttempts,
         `IVS throttled ${t.ivsThrottledAttempts} or more PutMetadata calls in a minute (5 calls/s per channel), counted from ` +
           "the state machine's TaskFailed events and the lifecycle Lambda's log (tally cues): cues are being retried and arrive " +

@@ -283,9 +283,45 @@ export function sizeFor(audience: number): Sizing {
       `${AUDIENCE_CONTEXT_KEY} ${audience}: expected ${AUDIENCE_RANGE} (CDK context -c ${AUDIENCE_CONTEXT_KEY}=…)`,
     );
   }
-  const a = ASSUMPTIONS;
-  const L = AWS_LIMITS;
+  const traffic = trafficFor(audience);
+  const stage = stageThrottleFor(traffic.peakRequestsPerSecond);
+  const lambda = lambdaSizingFor(stage.stageRateLimit, traffic.peakRequestsPerSecond);
+  const table = tableSizingFor(traffic, stage.stageRateLimit, lambda);
+  const sized = { ...stage, ...lambda, ...table };
+  return {
+    audience,
+    averageVotesPerSecond: traffic.averageVotesPerSecond,
+    peakVotesPerSecond: traffic.peakVotesPerSecond,
+    peakRequestsPerSecond: traffic.peakRequestsPerSecond,
+    pollGetsPerSecond: traffic.pollGetsPerSecond,
+    pollGetOriginRequestsPerSecond: traffic.pollGetOriginRequestsPerSecond,
+    ...stage,
+    ...lambda,
+    tableWriteUnitsPerSecond: table.tableWriteUnitsPerSecond,
+    tableReadUnitsPerSecond: table.tableReadUnitsPerSecond,
+    indexWriteUnitsPerSecond: table.indexWriteUnitsPerSecond,
+    tableWarmThroughput: table.tableWarmThroughput,
+    indexWarmThroughput: table.indexWarmThroughput,
+    voteShards: table.voteShards,
+    shardWriteUnitsPerSecond: table.shardWriteUnitsPerSecond,
+    tallyItemReadUnitsPerSecond: table.tallyItemReadUnitsPerSecond,
+    designLimits: designLimitsFor(sized),
+    quotaRaises: quotaRaisesFor(sized),
+  };
+}
 
+/** The storm's traffic: votes, joins and /poll-get, per second. */
+interface Traffic {
+  averageVotesPerSecond: number;
+  peakVotesPerSecond: number;
+  joinsPerSecond: number;
+  pollGetsPerSecond: number;
+  pollGetOriginRequestsPerSecond: number;
+  peakRequestsPerSecond: number;
+}
+
+function trafficFor(audience: number): Traffic {
+  const a = ASSUMPTIONS;
   // Storm curve → votes/s: 60 % of the audience within 8 s, the peak second twice the average.
   const averageVotesPerSecond = up((audience * a.answeringShare) / a.answerWindowSeconds);
   const peakVotesPerSecond = up(averageVotesPerSecond * a.peakToAverage);
@@ -301,7 +337,18 @@ export function sizeFor(audience: number): Sizing {
   const peakRequestsPerSecond = up(
     peakVotesPerSecond + joinsPerSecond * a.requestsPerJoin + pollGetOriginRequestsPerSecond,
   );
+  return {
+    averageVotesPerSecond,
+    peakVotesPerSecond,
+    joinsPerSecond,
+    pollGetsPerSecond,
+    pollGetOriginRequestsPerSecond,
+    peakRequestsPerSecond,
+  };
+}
 
+function stageThrottleFor(peakRequestsPerSecond: number): Pick<Sizing, 'stageRateLimit' | 'stageBurstLimit'> {
+  const a = ASSUMPTIONS;
   // Stage throttle: the peak with headroom, in hundreds; the bucket half the rate (AWS's own
   // account ratio, 10,000/5,000): votes arrive spread over seconds, not in one instant.
   const stageRateLimit = Math.max(
@@ -309,7 +356,25 @@ export function sizeFor(audience: number): Sizing {
     roundUp(peakRequestsPerSecond * a.requestHeadroom, 100),
   );
   const stageBurstLimit = Math.max(a.minStageBurstLimit, roundUp(stageRateLimit / 2, 100));
+  return { stageRateLimit, stageBurstLimit };
+}
 
+type LambdaSizing = Pick<
+  Sizing,
+  | 'apiConcurrency'
+  | 'lifecycleConcurrency'
+  | 'reservesConcurrency'
+  | 'apiReservedConcurrency'
+  | 'lifecycleReservedConcurrency'
+  | 'accountConcurrencyNeeded'
+  | 'peakApiEnvironments'
+  | 'coldScaleUpSeconds'
+  | 'pollCacheMs'
+>;
+
+function lambdaSizingFor(stageRateLimit: number, peakRequestsPerSecond: number): LambdaSizing {
+  const a = ASSUMPTIONS;
+  const L = AWS_LIMITS;
   // Lambda (Little's law): environments in use = requests/s × seconds each. The API Lambda serves
   // everything the stage admits, with headroom for cold starts; the lifecycle's is fixed.
   const apiConcurrency = Math.max(
@@ -340,9 +405,41 @@ export function sizeFor(audience: number): Sizing {
       roundUp(((apiConcurrency * a.readUnitsPerItem) / a.pollItemReadBudget) * 1000, 1000),
     ),
   );
+  return {
+    apiConcurrency,
+    lifecycleConcurrency,
+    reservesConcurrency,
+    apiReservedConcurrency,
+    lifecycleReservedConcurrency,
+    accountConcurrencyNeeded,
+    peakApiEnvironments,
+    coldScaleUpSeconds,
+    pollCacheMs,
+  };
+}
 
+type TableSizing = Pick<
+  Sizing,
+  | 'voteShards'
+  | 'tableWriteUnitsPerSecond'
+  | 'indexWriteUnitsPerSecond'
+  | 'tableReadUnitsPerSecond'
+  | 'shardWriteUnitsPerSecond'
+  | 'tallyItemReadUnitsPerSecond'
+  | 'tableWarmThroughput'
+  | 'indexWarmThroughput'
+>;
+
+function tableSizingFor(
+  traffic: Traffic,
+  stageRateLimit: number,
+  lambda: Pick<Sizing, 'apiConcurrency' | 'pollCacheMs'>,
+): TableSizing {
+  const a = ASSUMPTIONS;
+  const L = AWS_LIMITS;
+  const { joinsPerSecond, pollGetOriginRequestsPerSecond } = traffic;
   // Vote shards: the layout's own rule (each shard key at half a partition at the peak, ≤ 100).
-  const voteShards = voteShardsFor(peakVotesPerSecond);
+  const voteShards = voteShardsFor(traffic.peakVotesPerSecond);
 
   // DynamoDB writes: whatever the stage admits, as votes. Reads: the modelled mix, with headroom:
   // the API environments' poll-item reads, per view (a forwarded /poll-get, a /poll-current) the
@@ -351,7 +448,7 @@ export function sizeFor(audience: number): Sizing {
   // units for 100,000 answers, inside the same warm throughput.)
   const tableWriteUnitsPerSecond = stageRateLimit * a.writeUnitsPerVote;
   const indexWriteUnitsPerSecond = stageRateLimit * a.indexWriteUnitsPerVote;
-  const pollItemReads = apiConcurrency * a.readUnitsPerItem * (1000 / pollCacheMs);
+  const pollItemReads = lambda.apiConcurrency * a.readUnitsPerItem * (1000 / lambda.pollCacheMs);
   const viewsPerSecond = pollGetOriginRequestsPerSecond + joinsPerSecond;
   const viewReads = (viewsPerSecond * (1 + voteShards) + joinsPerSecond) * a.readUnitsPerItem;
   const tallyLoopReads = a.concurrentShows * a.tallyLoopReadsPerSecond * voteShards * a.readUnitsPerItem;
@@ -372,7 +469,23 @@ export function sizeFor(audience: number): Sizing {
     warm(indexWriteUnitsPerSecond, L.dynamoDbNewTableWarmWriteUnits),
     undefined,
   );
+  return {
+    voteShards,
+    tableWriteUnitsPerSecond,
+    indexWriteUnitsPerSecond,
+    tableReadUnitsPerSecond,
+    shardWriteUnitsPerSecond,
+    tallyItemReadUnitsPerSecond,
+    tableWarmThroughput,
+    indexWarmThroughput,
+  };
+}
 
+/** The quotas this stack needs above AWS's defaults. */
+function quotaRaisesFor(
+  s: Pick<Sizing, 'stageRateLimit' | 'accountConcurrencyNeeded'> & TableSizing,
+): QuotaRaise[] {
+  const L = AWS_LIMITS;
   const quotaRaises: QuotaRaise[] = [];
   const need = (name: string, quota: string, needed: number, defaultValue: number, unit: string) => {
     if (needed > defaultValue) quotaRaises.push({ name, quota, needed, defaultValue, unit });
@@ -380,7 +493,7 @@ export function sizeFor(audience: number): Sizing {
   need(
     'API Gateway',
     'API Gateway: throttle quota per account, per Region (Service Quotas: Throttle rate)',
-    stageRateLimit,
+    s.stageRateLimit,
     L.apiGatewayAccountRequestsPerSecond,
     'requests/s',
   );
@@ -388,82 +501,62 @@ export function sizeFor(audience: number): Sizing {
   need(
     'Lambda',
     'Lambda: concurrent executions',
-    accountConcurrencyNeeded,
+    s.accountConcurrencyNeeded,
     L.lambdaAccountConcurrency,
     'concurrent executions',
   );
   need(
     'DynamoDB writes',
     'DynamoDB: table-level write throughput (per table and per GSI, on-demand)',
-    Math.max(tableWarmThroughput?.writeUnitsPerSecond ?? 0, indexWarmThroughput?.writeUnitsPerSecond ?? 0),
+    Math.max(
+      s.tableWarmThroughput?.writeUnitsPerSecond ?? 0,
+      s.indexWarmThroughput?.writeUnitsPerSecond ?? 0,
+    ),
     L.dynamoDbTableQuotaWriteUnits,
     'write units/s',
   );
   need(
     'DynamoDB reads',
     'DynamoDB: table-level read throughput (per table and per GSI, on-demand)',
-    tableWarmThroughput?.readUnitsPerSecond ?? 0,
+    s.tableWarmThroughput?.readUnitsPerSecond ?? 0,
     L.dynamoDbTableQuotaReadUnits,
     'read units/s',
   );
+  return quotaRaises;
+}
 
-  // Limits that no quota raise lifts.
+/** Limits that no quota raise lifts. */
+function designLimitsFor(
+  s: Pick<Sizing, 'coldScaleUpSeconds' | 'peakApiEnvironments'> & TableSizing,
+): DesignLimit[] {
+  const L = AWS_LIMITS;
   const designLimits: DesignLimit[] = [];
-  if (coldScaleUpSeconds > 0) {
+  if (s.coldScaleUpSeconds > 0) {
     designLimits.push({
       name: 'lambda-scaling',
       text:
-        `a cold API Lambda needs ${coldScaleUpSeconds} s to reach the peak's ${fmt(peakApiEnvironments)} ` +
+        `a cold API Lambda needs ${s.coldScaleUpSeconds} s to reach the peak's ${fmt(s.peakApiEnvironments)} ` +
         `environments (Lambda adds ${fmt(L.lambdaNewEnvironmentsPer10Seconds)} per function every 10 s)`,
     });
   }
-  if (shardWriteUnitsPerSecond > L.dynamoDbPartitionWriteUnits) {
+  if (s.shardWriteUnitsPerSecond > L.dynamoDbPartitionWriteUnits) {
     designLimits.push({
       name: 'shard-writes',
       text:
-        `${fmt(voteShards)} vote shards (at most ${MAX_VOTE_SHARDS}) take ${fmt(shardWriteUnitsPerSecond)} ` +
+        `${fmt(s.voteShards)} vote shards (at most ${MAX_VOTE_SHARDS}) take ${fmt(s.shardWriteUnitsPerSecond)} ` +
         `write units/s each at the stage rate, over a partition's ${fmt(L.dynamoDbPartitionWriteUnits)}`,
     });
   }
-  if (tallyItemReadUnitsPerSecond > L.dynamoDbPartitionReadUnits) {
+  if (s.tallyItemReadUnitsPerSecond > L.dynamoDbPartitionReadUnits) {
     designLimits.push({
       name: 'tally-reads',
       text:
         `poll views (joiners' /poll-current and the /poll-get CloudFront forwards) and the tally loop read each shard counter ` +
-        `${fmt(tallyItemReadUnitsPerSecond)} units/s, over an item's ` +
+        `${fmt(s.tallyItemReadUnitsPerSecond)} units/s, over an item's ` +
         `${fmt(L.dynamoDbPartitionReadUnits)}`,
     });
   }
-
-  return {
-    audience,
-    averageVotesPerSecond,
-    peakVotesPerSecond,
-    peakRequestsPerSecond,
-    pollGetsPerSecond,
-    pollGetOriginRequestsPerSecond,
-    stageRateLimit,
-    stageBurstLimit,
-    apiConcurrency,
-    lifecycleConcurrency,
-    reservesConcurrency,
-    apiReservedConcurrency,
-    lifecycleReservedConcurrency,
-    accountConcurrencyNeeded,
-    peakApiEnvironments,
-    coldScaleUpSeconds,
-    pollCacheMs,
-    tableWriteUnitsPerSecond,
-    tableReadUnitsPerSecond,
-    indexWriteUnitsPerSecond,
-    tableWarmThroughput,
-    indexWarmThroughput,
-    voteShards,
-    shardWriteUnitsPerSecond,
-    tallyItemReadUnitsPerSecond,
-    designLimits,
-    quotaRaises,
-  };
+  return designLimits;
 }
 
 /** The largest audience whose stack fits AWS's default quotas (an account running nothing else). */

@@ -185,56 +185,8 @@ export class ApiFirewall extends Construct {
     };
     this.webAclName = `${Aws.STACK_NAME}-api`;
 
-    const visibility = (metricName: string): CfnWebACL.VisibilityConfigProperty => ({
-      cloudWatchMetricsEnabled: true,
-      metricName,
-      sampledRequestsEnabled: true,
-    });
-    // Blocked requests never reach the Lambda, so WAF answers for it: the API's JSON error shape, the
-    // site's origin (or the browser reports a CORS failure instead of the status), never cached.
-    const corsHeaders = [
-      { name: 'Access-Control-Allow-Origin', value: props.siteOrigin },
-      { name: 'Vary', value: 'Origin' },
-      { name: 'Cache-Control', value: 'no-store' },
-    ];
-    const block = (
-      responseCode: number,
-      bodyKey: keyof typeof WAF_RESPONSE_BODIES,
-      extraHeaders: { name: string; value: string }[] = [],
-    ): CfnWebACL.RuleActionProperty => ({
-      block: {
-        customResponse: {
-          responseCode,
-          customResponseBodyKey: bodyKey,
-          responseHeaders: [...corsHeaders, ...extraHeaders],
-        },
-      },
-    });
+    const block = blockAction(props.siteOrigin);
     const retryAfter = [{ name: 'Retry-After', value: String(WAF_LIMITS.evaluationWindowSeconds) }];
-    /** POST requests to a route, however its path is spelled (ROUTE_PATH_TRANSFORMATIONS). */
-    const postTo = (route: string): CfnWebACL.StatementProperty => ({
-      andStatement: {
-        statements: [
-          {
-            byteMatchStatement: {
-              fieldToMatch: { method: {} },
-              positionalConstraint: 'EXACTLY',
-              searchString: 'POST',
-              textTransformations: [{ priority: 0, type: 'NONE' }],
-            },
-          },
-          {
-            byteMatchStatement: {
-              fieldToMatch: { uriPath: {} },
-              positionalConstraint: 'CONTAINS',
-              // Lower case, as the path it is compared with (contract/api.ts spells routes so).
-              searchString: route.toLowerCase(),
-              textTransformations: ROUTE_PATH_TRANSFORMATIONS.map((type, priority) => ({ priority, type })),
-            },
-          },
-        ],
-      },
-    });
     const perIpRate = (
       name: string,
       limit: number,
@@ -320,6 +272,66 @@ export class ApiFirewall extends Construct {
       webAclArn: this.webAcl.attrArn,
     });
   }
+}
+
+function visibility(metricName: string): CfnWebACL.VisibilityConfigProperty {
+  return {
+    cloudWatchMetricsEnabled: true,
+    metricName,
+    sampledRequestsEnabled: true,
+  };
+}
+
+/**
+ * Blocked requests never reach the Lambda, so WAF answers for it: the API's JSON error shape, the
+ * site's origin (or the browser reports a CORS failure instead of the status), never cached.
+ */
+function blockAction(siteOrigin: string) {
+  const corsHeaders = [
+    { name: 'Access-Control-Allow-Origin', value: siteOrigin },
+    { name: 'Vary', value: 'Origin' },
+    { name: 'Cache-Control', value: 'no-store' },
+  ];
+  return (
+    responseCode: number,
+    bodyKey: keyof typeof WAF_RESPONSE_BODIES,
+    extraHeaders: { name: string; value: string }[] = [],
+  ): CfnWebACL.RuleActionProperty => ({
+    block: {
+      customResponse: {
+        responseCode,
+        customResponseBodyKey: bodyKey,
+        responseHeaders: [...corsHeaders, ...extraHeaders],
+      },
+    },
+  });
+}
+
+/** POST requests to a route, however its path is spelled (ROUTE_PATH_TRANSFORMATIONS). */
+function postTo(route: string): CfnWebACL.StatementProperty {
+  return {
+    andStatement: {
+      statements: [
+        {
+          byteMatchStatement: {
+            fieldToMatch: { method: {} },
+            positionalConstraint: 'EXACTLY',
+            searchString: 'POST',
+            textTransformations: [{ priority: 0, type: 'NONE' }],
+          },
+        },
+        {
+          byteMatchStatement: {
+            fieldToMatch: { uriPath: {} },
+            positionalConstraint: 'CONTAINS',
+            // Lower case, as the path it is compared with (contract/api.ts spells routes so).
+            searchString: route.toLowerCase(),
+            textTransformations: ROUTE_PATH_TRANSFORMATIONS.map((type, priority) => ({ priority, type })),
+          },
+        },
+      ],
+    },
+  };
 }
 
 /** The producer API's paths (contract/producer.ts), under any stage: /prod/producer/start. */

@@ -11,7 +11,7 @@ import {
   STATE_MACHINE_LOG_LEVEL_CONTEXT_KEY,
   parseStateMachineLogLevel,
 } from '../../cdk/lib/monitoring.ts';
-import { DEFAULT_DEFINITION_PATH } from '../../cdk/lib/showrunner-stack.ts';
+import { DEFAULT_DEFINITION_PATH } from '../../cdk/lib/paths.ts';
 import { ConfigurationError } from '../../cdk/lib/errors.ts';
 import { metricsNamespaceFor } from '../../lambdas/config.ts';
 import { onlyResource, removeTempDirs, render, synth, type Synth } from './support.ts';
@@ -77,7 +77,7 @@ describe('state machine logging', () => {
 
   it('"cdk-nag acknowledges SF1 only below ALL, with its reason": ERROR is acknowledged, ALL needs no acknowledgement, both pass', () => {
     const sf1 = (s: Synth) =>
-      s.stack.stateMachine.node.metadata
+      s.stack.orchestration.stateMachine.node.metadata
         .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
         .flatMap((m) => Object.entries(m.data as Record<string, string>))
         .filter(([rule]) => rule === 'Annotation::AwsSolutions-SF1');

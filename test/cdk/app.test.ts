@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../cdk/lib/showrunner-stack.ts';
+import { REPO_ROOT } from '../../cdk/lib/paths.ts';
 import { CDK_JSON, fakeSite, removeTempDirs, tempDir } from './support.ts';
 
 afterAll(removeTempDirs);

@@ -11,7 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable, startLocalDynamoDb, type LocalDynamoDb } from '../../local/dynamodb/index.ts';
 import { closeServer, createEdgeServer, listen } from '../../local/http.ts';
 import { Match } from 'aws-cdk-lib/assertions';
-import { REPO_ROOT } from '../../cdk/lib/showrunner-stack.ts';
+import { REPO_ROOT } from '../../cdk/lib/paths.ts';
 import { CORS_MAX_AGE_SECONDS } from '../../contract/api.ts';
 import { onlyResource, removeTempDirs, rootProxy, synth, tempDir, type Synth } from './support.ts';
 

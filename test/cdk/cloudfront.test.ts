@@ -6,13 +6,10 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { API_ROUTES } from '../../contract/api.ts';
 import { MAX_VOTE_SETTLE_MS, TALLY_SLICE_MS } from '../../lambdas/poll-lifecycle.ts';
 import { readAslDefinition } from '../../cdk/lib/asl.ts';
-import {
-  API_STAGE_NAME,
-  CACHED_API_PATH,
-  DEFAULT_DEFINITION_PATH,
-  ERROR_CACHING_SECONDS,
-  LIFECYCLE_TIMEOUT_SECONDS,
-} from '../../cdk/lib/showrunner-stack.ts';
+import { LIFECYCLE_TIMEOUT_SECONDS } from '../../cdk/lib/orchestration.ts';
+import { DEFAULT_DEFINITION_PATH } from '../../cdk/lib/paths.ts';
+import { CACHED_API_PATH, ERROR_CACHING_SECONDS } from '../../cdk/lib/site.ts';
+import { API_STAGE_NAME } from '../../cdk/lib/viewer-api.ts';
 import { onlyResource, removeTempDirs, render, synth, type Synth } from './support.ts';
 
 afterAll(removeTempDirs);

@@ -8,14 +8,13 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { CachePolicy } from 'aws-cdk-lib/aws-cloudfront';
+import { DEFAULT_SITE_DIR, REPO_ROOT } from '../../cdk/lib/paths.ts';
 import {
-  API_STAGE_NAME,
-  DEFAULT_SITE_DIR,
-  REPO_ROOT,
   SITE_ASSET_CACHE_CONTROL,
   SITE_HASHED_ASSETS_DIR,
   SITE_PAGE_CACHE_CONTROL,
-} from '../../cdk/lib/showrunner-stack.ts';
+} from '../../cdk/lib/site.ts';
+import { API_STAGE_NAME } from '../../cdk/lib/viewer-api.ts';
 import { onlyResource, removeTempDirs, render, synth, type Synth } from './support.ts';
 
 afterAll(removeTempDirs);

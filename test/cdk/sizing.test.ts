@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { propsFromContext } from '../../cdk/bin/showrunner.ts';
-import { ConfigurationError, REPO_ROOT } from '../../cdk/lib/showrunner-stack.ts';
+import { REPO_ROOT } from '../../cdk/lib/paths.ts';
+import { ConfigurationError } from '../../cdk/lib/showrunner-stack.ts';
 import { voteShardsFor } from '../../contract/table.ts';
 import {
   ASSUMPTIONS,

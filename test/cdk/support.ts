@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { REPO_ROOT, ShowrunnerStack, type ShowrunnerStackProps } from '../../cdk/lib/showrunner-stack.ts';
+import { REPO_ROOT } from '../../cdk/lib/paths.ts';
+import { ShowrunnerStack, type ShowrunnerStackProps } from '../../cdk/lib/showrunner-stack.ts';
 
 export const CDK_JSON = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
   app: string;

@@ -17,7 +17,7 @@ import {
   parseWafLimit,
   wafLimitsFor,
 } from '../../cdk/lib/waf.ts';
-import { API_STAGE_NAME } from '../../cdk/lib/showrunner-stack.ts';
+import { API_STAGE_NAME } from '../../cdk/lib/viewer-api.ts';
 import { apiHandler, invoke } from '../support/api-handler.ts';
 import { onlyResource, removeTempDirs, render, synth, type Synth } from './support.ts';
 
