@@ -4,15 +4,13 @@
 //
 //   node bench/ivs/soak.ts --minutes 10 [--interval 3]
 // Prints a table and writes bench/results/ivs-soak.json.
-import { IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer as createNetServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { PutMetadataCommand } from '@aws-sdk/client-ivs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { closeServer, createAppServer, createEdgeServer, listen, type AppRoute } from '../../local/http.ts';
-import { createLocalIvs, DEFAULT_CHANNEL_ARN } from '../../local/ivs/index.ts';
+import { DEFAULT_CHANNEL_ARN } from '../../local/ivs/index.ts';
 import type { InjectedMetadata, VideoFrame } from '../../local/ivs/segmenter.ts';
+import { startIvs } from '../../test/support/ivs.ts';
 
 const HELP = `Usage: node bench/ivs/soak.ts [--minutes N] [--interval S] [--segment S] [--out FILE]
 
@@ -51,14 +49,6 @@ const intervalMs = positive('interval', values.interval, 3600) * 1000;
 const segmentDuration = positive('segment', values.segment, 10);
 const sampleEveryMs = minutes < 2 ? 15_000 : 60_000;
 
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** CPU seconds and RSS of a process from /proc (Linux only; undefined elsewhere). */
 async function procStats(pid: number): Promise<{ cpuSeconds: number; rssMb: number } | undefined> {
   try {
@@ -71,30 +61,16 @@ async function procStats(pid: number): Promise<{ cpuSeconds: number; rssMb: numb
   }
 }
 
-const dataDir = await mkdtemp(join(tmpdir(), 'ivs-soak-'));
-const log = (line: string) => {
-  if (!/ffmpeg pattern: /.test(line)) console.error(line);
-};
-const live: { route?: AppRoute } = {};
-const app = createAppServer([{ prefix: '/live/', handle: (req, res) => live.route!.handle(req, res) }], log);
-const appUrl = `http://127.0.0.1:${await listen(app, 0)}`;
-const ivs = await createLocalIvs({
-  dataDir,
-  appBaseUrl: appUrl,
-  log,
-  rtmpPort: await freePort(),
-  segmentDuration,
-  windowSize: Math.round(15 / segmentDuration),
-});
-live.route = ivs.route;
-const edge = createEdgeServer([ivs.edge], log);
-const edgeUrl = `http://127.0.0.1:${await listen(edge, 0)}`;
-const client = new IvsClient({
-  endpoint: edgeUrl,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  maxAttempts: 1,
-});
+// The log goes to stderr as it comes (a soak keeps no lines), without the test pattern's ffmpeg chatter.
+const harness = await startIvs(
+  { segmentDuration, windowSize: Math.round(15 / segmentDuration) },
+  {
+    log: (line) => {
+      if (!/ffmpeg pattern: /.test(line)) console.error(line);
+    },
+  },
+);
+const { ivs, client } = harness;
 const channel = ivs.channel();
 
 // What happened, for the checks at the end.
@@ -286,8 +262,5 @@ await mkdir(dirname(values.out!), { recursive: true });
 await writeFile(values.out!, JSON.stringify(result, null, 2) + '\n');
 console.error(`wrote ${values.out}`);
 
-client.destroy();
-await ivs.close();
-await Promise.all([closeServer(app), closeServer(edge)]);
-await rm(dataDir, { recursive: true, force: true });
+await harness.close();
 if (lost.length > 0 || doubled.length > 0) process.exitCode = 1;

@@ -13,7 +13,8 @@ import {
 } from '@aws-sdk/client-ivs';
 import type { IncomingMessage } from 'node:http';
 import { DEFAULT_CHANNEL_ARN } from '../../local/ivs/index.ts';
-import { startIvs, waitFor, type IvsHarness } from './support.ts';
+import { startIvs, type IvsHarness } from '../support/ivs.ts';
+import { waitFor } from '../support/wait.ts';
 
 const DARK_ARN = 'arn:aws:ivs:us-east-1:000000000000:channel/dark';
 

@@ -12,7 +12,8 @@ import type { AppRoute } from '../../local/http.ts';
 import { resolveFfmpeg } from '../../local/binaries.ts';
 import { DEFAULT_CHANNEL_ARN } from '../../local/ivs/index.ts';
 import { ChannelRecorder, run } from './recorder.ts';
-import { FillableDisk, startIvs, waitFor, type IvsHarness } from './support.ts';
+import { FillableDisk, startIvs, type IvsHarness } from '../support/ivs.ts';
+import { waitFor } from '../support/wait.ts';
 
 const HLS_JS = readFileSync(createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js'));
 
@@ -103,7 +104,7 @@ describe('hls.js in Chromium', () => {
     });
 
   beforeAll(async () => {
-    h = await startIvs({ files: disk }, [testRoute]);
+    h = await startIvs({ files: disk }, { routes: [testRoute] });
     recorder = new ChannelRecorder(h.ivs.channel());
     browser = await launchChromium();
     await h.ivs.ready;

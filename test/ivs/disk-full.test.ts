@@ -14,7 +14,8 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_CHANNEL_ARN } from '../../local/ivs/index.ts';
 import { ChannelRecorder } from './recorder.ts';
-import { FillableDisk, startIvs, waitFor, type IvsHarness } from './support.ts';
+import { FillableDisk, startIvs, type IvsHarness } from '../support/ivs.ts';
+import { waitFor } from '../support/wait.ts';
 
 const exec = promisify(execFile);
 const STOPPED =

@@ -13,7 +13,8 @@ import { resolveFfmpeg } from '../../local/binaries.ts';
 import { DEFAULT_CHANNEL_ARN } from '../../local/ivs/index.ts';
 import { localStreamKeys, STREAM_KEYS_FILE, StreamKeyError } from '../../local/ivs/stream-key.ts';
 import { ChannelRecorder, ffprobe } from './recorder.ts';
-import { startIvs, waitFor, type IvsHarness } from './support.ts';
+import { startIvs, type IvsHarness } from '../support/ivs.ts';
+import { waitFor } from '../support/wait.ts';
 import { demux } from './ts-reader.ts';
 
 /** ffmpeg pushing `seconds` of a live colour source (with a tone unless `audio` is false) to `url`. */

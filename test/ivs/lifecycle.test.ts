@@ -5,7 +5,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { resolveFfmpeg } from '../../local/binaries.ts';
-import { freePort, startIvs, waitFor } from './support.ts';
+import { freePort } from '../support/stack.ts';
+import { startIvs } from '../support/ivs.ts';
+import { waitFor } from '../support/wait.ts';
 
 const ROOT_BIN = join(import.meta.dirname, '../../node_modules/.bin');
 

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { resolveFfmpeg } from '../../local/binaries.ts';
 import { DEFAULT_CHANNEL_ARN } from '../../local/ivs/index.ts';
 import { ChannelRecorder, run } from './recorder.ts';
-import { startIvs, waitFor, type IvsHarness } from './support.ts';
+import { startIvs, type IvsHarness } from '../support/ivs.ts';
+import { waitFor } from '../support/wait.ts';
 import { demux } from './ts-reader.ts';
 
 /** Mean colour of a segment's first frame (decoded by ffmpeg, scaled to one pixel). */

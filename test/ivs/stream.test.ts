@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { DEFAULT_CHANNEL_ARN } from '../../local/ivs/index.ts';
 import { IVS_PRIV_OWNER } from '../../local/ivs/id3.ts';
 import { ChannelRecorder, ffprobe } from './recorder.ts';
-import { startIvs, waitFor, type IvsHarness } from './support.ts';
+import { startIvs, type IvsHarness } from '../support/ivs.ts';
+import { waitFor } from '../support/wait.ts';
 import { demux } from './ts-reader.ts';
 
 const PAYLOADS = [

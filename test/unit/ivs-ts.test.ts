@@ -14,7 +14,7 @@ import {
   withMetadataStream,
   writeTimestamp,
 } from '../../local/ivs/ts.ts';
-import { demux, readPrivFrames } from './ts-reader.ts';
+import { demux, readPrivFrames } from '../ivs/ts-reader.ts';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 

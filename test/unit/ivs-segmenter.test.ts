@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsSegmenter, type Segment, type VideoFrame } from '../../local/ivs/segmenter.ts';
 import { IVS_PRIV_OWNER } from '../../local/ivs/id3.ts';
-import { demux, readPrivFrames } from './ts-reader.ts';
+import { demux, readPrivFrames } from '../ivs/ts-reader.ts';
 
 // 2.5 s of 160x90 H.264 (keyframe every 30 frames) + AAC as ffmpeg writes it with the project's flags.
 const FIXTURE = readFileSync(join(import.meta.dirname, '../fixtures/ivs/pattern-2.5s.ts'));

@@ -1,6 +1,7 @@
 // cdk/lib/asl.ts: what the stack reads from a state machine definition at synth time.
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   applySubstitutions,
@@ -10,12 +11,13 @@ import {
 } from '../../cdk/lib/asl.ts';
 import { substitutionNames } from '../../contract/state-machine.ts';
 import { DEFAULT_DEFINITION_PATH } from '../../cdk/lib/showrunner-stack.ts';
-import { removeTempDirs, tempDir } from './support.ts';
 
-afterAll(removeTempDirs);
+const dir = mkdtempSync(join(tmpdir(), 'showrunner-asl-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+let files = 0;
 function aslFile(definition: unknown): string {
-  const path = join(tempDir('asl'), 'show.asl.json');
+  const path = join(dir, `show-${++files}.asl.json`);
   writeFileSync(path, typeof definition === 'string' ? definition : JSON.stringify(definition));
   return path;
 }

@@ -1,9 +1,8 @@
-// Shared setup of the stream tests: the local IVS behind its own edge and app servers on free ports,
-// an IVS SDK client pointed at it, and small waiting helpers (conditions with timeouts, never sleeps
-// asserted on: the CI machine has 2 loaded cores).
+// The local IVS on its own, as the stream tests (test/ivs/) and the soak bench (bench/ivs/soak.ts)
+// run it: behind its own edge and app servers on free ports, with an IVS SDK client pointed at it, in
+// a data directory of its own that close() removes. Also a disk that can be made full on demand.
 import { IvsClient } from '@aws-sdk/client-ivs';
 import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeServer, createAppServer, createEdgeServer, listen, type AppRoute } from '../../local/http.ts';
@@ -13,6 +12,7 @@ import {
   type LocalIvsOptions,
   type SegmentFiles,
 } from '../../local/ivs/index.ts';
+import { freePort } from './stack.ts';
 
 export interface IvsHarness {
   ivs: LocalIvs;
@@ -20,34 +20,37 @@ export interface IvsHarness {
   appUrl: string;
   edgeUrl: string;
   dataDir: string;
+  /** The log lines, when no `log` was passed to startIvs. */
   logs: string[];
+  /** Stops the IVS and its servers and removes the data directory (once, however often called). */
   close(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+export interface IvsHarnessOptions {
+  /** Routes of the app server besides the IVS's own /live/ (a test page…). */
+  routes?: AppRoute[];
+  /** Where the log lines go; by default they are kept in `logs` (a long run passes its own). */
+  log?: (line: string) => void;
 }
 
+/**
+ * The local IVS with `options` (its data directory goes under options.dataDir when given, e.g. a
+ * small file system; rtmpPort defaults to a free port).
+ */
 export async function startIvs(
   options: Partial<LocalIvsOptions> = {},
-  extraRoutes: AppRoute[] = [],
+  { routes = [], log: onLog }: IvsHarnessOptions = {},
 ): Promise<IvsHarness> {
-  // A data directory of the test's own (under options.dataDir when given, e.g. a small file system).
   const dataDir = await mkdtemp(join(options.dataDir ?? tmpdir(), 'ivs-test-'));
   const logs: string[] = [];
-  const log = (line: string) => logs.push(line);
+  const log = onLog ?? ((line: string) => logs.push(line));
   // The app URL must be known before the channels are created (playback URLs are absolute): listen first.
   const live: { route?: AppRoute } = {};
   const app = createAppServer(
-    [{ prefix: '/live/', handle: (req, res) => live.route!.handle(req, res) }, ...extraRoutes],
+    [{ prefix: '/live/', handle: (req, res) => live.route!.handle(req, res) }, ...routes],
     log,
   );
-  const appPort = await listen(app, 0);
-  const appUrl = `http://127.0.0.1:${appPort}`;
+  const appUrl = `http://127.0.0.1:${await listen(app, 0)}`;
   const ivs = await createLocalIvs({
     appBaseUrl: appUrl,
     log,
@@ -73,7 +76,6 @@ export async function startIvs(
     dataDir,
     logs,
     close() {
-      // Once, however often a test's cleanup asks.
       closing ??= (async () => {
         client.destroy();
         await ivs.close();
@@ -83,17 +85,6 @@ export async function startIvs(
       return closing;
     },
   };
-}
-
-export { waitFor } from '../support/wait.ts';
-
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The disk, except that while `full` every write leaves a 0-byte file and fails with ENOSPC, as a full disk does. */
