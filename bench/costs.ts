@@ -55,7 +55,7 @@ export const COST_MODEL = {
   watchShare: 1,
   /** The broadcaster streams for the show's length only (no rehearsal, no pre-roll). */
   inputHoursPerShow: 0.5,
-  /** Every Lambda of the stack has 512 MB (cdk/lib/showrunner-stack.ts), arm64. */
+  /** Every Lambda of the stack has 512 MB (cdk/lib/lambda.ts), arm64. */
   lambdaMemoryGb: 0.5,
   /** Billed seconds per API invocation: the vote's p99 from the sizing model, for every request (an upper bound). */
   apiInvocationSeconds: ASSUMPTIONS.voteP99Seconds,
@@ -282,7 +282,7 @@ export function routeUnits(counts: MeasuredCounts): {
 
 /**
  * Answers a viewer's history pages hold over the show, summed: the page reloads after each of the
- * viewer's answers and at each question's results (site/src/lib/show.svelte.ts), and holds every answer
+ * viewer's answers and at each question's results (site/src/lib/history.svelte.ts), and holds every answer
  * so far, at most 10 (the page's limit). `share`: the chance the viewer answers each question.
  */
 export function historyAnswersPerViewer(questions: number, share: number, limit = 10): number {
@@ -342,7 +342,7 @@ export function showCounts(counts: MeasuredCounts, audience: number): ShowCounts
   add(pattern.perVote, votes);
   // GET /poll-get through CloudFront: the local page asks it once a question to learn the show's grace
   // (hls.js plays at a latency the page plans); the cloud's IVS player picks its own latency and the
-  // page never asks (site/src/lib/show.svelte.ts #learnGrace). So none, in the cloud.
+  // page never asks (site/src/lib/question.svelte.ts #learnGrace). So none, in the cloud.
   const cachedRequests = m.cloudPlayerPollGets * audience;
   const apiRequests = Object.values(apiByRoute).reduce((a, b) => a + b, 0);
   const preflights = Object.entries(apiByRoute)
@@ -473,7 +473,7 @@ function measuredViewerUnits(counts: MeasuredCounts): { reads: number; writes: n
 }
 
 /**
- * One API Gateway access-log line as the stage writes it (cdk/lib/showrunner-stack.ts accessLogFormat),
+ * One API Gateway access-log line as the stage writes it (cdk/lib/viewer-api.ts accessLogFormat),
  * with typical values, plus CloudWatch's 26 bytes of event overhead.
  */
 export const ACCESS_LOG_LINE_BYTES =

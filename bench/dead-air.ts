@@ -10,7 +10,8 @@
 //   cue     Close exit → ResultsCue exit      (IVS PutMetadata accepted)
 //   air     ResultsCue exit → on the viewer's screen (stream latency: segment + buffer)
 //
-// `node bench/dead-air.ts [--grace S] [--duration S] [--settle-ms MS]` on a stack of its own.
+// `node bench/dead-air.ts [--grace S] [--duration S] [--settle-ms MS]` on a stack of its own;
+// `npm run bench -- --only dead_air` measures the defaults before and after they were cut, side by side.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -18,14 +19,21 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Browser, Page } from 'playwright-core';
+import { DEFAULT_VOTE_SETTLE_MS } from '../contract/api.ts';
 import { STATES } from '../contract/state-machine.ts';
+import { DEFAULT_LATENCY_GRACE_SECONDS } from '../core/timeline.ts';
 import { loadRun } from '../ops/runs.ts';
 import { launchChromium } from '../test/support/browser.ts';
 import { ROOT, startStack, type StackProcess } from '../test/support/stack.ts';
 
 export interface DeadAirRow {
+  /** Which grace and vote settle the run had. */
+  defaults: string;
   viewer: string;
+  /** The latency the viewer asked for (`?latency=`); the page caps it at what the grace allows. */
   latency_s: number;
+  /** How far behind live the viewer actually was: their time's up − the question's ask + duration. */
+  behind_s: number;
   answered: boolean;
   /** Countdown at 0 (video time) → results on screen. */
   timeup_to_results_ms: number;
@@ -102,7 +110,7 @@ async function revealed(page: Page): Promise<{ at: number; cueTime: number }> {
 
 export async function benchDeadAir(
   stack: StackProcess,
-  options: { grace?: number; duration?: number; settleMs: number; screenshots?: string },
+  options: { grace?: number; duration?: number; settleMs: number; screenshots?: string; label?: string },
   log = (_: string) => {},
 ): Promise<DeadAirRow[]> {
   const duration = options.duration ?? 15;
@@ -162,13 +170,18 @@ export async function benchDeadAir(
     const { events, timeline } = await loadRun(sfn, executionArn);
     const poll = timeline.polls.find((p) => p.id === 'q');
     const closeEntered = events.find((e) => e.stateEnteredEventDetails?.name === STATES.Close);
-    if (!poll?.closesAt || !poll.closedAt || !poll.resultsAt || !closeEntered?.timestamp)
+    if (!poll?.askedAt || !poll.closesAt || !poll.closedAt || !poll.resultsAt || !closeEntered?.timestamp)
       throw new Error('dead_air: the run has no close in its history');
     const closeStart = closeEntered.timestamp.getTime();
     const settled = Math.max(closeStart, poll.closesAt + options.settleMs);
+    const label =
+      options.label ??
+      `grace ${options.grace ?? DEFAULT_LATENCY_GRACE_SECONDS} s, settle ${options.settleMs / 1000} s`;
     return measured.map((m) => ({
+      defaults: label,
       viewer: m.name,
       latency_s: m.latency,
+      behind_s: Math.round((m.zero - poll.askedAt! - duration * 1000) / 100) / 10,
       answered: m.answer !== null,
       timeup_to_results_ms: m.shown.at - m.zero,
       grace_ms: closeStart - m.zero,
@@ -188,13 +201,36 @@ export async function benchDeadAir(
 export function deadAirTable(rows: readonly DeadAirRow[]): string {
   const s = (ms: number) => (ms / 1000).toFixed(1);
   const head =
-    "| viewer | answered | time's up → results (s) | grace | settle | recount | cue | air | cue gap in video (s) |";
-  const rule = '| --- | --- | --: | --: | --: | --: | --: | --: | --: |';
+    "| defaults | viewer | behind live (s) | answered | time's up → results (s) | grace | settle | recount | cue | air | cue gap in video (s) |";
+  const rule = '| --- | --- | --: | --- | --: | --: | --: | --: | --: | --: | --: |';
   const lines = rows.map(
     (r) =>
-      `| ${r.viewer} (${r.latency_s} s) | ${r.answered ? 'yes' : 'no'} | ${s(r.timeup_to_results_ms)} | ${s(r.grace_ms)} | ${s(r.settle_ms)} | ${s(r.recount_ms)} | ${s(r.cue_ms)} | ${s(r.air_ms)} | ${s(r.media_gap_ms)} |`,
+      `| ${r.defaults} | ${r.viewer} | ${r.behind_s.toFixed(1)} | ${r.answered ? 'yes' : 'no'} | ${s(r.timeup_to_results_ms)} | ${s(r.grace_ms)} | ${s(r.settle_ms)} | ${s(r.recount_ms)} | ${s(r.cue_ms)} | ${s(r.air_ms)} | ${s(r.media_gap_ms)} |`,
   );
   return [head, rule, ...lines].join('\n');
+}
+
+/**
+ * The grace and settle before they were cut (10 s of grace; a 5 s vote deadline + 1 s of clock
+ * margin) and today's defaults, each on a stack of its own (the settle is the stack's setting).
+ */
+const BEFORE = { grace: 10, settleMs: 6000, label: 'before: grace 10 s, settle 6 s' };
+const AFTER = {
+  settleMs: DEFAULT_VOTE_SETTLE_MS,
+  label: `now: grace ${DEFAULT_LATENCY_GRACE_SECONDS} s, settle ${DEFAULT_VOTE_SETTLE_MS / 1000} s`,
+};
+
+export async function benchDeadAirBeforeAfter(log = (_: string) => {}): Promise<DeadAirRow[]> {
+  const rows: DeadAirRow[] = [];
+  for (const options of [BEFORE, AFTER]) {
+    const stack = await startStack({ env: { VOTE_SETTLE_MS: String(options.settleMs) } });
+    try {
+      rows.push(...(await benchDeadAir(stack, options, log)));
+    } finally {
+      await stack.stop();
+    }
+  }
+  return rows;
 }
 
 if (import.meta.main) {
@@ -206,7 +242,7 @@ if (import.meta.main) {
       screenshots: { type: 'string' },
     },
   });
-  const settleMs = Number(values['settle-ms'] ?? 6000);
+  const settleMs = Number(values['settle-ms'] ?? DEFAULT_VOTE_SETTLE_MS);
   const stack = await startStack({ env: { VOTE_SETTLE_MS: String(settleMs) } });
   try {
     const rows = await benchDeadAir(

@@ -1,7 +1,6 @@
 // Shared bench plumbing: timing, percentiles, bounded concurrency, and a local stack to measure.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLE } from '../contract/table.ts';
+import { tableClient } from '../store/clients.ts';
 import { PollStore } from '../store/polls.ts';
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -35,12 +34,12 @@ export async function runConcurrently(
 }
 
 export function storeFor(edgeUrl: string): PollStore {
-  const client = new DynamoDBClient({
+  const { db } = tableClient({
     endpoint: edgeUrl,
     region: 'us-east-1',
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
   });
-  return new PollStore(DynamoDBDocumentClient.from(client), TABLE.defaultName);
+  return new PollStore(db, TABLE.defaultName);
 }
 
 export async function openBenchPoll(store: PollStore, pollId: string, answers = 4): Promise<void> {

@@ -10,7 +10,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient as DocClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../store/clients.ts';
 import { TABLE as TABLE_SPEC, TALLY_ITEM_KEY } from '../contract/table.ts';
 import type { PollRecord } from '../core/poll.ts';
 import { votePartition, votePartitions } from '../store/polls.ts';
@@ -120,7 +120,7 @@ export async function benchPollGet(
   log = (_: string) => {},
 ): Promise<PollGetRow[]> {
   const store = storeFor(stack.edgeUrl);
-  const db = DocClient.from(
+  const db = documentClient(
     new DynamoDBClient({
       endpoint: stack.edgeUrl,
       region: 'us-east-1',

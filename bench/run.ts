@@ -13,6 +13,7 @@ import { benchSchedule } from './schedule.ts';
 import { benchCueToAir } from './cue-to-air.ts';
 import { MAX_POLLS } from '../core/show.ts';
 import { benchFirstRun, firstRunTables } from './first-run.ts';
+import { benchDeadAirBeforeAfter, deadAirTable } from './dead-air.ts';
 import { table } from './lib.ts';
 import {
   benchCapacity,
@@ -26,13 +27,14 @@ import {
 import type { StormMeasurement } from './storm.ts';
 import { withinLimits } from './capacity.ts';
 
-const HELP = `Usage: npm run bench -- [--only sync,votes,poll_get,schedule,cue_to_air,footprint,storm,capacity,first_run]
+const HELP = `Usage: npm run bench -- [--only sync,votes,poll_get,schedule,cue_to_air,footprint,dead_air,storm,capacity,first_run]
                        [--quick] [--viewers N] [--watchers N]
 
 Runs the benchmarks against a fresh local stack, prints a table, writes
 bench/results/summary.json and updates docs/BENCHMARKS.md.
 
   --only LIST   run only these (sync = sync + cue_latency, votes, poll_get, schedule, cue_to_air, footprint;
+                dead_air: time's up → results in Chromium, at the defaults before and after they were cut;
                 first_run runs only when named: it clones this checkout's HEAD, runs npm install
                 with the warm npm cache and npm start — a minute or more and ~1 GB of disk;
                 node bench/first-run.ts --cold-cache for the figure with every download)
@@ -49,6 +51,7 @@ const BENCHES = [
   'schedule',
   'cue_to_air',
   'footprint',
+  'dead_air',
   'storm',
   'capacity',
   'first_run',
@@ -56,8 +59,11 @@ const BENCHES = [
 type BenchName = (typeof BENCHES)[number];
 /** first_run is opt-in: it installs ~1 GB into a fresh clone and runs for a minute or more. */
 const DEFAULT_BENCHES: readonly BenchName[] = BENCHES.filter((name) => name !== 'first_run');
-/** storm and capacity start metered stacks of their own, first_run its own clone: the rest share one. */
-const OWN_STACK_BENCHES: readonly BenchName[] = ['storm', 'capacity', 'first_run'];
+/**
+ * storm and capacity start metered stacks of their own, dead_air two with different vote settles,
+ * first_run its own clone: the rest share one.
+ */
+const OWN_STACK_BENCHES: readonly BenchName[] = ['dead_air', 'storm', 'capacity', 'first_run'];
 const STACK_BENCHES: readonly BenchName[] = BENCHES.filter((name) => !OWN_STACK_BENCHES.includes(name));
 
 const { values } = parseArgs({
@@ -173,6 +179,13 @@ try {
   }
 } finally {
   await stack?.stop();
+}
+
+if (only.includes('dead_air')) {
+  log("dead_air: a viewer near live and one 5 s behind, from time's up to results, before and after…");
+  const rows = await benchDeadAirBeforeAfter(log);
+  summary.dead_air = rows;
+  console.log(`\ndead_air (target: time's up → results ≤ 7 s at the default grace)\n${deadAirTable(rows)}\n`);
 }
 
 // The storms start stacks of their own (metered, some with other settings), after the shared one stopped.

@@ -1,10 +1,7 @@
 // Argument checks that name the flag or argument at fault (`--at: …`, `RUN: …`), for every command.
 import { RUN_ID_PATTERN } from '../contract/state-machine.ts';
 import { parseAt } from '../core/timeline.ts';
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+import { UsageError } from '../ops/errors.ts';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 const TIME_OF_DAY = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/;

@@ -54,8 +54,11 @@ export function table<T>(rows: readonly T[], columns: readonly Column<T>[]): str
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n') + '\n';
 }
 
+/** A time as the operations give it: epoch ms, or ISO 8601 (or a Date). */
+export type Time = Date | number | string;
+
 /** Local wall-clock time with milliseconds (what a producer compares with the stream's clock). */
-export function clock(date: Date | number | undefined, withMs = false): string {
+export function clock(date: Time | undefined, withMs = false): string {
   if (date === undefined) return '–';
   const d = new Date(date);
   const two = (n: number) => String(n).padStart(2, '0');
@@ -63,7 +66,7 @@ export function clock(date: Date | number | undefined, withMs = false): string {
   return withMs ? `${base}.${String(d.getMilliseconds()).padStart(3, '0')}` : base;
 }
 
-export function dateTime(date: Date | number | undefined): string {
+export function dateTime(date: Time | undefined): string {
   if (date === undefined) return '–';
   const d = new Date(date);
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')} ${clock(d)}`;
@@ -74,6 +77,11 @@ export function seconds(ms: number | undefined): string {
   if (ms === undefined) return '–';
   const s = (Math.abs(ms) / 1000).toFixed(2);
   return `${ms < 0 ? '−' : '+'}${s} s`;
+}
+
+/** The time from `from` to `to` (now when the run has not ended), as `duration` writes it. */
+export function took(from: Time | undefined, to: Time): string {
+  return duration(new Date(to).getTime() - (from === undefined ? 0 : new Date(from).getTime()));
 }
 
 export function duration(ms: number): string {

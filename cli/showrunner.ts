@@ -7,16 +7,16 @@ import { realpathSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../ops/clock.ts';
-import { ChannelBusyError, OpError, RunExistsError, RunNotFoundError, TargetError } from '../ops/errors.ts';
-import type { Target } from '../ops/target.ts';
 import {
-  parseAudienceFlag,
-  parseLimit,
-  parseRegionFlag,
-  parseStartAt,
-  requireOne,
+  ChannelBusyError,
+  OpError,
+  RunExistsError,
+  RunNotFoundError,
+  TargetError,
   UsageError,
-} from './args.ts';
+} from '../ops/errors.ts';
+import type { Target } from '../ops/target.ts';
+import { parseAudienceFlag, parseLimit, parseRegionFlag, parseStartAt, requireOne } from './args.ts';
 
 // Each command loads its own modules when it runs (`import()` below): `showrunner cue` loads the Step
 // Functions and DynamoDB clients it calls and nothing of the others' (CloudFormation, zod, the
@@ -139,7 +139,7 @@ start refuses and names it.
       const now = io.now();
       const prepared = prepareStart(
         {
-          show: checked.raw,
+          show: checked.valid,
           startAt: v.at === undefined ? now : parseStartAt(String(v.at), now),
           ...(v.channel !== undefined ? { channelArn: String(v.channel) } : {}),
           ...(v.name !== undefined ? { runId: String(v.name) } : {}),
@@ -152,7 +152,7 @@ start refuses and names it.
         if (v.follow !== true) return 0;
         const { followRun } = await import('../ops/follow.ts');
         let status: string | undefined;
-        for await (const event of followRun(target, started.executionArn, io)) {
+        for await (const event of followRun(target, started.executionArn, io, started.plan)) {
           const text = renderFollowEvent(event, json);
           if (text) io.out(text);
           if (event.event === 'end') status = event.status;
@@ -453,7 +453,7 @@ export async function main(argv: readonly string[], mainIo: MainIo): Promise<num
     }
     if (e instanceof OpError) {
       const fieldName = (field: string) => FIELD_NAMES[field] ?? `${positionals[0]}: ${field}`;
-      return usage(e.issues.map((i) => `${fieldName(i.field)}: ${i.message}`).join('\n'));
+      return usage(e.issues.map((i) => `${fieldName(i.path)}: ${i.message}`).join('\n'));
     }
     // AWS errors carry a name and a message a producer can act on; anything else is a bug: show the stack.
     mainIo.err(`showrunner ${name}: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}\n`);

@@ -81,15 +81,44 @@ export interface VoteResponse {
 }
 
 /**
- * The longest a vote may take from its closing-time check to its 201. The API does not acknowledge
- * a vote whose answer was written later than this (it answers 500; the answer may or may not
- * count), and the close step recounts only after closes_at plus this and a clock margin, so every
- * 201 is in the final result, in the cloud and in the local stack (whose Lambdas have no timeout)
- * alike. It covers the SDK's retries (3 attempts, backoff ≤ 3 s). The API Lambda's timeout
- * (cdk/lib/showrunner-stack.ts, 10 s) should stay longer, so a slow vote gets that answer rather
- * than a gateway timeout; the guarantee does not depend on it.
+ * The longest a vote may take from its closing-time check to its written answer. The API does not
+ * acknowledge a vote written later than this after its check, nor later than
+ * VOTE_CLOSE_DEADLINE_MS after closes_at (it answers 500; the answer may or may not count), and the
+ * recount waits both out, so every 201 is in the final result, in the cloud and in the local stack
+ * (whose Lambdas have no timeout) alike. Five seconds covers the SDK's retries (3 attempts, ≤ 3 s of
+ * backoff when throttled) and a loaded local stack; the API Lambda's timeout (cdk/lib/viewer-api.ts,
+ * 10 s) stays longer, so a slow vote gets that answer rather than a gateway timeout. Only a run
+ * ended early waits this one out (the lifecycle's endRun): it cannot know which votes were checked
+ * against the closes_at it moved.
  */
 export const VOTE_DEADLINE_MS = 5000;
+/**
+ * A vote must also be written by closes_at + this: the normal close recounts then (plus the clock
+ * margin), so the wait for results after each question is short (docs/sharding.md, "Closing
+ * exactly"; bench/dead-air.ts). Only votes checked in the last moments before closes_at meet it
+ * rather than VOTE_DEADLINE_MS. A PutItem takes milliseconds in DynamoDB; a second leaves room for
+ * the SDK's retries of a failed write (≤ 100 ms, then ≤ 200 ms of backoff) and one of a throttled
+ * one (≤ 500 ms).
+ */
+export const VOTE_CLOSE_DEADLINE_MS = 1000;
+/**
+ * Room for the clocks of the API Lambda (which checks a vote against closes_at) and of the lifecycle
+ * Lambda (which waits past closes_at before the recount) to disagree. Lambda's clocks are synced by
+ * NTP to the Amazon Time Sync Service (errors of milliseconds), so half a second is ample.
+ */
+export const CLOCK_MARGIN_MS = 500;
+/**
+ * How long after closes_at the recount waits by default (VOTE_SETTLE_MS): every vote checked before
+ * closes_at has then been written or can no longer be acknowledged. The viewer page estimates its
+ * "results in N s" from it.
+ */
+export const DEFAULT_VOTE_SETTLE_MS = VOTE_CLOSE_DEADLINE_MS + CLOCK_MARGIN_MS;
+/**
+ * How long after a run's end moves an open question's closes_at to now the recount waits (plus the
+ * API's poll cache): votes checked against the old closes_at have until VOTE_DEADLINE_MS after
+ * their check.
+ */
+export const EARLY_END_SETTLE_MS = VOTE_DEADLINE_MS + CLOCK_MARGIN_MS;
 
 /** What a viewer may see of a poll: `correct` only once the poll is closed and recounted. */
 export interface PollView {
@@ -180,7 +209,7 @@ export const POLL_VIEW_MAX_AGE_SECONDS = 1;
 
 /**
  * How long a browser may reuse a preflight answer, for both places that answer a preflight: API
- * Gateway in the cloud (cdk/lib/showrunner-stack.ts) and the API Lambdas' httpCors locally
+ * Gateway in the cloud (cdk/lib/viewer-api.ts) and the API Lambdas' httpCors locally
  * (lambdas/http-request.ts). Browsers cap it (Chromium at 2 h), and every reuse spares API Gateway a
  * request when a whole audience votes at once.
  */

@@ -5,7 +5,9 @@
 // Gateway, which hands the Lambda the same claims shape. Errors use the viewer API's body
 // ({"error":{"code","message"}}, contract/api.ts); a 400 names the field (`polls[1].answers: …`).
 import type { ApiErrorCode } from './api.ts';
-import type { RunEndReason, ShowPlan } from './state-machine.ts';
+import type { ExecutionStatus, RunEndReason, ShowPlan } from './state-machine.ts';
+
+export type { ExecutionStatus } from './state-machine.ts';
 
 export const PRODUCER_ROUTES = {
   /** POST {show} → 200 ValidateResponse (a show with issues is a 200 too: the answer is the issues). */
@@ -16,7 +18,7 @@ export const PRODUCER_ROUTES = {
   cue: '/producer/cue',
   /** POST {runId, cause?} → 200 Stopped. */
   stop: '/producer/stop',
-  /** GET ?status=&limit= → 200 {runs: RunInfo[]}, newest first. */
+  /** GET ?status=&limit= → 200 RunList {runs: RunInfo[]}, newest first. */
   list: '/producer/list',
   /** GET ?runId= → 200 RunStatus. */
   status: '/producer/status',
@@ -24,6 +26,11 @@ export const PRODUCER_ROUTES = {
   history: '/producer/history',
   /** GET ?runId= → 200 RunResults (the same figures as `showrunner results`). */
   results: '/producer/results',
+  /**
+   * GET ?runId= → 200 RunState {status, history, results}: what status, history and results answer,
+   * from one read of the run (the control room polls it every 2 s while the run runs).
+   */
+  run: '/producer/run',
 } as const;
 
 export interface ValidateBody {
@@ -68,8 +75,8 @@ export interface StopBody {
   cause?: string;
 }
 
-/** GET /producer/list: `runs` are ops/runs.ts RunInfo, newest first. */
-export interface RunList<Run = unknown> {
+/** GET /producer/list: the runs, newest first. */
+export interface RunList<Run = RunInfo> {
   runs: Run[];
 }
 
@@ -83,20 +90,18 @@ export interface ProducerClaims {
   email?: string;
 }
 
-// ---- responses: what the operations (ops/) return, as JSON (Dates as ISO strings) -------------
-// The page reads these; test/unit/control-state.test.ts checks that each ops type, sent as JSON,
-// is one of them.
+// ---- responses: what the operations (ops/) return, declared once -------------------------------
+// The operations return these shapes as they are (times as ISO 8601 strings or epoch ms, never Date),
+// the API sends them as JSON, the CLI renders them and the page reads them.
 
-export type ExecutionStatus =
-  'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
-
-/** ops/runs.ts RunInfo. */
-export interface RunInfoJson {
+/** A run as Step Functions describes it (its execution). */
+export interface RunInfo {
   runId: string;
   executionArn: string;
   status?: ExecutionStatus;
   /** ISO 8601. */
   startDate?: string;
+  /** ISO 8601; once the run has ended. */
   stopDate?: string;
   error?: string;
   cause?: string;
@@ -133,26 +138,36 @@ export interface PollTimeline {
   throttled: number;
 }
 
-/** ops/status.ts RunStatus. */
-export interface RunStatusJson {
-  run: RunInfoJson;
-  plan?: Pick<ShowPlan, 'runId' | 'showId' | 'title' | 'startAt'>;
-  progress: {
-    asked: number;
-    total: number;
-    open?: PollTimeline;
-    next?: PollTimeline;
-    waiting: PollTimeline[];
-    /** Questions the run's end closed while they were open (stopped, failed, timed out). */
-    closedByEnd?: PollTimeline[];
-  };
+/** Where a run is: its questions asked so far, the one open now, the next ones. */
+export interface Progress {
+  /** Questions asked so far, of `total`. */
+  asked: number;
+  total: number;
+  /** The question open now. */
+  open?: PollTimeline;
+  /** The next timed question. */
+  next?: PollTimeline;
+  /** Manual questions waiting for their cue. */
+  waiting: PollTimeline[];
+  /** Questions the run's end closed while they were open (stopped, failed, timed out), with their counts. */
+  closedByEnd?: PollTimeline[];
 }
 
-/** ops/history.ts RunHistory. */
-export interface RunHistoryJson {
-  run: RunInfoJson;
+/** GET /producer/status (ops/status.ts runStatus). */
+export interface RunStatus {
+  run: RunInfo;
+  /** The show's plan (from the run's Plan step, or its input before that); its questions are in `progress`. */
+  plan?: Pick<ShowPlan, 'runId' | 'showId' | 'title' | 'startAt'>;
+  progress: Progress;
+}
+
+/** GET /producer/history (ops/history.ts): the run as it happened. */
+export interface RunHistory {
+  run: RunInfo;
   polls: PollTimeline[];
+  /** PutMetadata calls IVS accepted (the state machine's, and the results cues the end of a stopped or failed run sent). */
   cuesSent: number;
+  /** PutMetadata calls IVS throttled (each was retried). */
   throttled: number;
 }
 
@@ -172,36 +187,55 @@ export interface PollResult {
   winner: string[];
 }
 
-/** A run's results (ops/results.ts). */
+/** GET /producer/results (ops/results.ts): a run's results. */
 export interface RunResults {
   runId: string;
   polls: PollResult[];
 }
 
-/** ops/start.ts Started. */
-export interface StartedJson {
+/**
+ * GET /producer/run (ops/state.ts runState): what the control room shows of a run, read in one
+ * go — the execution and its history once, the table once — where status, history and results
+ * would each read them again.
+ */
+export interface RunState {
+  status: RunStatus;
+  history: RunHistory;
+  results: RunResults;
+}
+
+/** POST /producer/start (ops/start.ts). */
+export interface Started {
   runId: string;
   executionArn: string;
+  /** ISO 8601. */
   startAt: string;
+  /** The request's channel, else the stack's. */
   channelArn?: string;
-  /** The show `replace` stopped first. */
+  plan: ShowPlan;
+  /** The show `replace` stopped to make room (it had ended and given the channel back before this one started). */
   replaced?: { runId: string; title: string };
 }
 
-/** ops/cue.ts Cued. */
-export interface CuedJson {
+/** POST /producer/cue (ops/cue.ts). */
+export interface Cued {
   runId: string;
+  /** The show's id of the question (q2). */
   poll: string;
   pollId: string;
+  /** ISO 8601. */
   cuedAt: string;
   question: string;
 }
 
-/** ops/stop.ts Stopped. */
-export interface StoppedJson {
+/** POST /producer/stop (ops/stop.ts). */
+export interface Stopped {
   runId: string;
+  /** After the stop (ABORTED), or the status that made it a no-op. */
   status?: ExecutionStatus;
+  /** False when the run had already ended. */
   stopped: boolean;
+  /** ISO 8601. */
   stopDate?: string;
 }
 

@@ -56,7 +56,6 @@ export const STATES = {
   /** A run whose questions all ran gives its channel back (Lambda `release`) before it succeeds. */
   ReleaseChannel: 'ReleaseChannel',
 } as const;
-export type StateName = (typeof STATES)[keyof typeof STATES];
 
 /** The error Plan's Catch names: the Lambda throws it for an invalid input, and the execution fails with it. */
 export const SHOW_VALIDATION_ERROR = 'ShowValidationError';
@@ -76,6 +75,17 @@ export const CUE_RESOURCE = 'putMetadata';
 export const CUE_THROTTLED_ERROR = 'Ivs.ThrottlingException';
 
 // ---- run identity ----------------------------------------------------------------------------
+
+/** Every status of a Step Functions execution (a run), as the API names them. */
+export const EXECUTION_STATUSES = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+  'PENDING_REDRIVE',
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 /** A run id is the execution name: 1–80 letters, digits, '-' and '_' (Step Functions' rule). */
 export const RUN_ID_PATTERN = '[A-Za-z0-9_-]{1,80}';

@@ -102,9 +102,7 @@ export function shardPartitionKey(pollId: string, shard: number): string {
 
 /**
  * An answer item as stored. `poll_id` is the shard partition (`<pollId>#<shard>`) and
- * `plain_poll_id` the poll's own id, which history (through the GSI) shows the viewer. Answers of
- * polls opened before sharding (no `vote_shards` on the poll item) sit under the plain poll id and
- * have no `plain_poll_id`.
+ * `plain_poll_id` the poll's own id, which history (through the GSI) shows the viewer.
  */
 export interface AnswerItem {
   poll_id: string;

@@ -1,6 +1,6 @@
 // Poll rules: when a poll is open, whether a vote counts, and how results are tallied.
 // Pure functions over plain records; the store and the API apply them.
-import { VOTE_DEADLINE_MS, type PollState, type PollView } from '../contract/api.ts';
+import { VOTE_CLOSE_DEADLINE_MS, VOTE_DEADLINE_MS, type PollState, type PollView } from '../contract/api.ts';
 import type { RunEndReason } from '../contract/state-machine.ts';
 import type { Refusal } from './refusal.ts';
 
@@ -25,11 +25,8 @@ export interface PollRecord {
   closedBy?: RunEndReason;
   /** When the end of the run got its results cue into the stream (the Close path's is in the execution history). */
   resultsAt?: string;
-  /**
-   * How many shard partitions its answers and counters are spread over (contract/table.ts), fixed
-   * at open. Absent on polls opened before sharding: their answers sit under the plain poll id.
-   */
-  voteShards?: number;
+  /** How many shard partitions its answers and counters are spread over (contract/table.ts), fixed at open. */
+  voteShards: number;
 }
 
 /** A poll closes `duration` seconds after it is asked, plus the grace for viewers further behind live. */
@@ -62,10 +59,12 @@ export function voteRefusal(
 
 /**
  * Whether a vote checked against the closing time at `checkedAt` and written by `writtenBy` may be
- * acknowledged: only within VOTE_DEADLINE_MS, which the close step waits out before recounting.
+ * acknowledged: only within VOTE_DEADLINE_MS of its check and VOTE_CLOSE_DEADLINE_MS of the poll's
+ * closes_at, which the close step waits out before recounting.
  */
-export function withinVoteDeadline(checkedAt: Date, writtenBy: Date): boolean {
-  return writtenBy.getTime() - checkedAt.getTime() <= VOTE_DEADLINE_MS;
+export function withinVoteDeadline(checkedAt: Date, writtenBy: Date, closesAt: Date): boolean {
+  const by = Math.min(checkedAt.getTime() + VOTE_DEADLINE_MS, closesAt.getTime() + VOTE_CLOSE_DEADLINE_MS);
+  return writtenBy.getTime() <= by;
 }
 
 export function emptyCounts(answerCount: number): number[] {

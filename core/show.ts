@@ -133,7 +133,6 @@ export const ExecutionInputSchema = ShowSchema.extend({
     .optional(),
 });
 
-export type ShowInput = z.input<typeof ShowSchema>;
 export type Show = z.output<typeof ShowSchema>;
 export type Poll = z.output<typeof PollSchema>;
 export type ExecutionInput = z.output<typeof ExecutionInputSchema>;
@@ -387,6 +386,32 @@ export function validateShow(input: unknown): ShowValidation<Show> {
   return validateWith(ShowSchema, input);
 }
 
+/**
+ * A show that has passed every check (validateShow's): the file as written, which a run's execution
+ * input is made of, and its validated value. Starting a run, the producer API and the demo take it
+ * as it is, so the show is parsed and checked once on its way to the state machine. Only
+ * ValidShow.check (and readShowText) make one.
+ */
+export class ValidShow {
+  /** The show as written (no defaults filled in): what the execution input holds. */
+  readonly written: Readonly<Record<string, unknown>>;
+  /** The same show with its defaults applied. */
+  readonly show: Show;
+
+  private constructor(written: Readonly<Record<string, unknown>>, show: Show) {
+    this.written = written;
+    this.show = show;
+  }
+
+  /** Checks a show: a ValidShow, or every issue at once, in file order. */
+  static check(input: unknown): ShowValidation<ValidShow> {
+    const checked = validateShow(input);
+    return checked.ok
+      ? { ok: true, value: new ValidShow(input as Record<string, unknown>, checked.value) }
+      : checked;
+  }
+}
+
 /** What the run's Plan step knows beyond the input itself. */
 export interface RunContext {
   /** The execution's start: `startAt` plus the last question must stay within the year a run may last. */
@@ -404,6 +429,46 @@ export function validateExecutionInput(
 ): ShowValidation<ExecutionInput> {
   return validateWith(ExecutionInputSchema, input, (value) => checkRunContext(value, context));
 }
+
+/** What a run adds to its show in the execution input: when it starts and on which channel. */
+export type RunFields = Pick<z.input<typeof ExecutionInputSchema>, 'startAt' | 'channelArn'>;
+
+const RunFieldsSchema = ExecutionInputSchema.pick({ startAt: true, channelArn: true });
+
+/** A run's execution input, checked as its Plan step checks it, and its validated value. */
+export interface RunInput {
+  /** The show as written with the run's fields: the execution input. */
+  input: Record<string, unknown>;
+  value: ExecutionInput;
+}
+
+/**
+ * The execution input of a run of `show` with `fields`, checked as the run's Plan step will check
+ * it (validateExecutionInput): every issue at once, in file order. A ValidShow is not checked again,
+ * only the run's fields and context are.
+ */
+export function checkRunInput(
+  show: ValidShow | Readonly<Record<string, unknown>>,
+  fields: RunFields,
+  context: RunContext = {},
+): ShowValidation<RunInput> {
+  const written = show instanceof ValidShow ? show.written : show;
+  const input: Record<string, unknown> = { ...written, ...definedOnly(fields) };
+  if (!(show instanceof ValidShow)) {
+    const checked = validateExecutionInput(input, context);
+    return checked.ok ? { ok: true, value: { input, value: checked.value } } : checked;
+  }
+  const parsed = RunFieldsSchema.safeParse(definedOnly(fields));
+  if (!parsed.success) return { ok: false, issues: inFileOrder(input, fromZod(parsed.error)) };
+  const value: ExecutionInput = { ...show.show, ...parsed.data };
+  const issues = checkRunContext(value, context);
+  return issues.length > 0
+    ? { ok: false, issues: inFileOrder(input, issues) }
+    : { ok: true, value: { input, value } };
+}
+
+const definedOnly = (fields: RunFields): RunFields =>
+  Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as RunFields;
 
 function checkRunContext(input: ExecutionInput, context: RunContext): RawIssue[] {
   const issues: RawIssue[] = [];
@@ -441,8 +506,8 @@ function checkRunContext(input: ExecutionInput, context: RunContext): RawIssue[]
 
 const formatDays = (seconds: number) => (seconds / 86_400).toFixed(1);
 
-/** Parses show file text; JSON syntax errors are reported like schema errors. */
-export function parseShowText(text: string): ShowValidation<Show> {
+/** Parses show file text into a ValidShow; JSON syntax errors are reported like schema errors. */
+export function readShowText(text: string): ShowValidation<ValidShow> {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -452,7 +517,13 @@ export function parseShowText(text: string): ShowValidation<Show> {
       issues: [{ path: '(root)', message: `not valid JSON: ${(error as Error).message}` }],
     };
   }
-  return validateShow(value);
+  return ValidShow.check(value);
+}
+
+/** Parses show file text (readShowText), for those who need only the validated show. */
+export function parseShowText(text: string): ShowValidation<Show> {
+  const read = readShowText(text);
+  return read.ok ? { ok: true, value: read.value.show } : read;
 }
 
 /** The poll cue size for the longest possible run id: what `showrunner validate` reports. */

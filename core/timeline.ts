@@ -5,9 +5,14 @@ export type AskAt = { kind: 'offset'; seconds: number } | { kind: 'manual' };
 
 /**
  * Extra seconds a poll stays open after its duration, for viewers further behind live, when a show
- * does not say. Here rather than beside the show schema, so the viewer page can read it without zod.
+ * does not say. Amazon IVS low-latency channels, played by the IVS player, are under 5 s from camera
+ * to screen (IVS Player SDK guide), and a question is stamped at ingest, after the camera: 5 s lets
+ * every such viewer answer until their own countdown ends, and keeps the wait for
+ * results short (every second here is a second of dead air after each question). Shows that send
+ * viewers to a standard-latency player or a CDN further behind raise it (0–60). Here rather than
+ * beside the show schema, so the viewer page can read it without zod.
  */
-export const DEFAULT_LATENCY_GRACE_SECONDS = 10;
+export const DEFAULT_LATENCY_GRACE_SECONDS = 5;
 
 /** A Step Functions Standard execution runs at most one year: every Wait of a run must end within it. */
 export const MAX_RUN_SECONDS = 365 * 86_400;

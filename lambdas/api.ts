@@ -24,9 +24,10 @@ import {
   type VoteRequest,
   type VoteResponse,
 } from '../contract/api.ts';
+import { LAMBDA_ENV } from '../contract/lambda-env.ts';
 import { CHANNEL_ID, POLL_ID, REQUESTOR_ID } from '../core/ids.ts';
 import { PollCache, PollStore } from '../store/polls.ts';
-import { documentClient } from './clients.ts';
+import { documentClient } from '../store/clients.ts';
 import {
   getMaxBodyBytesFromEnv,
   getOriginsFromEnv,
@@ -38,7 +39,12 @@ import {
 import { ApiError, NotFoundError, httpErrorFor } from './http-errors.ts';
 import { httpApiMiddlewares, json, jsonBody, parse, query, exactPathRouter } from './http-request.ts';
 import { isThrottled, type Observability } from './observability.ts';
-import { viewerTokens, viewerTokenSecretFromEnv, type ViewerTokens } from './viewer-token.ts';
+import {
+  viewerTokens,
+  viewerTokenSecretFromEnv,
+  type SecretSource,
+  type ViewerTokens,
+} from './viewer-token.ts';
 import { RefusedError } from '../core/refusal.ts';
 
 export interface ApiConfig {
@@ -58,16 +64,19 @@ export interface ApiConfig {
  */
 export function apiConfigFromEnv(env: Env): ApiConfig {
   return {
-    tableName: getStringFromEnv(env, 'TABLE_NAME'),
-    corsOrigins: getOriginsFromEnv(env, 'CORS_ORIGINS'),
+    tableName: getStringFromEnv(env, LAMBDA_ENV.TABLE_NAME),
+    corsOrigins: getOriginsFromEnv(env, LAMBDA_ENV.CORS_ORIGINS),
     maxBodyBytes: getMaxBodyBytesFromEnv(env),
     pollCacheMs: getPollCacheMsFromEnv(env),
     tokenWorkBits: getTokenWorkBitsFromEnv(env),
   };
 }
 
+/** What the routes read and write of the table: the store's (store/polls.ts), or a test's fake. */
+export type ApiStore = Pick<PollStore, 'requirePoll' | 'recordVote' | 'history' | 'view' | 'getCurrentPoll'>;
+
 export interface ApiDeps {
-  store: PollStore;
+  store: ApiStore;
   config: ApiConfig;
   /** Issues and checks viewer tokens (lambdas/viewer-token.ts). */
   tokens: ViewerTokens;
@@ -75,13 +84,17 @@ export interface ApiDeps {
   observability?: Observability;
 }
 
-/** What the Lambda entry runs on: the settings from `env`, the table through the SDK's default client. */
-export function apiDepsFromEnv(env: Env): ApiDeps {
+/**
+ * What the Lambda entry runs on: the settings from `env`, the table through the SDK's default client,
+ * the viewer-token secret from `secretSource` (default: Powertools Parameters, lambdas/viewer-token.ts)
+ * or from VIEWER_TOKEN_SECRET itself (what the local stack's Lambda thread gets).
+ */
+export function apiDepsFromEnv(env: Env, secretSource?: SecretSource): ApiDeps {
   const config = apiConfigFromEnv(env);
   return {
     config,
     store: new PollStore(documentClient(), config.tableName),
-    tokens: viewerTokens(viewerTokenSecretFromEnv(env), { workBits: config.tokenWorkBits }),
+    tokens: viewerTokens(viewerTokenSecretFromEnv(env, secretSource), { workBits: config.tokenWorkBits }),
   };
 }
 

@@ -3,6 +3,7 @@
 // environment is a parameter: the Lambda entry files pass their own, the local stack and the tests
 // pass an object of theirs.
 import { MAX_TOKEN_WORK_BITS } from '../contract/api.ts';
+import { LAMBDA_ENV, type LambdaEnvName } from '../contract/lambda-env.ts';
 
 /** Environment variables by name, as a Lambda sees them. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -27,14 +28,20 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export function getStringFromEnv(env: Env, name: string, fallback?: string): string {
+export function getStringFromEnv(env: Env, name: LambdaEnvName, fallback?: string): string {
   const value = env[name]?.trim();
   if (value) return value;
   if (fallback !== undefined) return fallback;
   throw new ConfigError(`${name}: environment variable is required`);
 }
 
-export function getIntFromEnv(env: Env, name: string, fallback: number, min: number, max: number): number {
+export function getIntFromEnv(
+  env: Env,
+  name: LambdaEnvName,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);
@@ -45,7 +52,7 @@ export function getIntFromEnv(env: Env, name: string, fallback: number, min: num
 }
 
 /** CORS_ORIGINS: comma-separated origins ("https://example.com,http://127.0.0.1:3000") or "*". */
-export function getOriginsFromEnv(env: Env, name: string): string[] {
+export function getOriginsFromEnv(env: Env, name: LambdaEnvName): string[] {
   const raw = getStringFromEnv(env, name, '*');
   const origins = raw
     .split(',')
@@ -65,12 +72,12 @@ export function getOriginsFromEnv(env: Env, name: string): string[] {
  * of its old closes_at has expired.
  */
 export function getPollCacheMsFromEnv(env: Env): number {
-  return getIntFromEnv(env, 'POLL_CACHE_MS', 1000, 0, 60_000);
+  return getIntFromEnv(env, LAMBDA_ENV.POLL_CACHE_MS, 1000, 0, 60_000);
 }
 
 /** MAX_BODY_BYTES: the largest request body the API Lambda accepts (the local API Gateway reads no more). */
 export function getMaxBodyBytesFromEnv(env: Env): number {
-  return getIntFromEnv(env, 'MAX_BODY_BYTES', 4096, 256, 1_048_576);
+  return getIntFromEnv(env, LAMBDA_ENV.MAX_BODY_BYTES, 4096, 256, 1_048_576);
 }
 
 /**
@@ -87,5 +94,5 @@ export const DEFAULT_TOKEN_WORK_BITS = 17;
  * 0 (none: any nonce answers) to MAX_TOKEN_WORK_BITS; DEFAULT_TOKEN_WORK_BITS when unset.
  */
 export function getTokenWorkBitsFromEnv(env: Env): number {
-  return getIntFromEnv(env, 'TOKEN_WORK_BITS', DEFAULT_TOKEN_WORK_BITS, 0, MAX_TOKEN_WORK_BITS);
+  return getIntFromEnv(env, LAMBDA_ENV.TOKEN_WORK_BITS, DEFAULT_TOKEN_WORK_BITS, 0, MAX_TOKEN_WORK_BITS);
 }

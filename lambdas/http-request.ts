@@ -103,8 +103,8 @@ export function jsonBody(event: APIGatewayProxyEvent, maxBytes: number): unknown
     throw new BadRequestError(`body: nested deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text);
-  } catch {
-    throw new BadRequestError('body: not valid JSON');
+  } catch (error) {
+    throw new BadRequestError('body: not valid JSON', { cause: error });
   }
 }
 

@@ -19,8 +19,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
+import {
+  ProvisionedThroughputExceededException,
+  RequestLimitExceeded,
+  ThrottlingException,
+} from '@aws-sdk/client-dynamodb';
 import type middy from '@middy/core';
 import type { ApiErrorCode } from '../contract/api.ts';
+import { LAMBDA_ENV, type LambdaEnvName } from '../contract/lambda-env.ts';
 import { splitPollId } from '../core/ids.ts';
 import { ConfigError, METRICS_NAMESPACE, getStringFromEnv, type Env } from './config.ts';
 
@@ -61,22 +67,28 @@ export interface ObservabilityConfig {
 }
 
 export function observabilityConfigFromEnv(env: Env, serviceName: string): ObservabilityConfig {
-  const rawLevel = getStringFromEnv(env, 'POWERTOOLS_LOG_LEVEL', getStringFromEnv(env, 'LOG_LEVEL', 'INFO'));
+  const rawLevel = getStringFromEnv(
+    env,
+    LAMBDA_ENV.POWERTOOLS_LOG_LEVEL,
+    getStringFromEnv(env, LAMBDA_ENV.LOG_LEVEL, 'INFO'),
+  );
   const logLevel = rawLevel.toUpperCase() as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${rawLevel}"`);
   }
-  const flag = (name: string) => TRUTHY.has(env[name]?.trim().toLowerCase() ?? '');
-  const metricsSwitch = env.POWERTOOLS_METRICS_DISABLED?.trim();
+  const flag = (name: LambdaEnvName) => TRUTHY.has(env[name]?.trim().toLowerCase() ?? '');
+  const metricsSwitch = env[LAMBDA_ENV.POWERTOOLS_METRICS_DISABLED]?.trim();
   return {
-    serviceName: getStringFromEnv(env, 'POWERTOOLS_SERVICE_NAME', serviceName),
-    namespace: getStringFromEnv(env, 'POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE),
+    serviceName: getStringFromEnv(env, LAMBDA_ENV.POWERTOOLS_SERVICE_NAME, serviceName),
+    namespace: getStringFromEnv(env, LAMBDA_ENV.POWERTOOLS_METRICS_NAMESPACE, METRICS_NAMESPACE),
     logLevel,
-    metricsEnabled: !(metricsSwitch ? flag('POWERTOOLS_METRICS_DISABLED') : flag('POWERTOOLS_DEV')),
+    metricsEnabled: !(metricsSwitch
+      ? flag(LAMBDA_ENV.POWERTOOLS_METRICS_DISABLED)
+      : flag(LAMBDA_ENV.POWERTOOLS_DEV)),
     tracingEnabled:
       Boolean(env.AWS_EXECUTION_ENV?.trim()) &&
       !env.AWS_SAM_LOCAL?.trim() &&
-      env.POWERTOOLS_TRACE_ENABLED?.trim().toLowerCase() !== 'false',
+      env[LAMBDA_ENV.POWERTOOLS_TRACE_ENABLED]?.trim().toLowerCase() !== 'false',
   };
 }
 
@@ -216,16 +228,16 @@ function publishMetrics(metrics: Metrics): middy.MiddlewareObj {
   };
 }
 
-/** DynamoDB's throttling errors, as the SDK throws them once its retries are spent. */
-const THROTTLING_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'ThrottlingException',
-]);
-
-/** Whether an AWS SDK error is a throttle (by name, or as the SDK classified it for its retries). */
+/**
+ * Whether an AWS SDK error is a throttle: one of DynamoDB's throttling errors, as the SDK throws them
+ * once its retries are spent, or an error the SDK classified as a throttle for its retries.
+ */
 export function isThrottled(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const { name, $retryable } = error as { name?: unknown; $retryable?: { throttling?: boolean } };
-  return (typeof name === 'string' && THROTTLING_ERRORS.has(name)) || $retryable?.throttling === true;
+  return (
+    error instanceof ProvisionedThroughputExceededException ||
+    error instanceof RequestLimitExceeded ||
+    error instanceof ThrottlingException ||
+    (error as { $retryable?: { throttling?: boolean } }).$retryable?.throttling === true
+  );
 }

@@ -14,11 +14,19 @@
 // ready for IVS PutMetadata's `Metadata`; the tally cues this Lambda sends itself. Built by createPollLifecycleHandler from its
 // dependencies; nothing here runs at import. The Lambda entry (lambdas/handlers/poll-lifecycle.ts)
 // builds them from its environment, the local stack from its own store and settings.
-import { IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
+import {
+  AccessDeniedException,
+  IvsClient,
+  PutMetadataCommand,
+  ResourceNotFoundException,
+  ThrottlingException,
+  ValidationException,
+} from '@aws-sdk/client-ivs';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { VOTE_DEADLINE_MS } from '../contract/api.ts';
+import { DEFAULT_VOTE_SETTLE_MS, EARLY_END_SETTLE_MS, VOTE_CLOSE_DEADLINE_MS } from '../contract/api.ts';
+import { LAMBDA_ENV } from '../contract/lambda-env.ts';
 import {
   CHANNEL_BUSY_ERROR,
   MANUAL_CUE_TIMEOUT_SECONDS,
@@ -41,9 +49,9 @@ import { channelIdOf, makePollId, POLL_ID } from '../core/ids.ts';
 import { planShow } from '../core/plan.ts';
 import { closingTime, type PollRecord } from '../core/poll.ts';
 import { MAX_POLLS, summarizeIssues, validateExecutionInput } from '../core/show.ts';
-import type { ChannelClaim } from '../store/channels.ts';
+import type { ChannelClaim, ChannelClaims } from '../store/channels.ts';
 import { PollStore } from '../store/polls.ts';
-import { documentClient } from './clients.ts';
+import { documentClient } from '../store/clients.ts';
 import { getIntFromEnv, getPollCacheMsFromEnv, getStringFromEnv, type Env } from './config.ts';
 import type { LifecycleAction, Observability } from './observability.ts';
 
@@ -71,8 +79,6 @@ export class ChannelBusyError extends Error {
   }
 }
 
-/** Room for the clocks of the API Lambda and of this one to disagree (both are NTP-synced). */
-export const CLOCK_MARGIN_MS = 1000;
 /**
  * The longest VOTE_SETTLE_MS may be: Close's state (statemachine/show.asl.json) times out after 60 s
  * — the Lambda's own timeout (15 min, for the tally loop's slices; cdk/lib/showrunner-stack.ts
@@ -107,17 +113,16 @@ export const END_RESULTS_ATTEMPTS = 6;
  * close the poll). Anything else — throttling (5 calls/s per channel: asks and results come first),
  * a channel not broadcasting, a network error — skips the tick.
  */
-const PERMANENT_CUE_ERRORS = new Set([
-  'AccessDeniedException',
-  'ValidationException',
-  'ResourceNotFoundException',
-]);
+const isPermanentCueError = (error: unknown) =>
+  error instanceof AccessDeniedException ||
+  error instanceof ValidationException ||
+  error instanceof ResourceNotFoundException;
 
 export interface PollLifecycleConfig {
   tableName: string;
   /**
    * How long after closesAt the recount waits: until every vote checked before closesAt has been
-   * written or can no longer be acknowledged (VOTE_DEADLINE_MS), plus CLOCK_MARGIN_MS.
+   * written or can no longer be acknowledged (VOTE_DEADLINE_MS), plus CLOCK_MARGIN_MS (contract/api.ts).
    */
   voteSettleMs: number;
   /** How many shards a poll's answers and counters are spread over, stored with the poll at open. */
@@ -134,30 +139,43 @@ export interface PollLifecycleConfig {
 
 /**
  * The lifecycle Lambda's settings, read and checked once: TABLE_NAME, VOTE_SETTLE_MS (never below
- * VOTE_DEADLINE_MS), VOTE_SHARDS (1–100; default sized for the design peak, contract/table.ts
+ * VOTE_CLOSE_DEADLINE_MS), VOTE_SHARDS (1–100; default sized for the design peak, contract/table.ts
  * voteShardsFor), CUE_CHANNEL_ARNS (comma-separated).
  */
 export function pollLifecycleConfigFromEnv(env: Env): PollLifecycleConfig {
   return {
-    tableName: getStringFromEnv(env, 'TABLE_NAME'),
+    tableName: getStringFromEnv(env, LAMBDA_ENV.TABLE_NAME),
     voteSettleMs: getIntFromEnv(
       env,
-      'VOTE_SETTLE_MS',
-      VOTE_DEADLINE_MS + CLOCK_MARGIN_MS,
-      VOTE_DEADLINE_MS,
+      LAMBDA_ENV.VOTE_SETTLE_MS,
+      DEFAULT_VOTE_SETTLE_MS,
+      VOTE_CLOSE_DEADLINE_MS,
       MAX_VOTE_SETTLE_MS,
     ),
-    voteShards: getIntFromEnv(env, 'VOTE_SHARDS', DEFAULT_VOTE_SHARDS, 1, MAX_VOTE_SHARDS),
+    voteShards: getIntFromEnv(env, LAMBDA_ENV.VOTE_SHARDS, DEFAULT_VOTE_SHARDS, 1, MAX_VOTE_SHARDS),
     pollCacheMs: getPollCacheMsFromEnv(env),
-    cueChannelArns: getStringFromEnv(env, 'CUE_CHANNEL_ARNS', '')
+    cueChannelArns: getStringFromEnv(env, LAMBDA_ENV.CUE_CHANNEL_ARNS, '')
       .split(',')
       .map((arn) => arn.trim())
       .filter(Boolean),
   };
 }
 
+/** What the lifecycle reads and writes of the table: the store's (store/polls.ts, store/channels.ts), or a test's fake. */
+export type LifecycleStore = Pick<
+  PollStore,
+  | 'requirePoll'
+  | 'getPoll'
+  | 'openPoll'
+  | 'setCurrentPoll'
+  | 'liveCounts'
+  | 'closePoll'
+  | 'endPoll'
+  | 'markResultsSent'
+> & { channels: Pick<ChannelClaims, 'putRunChannel' | 'claim' | 'release' | 'runChannel'> };
+
 export interface PollLifecycleDeps {
-  store: PollStore;
+  store: LifecycleStore;
   /** Sends the tally cues (the other cues are sent by the state machine). No SDK retries: a throttled tally is skipped. */
   ivs: Pick<IvsClient, 'send'>;
   config: PollLifecycleConfig;
@@ -232,7 +250,6 @@ const ExecutionEnded = z.object({
     input: z.string().nullish(),
   }),
 });
-export type ExecutionEndedEvent = z.input<typeof ExecutionEnded>;
 
 /** What the polls of a run that ended so record: a stopped run's open question was "closed by a stop". */
 const END_REASON: Record<z.output<typeof ExecutionEnded>['detail']['status'], RunEndReason> = {
@@ -443,7 +460,7 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
         onAir = counts.join();
         result.sent += 1;
       } catch (error) {
-        if (PERMANENT_CUE_ERRORS.has((error as Error).name)) throw error;
+        if (isPermanentCueError(error)) throw error;
         // The IVS throttling alarm (cdk/lib/monitoring.ts) counts these lines.
         warn(`tally PutMetadata skipped (${(error as Error).name}) on ${channelArn}`);
         result.skipped += 1;
@@ -480,9 +497,8 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
         await ivs.send(new PutMetadataCommand({ channelArn, metadata }));
         return true;
       } catch (error) {
-        const name = (error as Error).name;
-        if (name !== 'ThrottlingException' || attempt >= END_RESULTS_ATTEMPTS) {
-          warn(`results PutMetadata for ${poll.pollId} not sent (${name}) on ${channelArn}`);
+        if (!(error instanceof ThrottlingException) || attempt >= END_RESULTS_ATTEMPTS) {
+          warn(`results PutMetadata for ${poll.pollId} not sent (${(error as Error).name}) on ${channelArn}`);
           return false;
         }
         // Full jitter, 0.25 s doubling up to 2 s.
@@ -490,6 +506,12 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
       }
     }
   }
+
+  /**
+   * The recount after a run's end moved closes_at: votes checked against the old closes_at have
+   * VOTE_DEADLINE_MS from their check (EARLY_END_SETTLE_MS), never less than the stack's settle.
+   */
+  const earlyEndSettleMs = Math.max(config.voteSettleMs, EARLY_END_SETTLE_MS);
 
   async function endRun(end: RunEnd | readonly string[]): Promise<EndRunResult> {
     const {
@@ -513,15 +535,15 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
           ended.push(pollId);
           // Every vote checked against the old closes_at has been written or can no longer be
           // acknowledged, and no API container still holds the old closes_at in its cache.
-          closing.push({ pollId, recountAt: now.getTime() + config.voteSettleMs + config.pollCacheMs });
+          closing.push({ pollId, recountAt: now.getTime() + earlyEndSettleMs + config.pollCacheMs });
           continue;
         }
         const poll = await store.getPoll(pollId);
         if (poll?.state === 'open') {
           // Ended early by another end of this run (a stop during a failing run's EndRunPolls):
           // API containers may hold its old closes_at for the cache's time too.
-          const cache = poll.closedBy ? config.pollCacheMs : 0;
-          closing.push({ pollId, recountAt: Date.parse(poll.closesAt) + config.voteSettleMs + cache });
+          const settle = poll.closedBy ? earlyEndSettleMs + config.pollCacheMs : config.voteSettleMs;
+          closing.push({ pollId, recountAt: Date.parse(poll.closesAt) + settle });
         }
       }
       closing.sort((a, b) => a.recountAt - b.recountAt);
@@ -569,7 +591,9 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
     const parsed = LifecycleEvent.safeParse(event);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new LifecycleInputError(`${issue.path.join('.') || 'event'}: ${issue.message}`);
+      throw new LifecycleInputError(`${issue.path.join('.') || 'event'}: ${issue.message}`, {
+        cause: parsed.error,
+      });
     }
     const e = parsed.data;
     observability?.appendPollKeys(

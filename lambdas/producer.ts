@@ -2,36 +2,45 @@
 // API as the viewer routes, each route one shared operation of ops/ — the CLI, the demo and this
 // API do the same things the same way. Every request must come from a signed-in producer: API
 // Gateway's Cognito authorizer (AWS) or the local API Gateway's token check put the claims at
-// requestContext.authorizer.claims; without them the Lambda answers 401 itself too.
+// requestContext.authorizer.claims; without them the Lambda answers 401 itself too (signedIn, a
+// Middy `before` middleware on every route). The operations' refusals are answered as the viewer
+// API answers its own (lambdas/http-errors.ts).
 // Built by createProducerHandler from its dependencies; the entry (lambdas/handlers/producer.ts)
 // builds them from its environment, the local stack from its own clients.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
+import { LAMBDA_ENV } from '../contract/lambda-env.ts';
 import {
-  CHANNEL_BUSY_CODE,
   PRODUCER_ROUTES,
+  type Cued,
   type ProducerClaims,
+  type RunHistory,
+  type RunInfo,
   type RunList,
+  type RunResults,
+  type RunState,
+  type RunStatus,
+  type Started,
+  type Stopped,
   type ValidateResponse,
 } from '../contract/producer.ts';
 import { RUN_ID } from '../contract/state-machine.ts';
 import { LOCAL_ID } from '../core/ids.ts';
-import { cue } from '../ops/cue.ts';
-import { ChannelBusyError, OpError } from '../ops/errors.ts';
+import { cue, type CueRequest } from '../ops/cue.ts';
 import { history } from '../ops/history.ts';
-import { list } from '../ops/list.ts';
+import { list, type ListRequest } from '../ops/list.ts';
 import { results } from '../ops/results.ts';
-import { startShow } from '../ops/start.ts';
+import { startShow, type StartOptions, type StartRequest } from '../ops/start.ts';
+import { runState } from '../ops/state.ts';
 import { runStatus } from '../ops/status.ts';
-import { stop } from '../ops/stop.ts';
+import { stop, type StopRequest } from '../ops/stop.ts';
 import type { Target } from '../ops/target.ts';
-import { checkShowText } from '../ops/validate.ts';
-import { documentClient } from './clients.ts';
+import { checkShow } from '../ops/validate.ts';
+import { tableClient } from '../store/clients.ts';
 import { getOriginsFromEnv, getStringFromEnv, type Env } from './config.ts';
-import { ApiError, BadRequestError, UnauthorizedError } from './http-errors.ts';
+import { UnauthorizedError } from './http-errors.ts';
 import { httpApiMiddlewares, json, jsonBody, parse, query, exactPathRouter } from './http-request.ts';
 import type { Observability } from './observability.ts';
 
@@ -43,9 +52,36 @@ export interface ProducerConfig {
   maxBodyBytes: number;
 }
 
+/** What the routes do, one operation each: ops/ on a target (targetOperations), or a test's fake. */
+export interface ProducerOperations {
+  start(request: StartRequest, options: StartOptions): Promise<Started>;
+  cue(request: CueRequest): Promise<Cued>;
+  stop(request: StopRequest): Promise<Stopped>;
+  list(request: ListRequest): Promise<RunInfo[]>;
+  status(run: string): Promise<RunStatus>;
+  history(run: string): Promise<RunHistory>;
+  results(run: string): Promise<RunResults>;
+  /** status, history and results from one read of the run. */
+  state(run: string): Promise<RunState>;
+}
+
+/** The operations of ops/ on the stack `target` names (its state machine and table). */
+export function targetOperations(target: Target): ProducerOperations {
+  return {
+    start: (request, options) => startShow(target, request, new Date(), options),
+    cue: (request) => cue(target, request),
+    stop: (request) => stop(target, request),
+    list: (request) => list(target, request),
+    status: (run) => runStatus(target, run),
+    history: (run) => history(target, run),
+    results: (run) => results(target, run),
+    state: (run) => runState(target, run),
+  };
+}
+
 export interface ProducerDeps {
-  /** The stack the operations act on: its state machine and table, through SDK clients. */
-  target: Target;
+  /** What the routes do: the operations on the stack's state machine and table. */
+  operations: ProducerOperations;
   config: ProducerConfig;
   /** Logs, metrics and traces (lambdas/observability.ts): the entry passes them; tests may not. */
   observability?: Observability;
@@ -57,25 +93,25 @@ export interface ProducerDeps {
  */
 export function producerDepsFromEnv(env: Env): ProducerDeps {
   const sfn = new SFNClient({});
-  const dynamo = new DynamoDBClient({});
+  const table = tableClient();
   return {
     config: {
-      corsOrigins: getOriginsFromEnv(env, 'CORS_ORIGINS'),
+      corsOrigins: getOriginsFromEnv(env, LAMBDA_ENV.CORS_ORIGINS),
       maxBodyBytes: PRODUCER_MAX_BODY_BYTES,
     },
-    target: {
+    operations: targetOperations({
       kind: 'aws',
       description: 'this stack',
       sfn,
-      db: documentClient(dynamo),
-      stateMachineArn: getStringFromEnv(env, 'STATE_MACHINE_ARN'),
-      tableName: getStringFromEnv(env, 'TABLE_NAME'),
-      channelArn: getStringFromEnv(env, 'CHANNEL_ARN'),
+      db: table.db,
+      stateMachineArn: getStringFromEnv(env, LAMBDA_ENV.STATE_MACHINE_ARN),
+      tableName: getStringFromEnv(env, LAMBDA_ENV.TABLE_NAME),
+      channelArn: getStringFromEnv(env, LAMBDA_ENV.CHANNEL_ARN),
       close: () => {
         sfn.destroy();
-        dynamo.destroy();
+        table.destroy();
       },
-    },
+    }),
   };
 }
 
@@ -109,28 +145,25 @@ const ListQuery = z.strictObject({
     .optional(),
 });
 
-/** The signed-in producer, as the authorizer left them; nobody else gets past this. */
-function producerOf(event: APIGatewayProxyEvent): ProducerClaims {
+/** The signed-in producer, as the authorizer left them; undefined when nobody signed in. */
+function producerOf(event: APIGatewayProxyEvent): ProducerClaims | undefined {
   const claims = (event.requestContext?.authorizer as { claims?: Partial<ProducerClaims> } | null | undefined)
     ?.claims;
-  if (!claims || typeof claims.sub !== 'string' || claims.sub === '') {
-    throw new UnauthorizedError('authorization: sign in to the control room (a producer token is required)');
-  }
-  return claims as ProducerClaims;
+  return claims && typeof claims.sub === 'string' && claims.sub !== ''
+    ? (claims as ProducerClaims)
+    : undefined;
 }
 
-/**
- * 409 channel_busy: another show runs on the channel. The message names it and the two ways on:
- * stop it, or start again with `replace` (the control room's "Replace the running show").
- */
-function channelBusy({ holder, ending, message }: ChannelBusyError): ApiError {
-  return new ApiError(
-    409,
-    CHANNEL_BUSY_CODE,
-    ending
-      ? message.replace(/^channelArn: /, '')
-      : `channel ${holder.channelId} is running ${holder.runId} (${holder.title}): stop it first, or start with replace to stop it and start this show`,
-  );
+/** Before every route: nobody but a signed-in producer gets past it (401). */
+export function signedIn(): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    before: ({ event }) => {
+      if (!producerOf(event))
+        throw new UnauthorizedError(
+          'authorization: sign in to the control room (a producer token is required)',
+        );
+    },
+  };
 }
 
 /**
@@ -139,111 +172,106 @@ function channelBusy({ holder, ending, message }: ChannelBusyError): ApiError {
  */
 export const START_WAIT_MS = 15_000;
 
-/** The operations' refusals as HTTP: invalid 400, not_found 404, conflict 409, the field named. */
-async function op<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof ChannelBusyError) throw channelBusy(error);
-    if (!(error instanceof OpError)) throw error;
-    if (error.kind === 'not_found') throw new ApiError(404, 'not_found', error.message);
-    if (error.kind === 'conflict') throw new ApiError(409, 'conflict', error.message);
-    throw new BadRequestError(error.message);
-  }
-}
-
 type Route = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
+/** The route handlers over the operations: plain functions, one per route (signedIn checks who calls them). */
 export function producerRoutes({
-  target,
+  operations,
   config,
-}: ProducerDeps): Record<keyof typeof PRODUCER_ROUTES, Route> {
+}: Pick<ProducerDeps, 'operations' | 'config'>): Record<keyof typeof PRODUCER_ROUTES, Route> {
   return {
     async validate(event) {
-      producerOf(event);
       const { show } = parse(ValidateBody, jsonBody(event, config.maxBodyBytes), 'body');
-      const checked = checkShowText('show', JSON.stringify(show ?? null));
+      const checked = checkShow('show', show ?? null);
       const response: ValidateResponse = { ok: checked.ok, issues: checked.issues };
       if (checked.polls) response.polls = checked.polls;
       return json(200, response);
     },
     async start(event) {
-      producerOf(event);
       const b = parse(StartBody, jsonBody(event, config.maxBodyBytes), 'body');
-      const started = await op(() =>
-        startShow(
-          target,
-          {
-            show: b.show,
-            ...(b.startAt ? { startAt: new Date(b.startAt) } : {}),
-            ...(b.channelArn ? { channelArn: b.channelArn } : {}),
-          },
-          new Date(),
-          { replace: b.replace === true, waitMs: START_WAIT_MS },
-        ),
+      const started = await operations.start(
+        {
+          show: b.show,
+          ...(b.startAt ? { startAt: new Date(b.startAt) } : {}),
+          ...(b.channelArn ? { channelArn: b.channelArn } : {}),
+        },
+        { replace: b.replace === true, waitMs: START_WAIT_MS },
       );
       return json(201, started);
     },
     async cue(event) {
-      const producer = producerOf(event);
+      const producer = producerOf(event)!;
       const b = parse(CueBody, jsonBody(event, config.maxBodyBytes), 'body');
       const cuedBy = producer['cognito:username'] ?? producer.email ?? producer.sub;
-      return json(
-        200,
-        await op(() => cue(target, { run: b.runId, cuedBy, ...(b.poll ? { poll: b.poll } : {}) })),
-      );
+      return json(200, await operations.cue({ run: b.runId, cuedBy, ...(b.poll ? { poll: b.poll } : {}) }));
     },
     async stop(event) {
-      producerOf(event);
       const b = parse(StopBody, jsonBody(event, config.maxBodyBytes), 'body');
-      return json(
-        200,
-        await op(() => stop(target, { run: b.runId, ...(b.cause ? { cause: b.cause } : {}) })),
-      );
+      return json(200, await operations.stop({ run: b.runId, ...(b.cause ? { cause: b.cause } : {}) }));
     },
     async list(event) {
-      producerOf(event);
       const q = parse(ListQuery, query(event), 'query');
       const runs: RunList = {
-        runs: await op(() =>
-          list(target, { ...(q.status ? { status: q.status } : {}), ...(q.limit ? { limit: q.limit } : {}) }),
-        ),
+        runs: await operations.list({
+          ...(q.status ? { status: q.status } : {}),
+          ...(q.limit ? { limit: q.limit } : {}),
+        }),
       };
       return json(200, runs);
     },
     async status(event) {
-      producerOf(event);
       const q = parse(RunQuery, query(event), 'query');
-      return json(200, await op(() => runStatus(target, q.runId)));
+      return json(200, await operations.status(q.runId));
     },
     async history(event) {
-      producerOf(event);
       const q = parse(RunQuery, query(event), 'query');
-      return json(200, await op(() => history(target, q.runId)));
+      return json(200, await operations.history(q.runId));
     },
     async results(event) {
-      producerOf(event);
       const q = parse(RunQuery, query(event), 'query');
-      return json(200, await op(() => results(target, q.runId)));
+      return json(200, await operations.results(q.runId));
+    },
+    async run(event) {
+      const q = parse(RunQuery, query(event), 'query');
+      return json(200, await operations.state(q.runId));
     },
   };
 }
 
-/** The producer Lambda's handler: Middy's router over producerRoutes, with CORS and the contract's errors. */
+/** Each route's method (the paths are PRODUCER_ROUTES'). */
+const METHODS: Record<keyof typeof PRODUCER_ROUTES, 'GET' | 'POST'> = {
+  validate: 'POST',
+  start: 'POST',
+  cue: 'POST',
+  stop: 'POST',
+  list: 'GET',
+  status: 'GET',
+  history: 'GET',
+  results: 'GET',
+  run: 'GET',
+};
+
+/**
+ * The producer Lambda's handler: Middy's router over producerRoutes, with CORS and the contract's
+ * errors; each route behind signedIn (so an unknown path is still a 404, a known one without a
+ * producer a 401).
+ */
 export function createProducerHandler(deps: ProducerDeps) {
   const routes = producerRoutes(deps);
+  // The outer handler keeps Lambda's early timeout; the route's own needs none.
+  const guarded = (route: Route) =>
+    middy<APIGatewayProxyEvent, APIGatewayProxyResult>({ timeoutEarlyInMillis: 0 })
+      .use(signedIn())
+      .handler(route);
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(httpApiMiddlewares(deps.config.corsOrigins, deps.observability))
     .handler(
-      exactPathRouter([
-        { method: 'POST', path: PRODUCER_ROUTES.validate, handler: routes.validate },
-        { method: 'POST', path: PRODUCER_ROUTES.start, handler: routes.start },
-        { method: 'POST', path: PRODUCER_ROUTES.cue, handler: routes.cue },
-        { method: 'POST', path: PRODUCER_ROUTES.stop, handler: routes.stop },
-        { method: 'GET', path: PRODUCER_ROUTES.list, handler: routes.list },
-        { method: 'GET', path: PRODUCER_ROUTES.status, handler: routes.status },
-        { method: 'GET', path: PRODUCER_ROUTES.history, handler: routes.history },
-        { method: 'GET', path: PRODUCER_ROUTES.results, handler: routes.results },
-      ]),
+      exactPathRouter(
+        (Object.keys(PRODUCER_ROUTES) as Array<keyof typeof PRODUCER_ROUTES>).map((name) => ({
+          method: METHODS[name],
+          path: PRODUCER_ROUTES[name],
+          handler: guarded(routes[name]),
+        })),
+      ),
     );
 }

@@ -20,10 +20,11 @@
 // person. A botnet, a GPU or a patient script still mints, and a viewer may still clear their storage
 // for a new identity. The WAF's per-IP limits on this route and on votes stay the second line.
 //
-// The secret: VIEWER_TOKEN_SECRET (the local stack generates one under .showrunner/) or
-// VIEWER_TOKEN_SECRET_ARN (a Secrets Manager secret the stack creates), read once per container.
+// The secret: VIEWER_TOKEN_SECRET_ARN (a Secrets Manager secret the stack creates), read through
+// Powertools Parameters, which keeps it SECRET_MAX_AGE_SECONDS; or VIEWER_TOKEN_SECRET, the secret
+// itself (the local stack generates one under .showrunner/ and hands it to its API Lambda's thread).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import {
   API_ROUTES,
   MAX_TOKEN_WORK_BITS,
@@ -32,6 +33,7 @@ import {
   type TokenRequest,
   type ViewerIdentity,
 } from '../contract/api.ts';
+import { LAMBDA_ENV } from '../contract/lambda-env.ts';
 import { ConfigError, type Env } from './config.ts';
 import { ApiError, ForbiddenError, UnauthorizedError } from './http-errors.ts';
 /** Shorter secrets are refused: 32 bytes of randomness is what HMAC-SHA256 can use. */
@@ -184,15 +186,34 @@ export function derivedRequestorId(secret: string, challenge: string): string {
 }
 
 /**
- * VIEWER_TOKEN_SECRET (at least MIN_SECRET_LENGTH characters) or VIEWER_TOKEN_SECRET_ARN, checked
- * now; a secret in Secrets Manager is fetched on first use and kept for the container's life.
+ * How long a container keeps the secret it read from Secrets Manager: a rotated secret reaches every
+ * container within this, and a busy one reads Secrets Manager once per this at most.
+ */
+export const SECRET_MAX_AGE_SECONDS = 300;
+
+/**
+ * Reads a Secrets Manager secret by ARN, keeping it `maxAge` seconds; a failed read is not kept (the
+ * next request tries again).
+ */
+export type SecretSource = (
+  arn: string,
+  options: { maxAge: number },
+) => Promise<string | Uint8Array | undefined>;
+
+/** Powertools Parameters' getSecret: its own Secrets Manager client, its cache per secret. */
+const powertoolsSecret: SecretSource = (arn, { maxAge }) => getSecret(arn, { maxAge });
+
+/**
+ * VIEWER_TOKEN_SECRET (the secret itself, at least MIN_SECRET_LENGTH characters) or
+ * VIEWER_TOKEN_SECRET_ARN, checked now. A secret in Secrets Manager is read from `source` (by default
+ * Powertools Parameters' getSecret) on first use and again once SECRET_MAX_AGE_SECONDS have passed.
  */
 export function viewerTokenSecretFromEnv(
   env: Env,
-  secretsManager: () => Pick<SecretsManagerClient, 'send'> = () => new SecretsManagerClient({}),
+  source: SecretSource = powertoolsSecret,
 ): () => Promise<string> {
-  const value = env.VIEWER_TOKEN_SECRET?.trim();
-  const arn = env.VIEWER_TOKEN_SECRET_ARN?.trim();
+  const value = env[LAMBDA_ENV.VIEWER_TOKEN_SECRET]?.trim();
+  const arn = env[LAMBDA_ENV.VIEWER_TOKEN_SECRET_ARN]?.trim();
   if (value) {
     if (value.length < MIN_SECRET_LENGTH) {
       throw new ConfigError(`VIEWER_TOKEN_SECRET: expected at least ${MIN_SECRET_LENGTH} characters`);
@@ -200,22 +221,13 @@ export function viewerTokenSecretFromEnv(
     return async () => value;
   }
   if (!arn) throw new ConfigError('VIEWER_TOKEN_SECRET_ARN: environment variable is required');
-  let fetched: Promise<string> | undefined;
-  return () => {
-    fetched ??= secretsManager()
-      .send(new GetSecretValueCommand({ SecretId: arn }))
-      .then(({ SecretString }) => {
-        if (!SecretString || SecretString.length < MIN_SECRET_LENGTH) {
-          throw new ConfigError(
-            `VIEWER_TOKEN_SECRET_ARN: the secret must be at least ${MIN_SECRET_LENGTH} characters`,
-          );
-        }
-        return SecretString;
-      })
-      .catch((error: unknown) => {
-        fetched = undefined; // a throttled or failed read is tried again by the next request
-        throw error;
-      });
-    return fetched;
+  return async () => {
+    const secret = await source(arn, { maxAge: SECRET_MAX_AGE_SECONDS });
+    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
+      throw new ConfigError(
+        `VIEWER_TOKEN_SECRET_ARN: the secret must be a string of at least ${MIN_SECRET_LENGTH} characters`,
+      );
+    }
+    return secret;
   };
 }

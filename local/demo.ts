@@ -16,6 +16,7 @@ import { history } from '../ops/history.ts';
 import { prepareStart, start } from '../ops/start.ts';
 import { connectLocal, withTarget } from '../ops/target.ts';
 import { checkShowFile } from '../ops/validate.ts';
+import type { ValidShow } from '../core/show.ts';
 
 export interface DemoLoopOptions {
   showFile: string;
@@ -103,13 +104,13 @@ export function runDemoLoop(options: DemoLoopOptions): DemoLoop {
   };
 
   /** Starts the demo show, or undefined when another show took the channel first. */
-  const startRun = async (raw: unknown) => {
+  const startRun = async (show: ValidShow) => {
     await stepAside();
     if (signal.aborted) return undefined;
     const now = clock.now();
     const prepared = prepareStart(
       {
-        show: raw,
+        show,
         startAt: new Date(now.getTime() + (options.leadInSeconds ?? 3) * 1000),
         channelArn: options.channelArn,
       },
@@ -129,9 +130,9 @@ export function runDemoLoop(options: DemoLoopOptions): DemoLoop {
     while (!signal.aborted && !(await isLive())) await sleep(1000);
     if (signal.aborted) return;
     const checked = await checkShowFile(options.showFile);
-    if (!checked.ok || !checked.show) throw new Error(`${options.showFile}: ${checked.issues.join('; ')}`);
-    const resumed = await resumedRun(checked.show.id);
-    const started = resumed ?? (await startRun(checked.raw));
+    if (!checked.valid) throw new Error(`${options.showFile}: ${checked.issues.join('; ')}`);
+    const resumed = await resumedRun(checked.valid.show.id);
+    const started = resumed ?? (await startRun(checked.valid));
     if (!started) return;
     if (resumed) log(`demo: following ${resumed.runId}, resumed after the restart`);
     else log(`demo: started ${started.runId} (showrunner status ${started.runId})`);

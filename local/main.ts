@@ -6,6 +6,7 @@ import { runDemoLoop, type DemoLoop } from './demo.ts';
 import { DEFAULT_CHANNEL_ARN, StreamKeyError } from './ivs/index.ts';
 import { createMeter, METER_PATH, type Meter } from './meter.ts';
 import { DataDirError, startLocalStack } from './server.ts';
+import { UsageError } from '../ops/errors.ts';
 
 const DEMO_SHOW = fileURLToPath(new URL('../shows/demo.json', import.meta.url));
 
@@ -37,10 +38,6 @@ Environment:
               0.0.0.0 shows them to the network); the AWS edge endpoint
               always listens on 127.0.0.1
 `;
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name]?.trim();

@@ -28,10 +28,11 @@ import {
 } from './http.ts';
 import { LOCAL_POLL_LIFECYCLE_FUNCTION } from '../contract/state-machine.ts';
 import { API_ROUTES } from '../contract/api.ts';
+import { LAMBDA_ENV } from '../contract/lambda-env.ts';
 import { TABLE } from '../contract/table.ts';
 import { channelIdOf } from '../core/ids.ts';
 import { apiConfigFromEnv } from '../lambdas/api.ts';
-import { documentClient } from '../lambdas/clients.ts';
+import { documentClient } from '../store/clients.ts';
 import { createObservability } from '../lambdas/observability.ts';
 import { createPollLifecycleHandler, pollLifecycleConfigFromEnv } from '../lambdas/poll-lifecycle.ts';
 import { PollStore } from '../store/polls.ts';
@@ -41,7 +42,12 @@ import { localProducerSignIn } from './producer-sign-in.ts';
 import { lambdaContext } from './api/context.ts';
 import { connectLocal } from '../ops/target.ts';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { createProducerHandler, PRODUCER_MAX_BODY_BYTES, type ProducerDeps } from '../lambdas/producer.ts';
+import {
+  createProducerHandler,
+  PRODUCER_MAX_BODY_BYTES,
+  targetOperations,
+  type ProducerDeps,
+} from '../lambdas/producer.ts';
 import { createLocalIvs, DEFAULT_CHANNEL_ARN, BinaryNotFoundError, type LocalIvs } from './ivs/index.ts';
 import { createLocalStepFunctions, type LocalStepFunctions } from './sfn/index.ts';
 
@@ -63,18 +69,18 @@ export function localClientConfig(edgeUrl: string) {
 
 /** The Lambdas' own settings a user may give, named as the cloud's environment variables. */
 const LAMBDA_SETTINGS = [
-  'CORS_ORIGINS',
-  'MAX_BODY_BYTES',
-  'POLL_CACHE_MS',
-  'VOTE_SETTLE_MS',
-  'VOTE_SHARDS',
-  'CUE_CHANNEL_ARNS',
+  LAMBDA_ENV.CORS_ORIGINS,
+  LAMBDA_ENV.MAX_BODY_BYTES,
+  LAMBDA_ENV.POLL_CACHE_MS,
+  LAMBDA_ENV.VOTE_SETTLE_MS,
+  LAMBDA_ENV.VOTE_SHARDS,
+  LAMBDA_ENV.CUE_CHANNEL_ARNS,
   // The work a new viewer identity costs (lambdas/viewer-token.ts); a load test may lower it.
-  'TOKEN_WORK_BITS',
+  LAMBDA_ENV.TOKEN_WORK_BITS,
   // Observability (lambdas/observability.ts), e.g. POWERTOOLS_METRICS_DISABLED=true for a quiet stack.
-  'LOG_LEVEL',
-  'POWERTOOLS_LOG_LEVEL',
-  'POWERTOOLS_METRICS_DISABLED',
+  LAMBDA_ENV.LOG_LEVEL,
+  LAMBDA_ENV.POWERTOOLS_LOG_LEVEL,
+  LAMBDA_ENV.POWERTOOLS_METRICS_DISABLED,
 ] as const;
 
 export interface LocalStackOptions {
@@ -193,11 +199,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const clientConfig = localClientConfig(edgeUrl);
     // Each Lambda's environment as the cloud would set it (its settings and TABLE_NAME).
-    const functionEnv = {
-      CORS_ORIGINS: appUrl,
-      ...(options.metrics ? {} : { POWERTOOLS_METRICS_DISABLED: 'true' }),
+    const functionEnv: Record<string, string> = {
+      [LAMBDA_ENV.CORS_ORIGINS]: appUrl,
+      ...(options.metrics ? {} : { [LAMBDA_ENV.POWERTOOLS_METRICS_DISABLED]: 'true' }),
       ...lambdaSettings(options.lambdaEnv ?? process.env),
-      TABLE_NAME: tableName,
+      [LAMBDA_ENV.TABLE_NAME]: tableName,
     };
 
     // The RTMP ingest (ffmpeg) listens on loopback.
@@ -257,8 +263,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // start happens now, so a bad setting stops the stack at once.
     const apiEnv = {
       ...functionEnv,
-      // The cloud's API reads its secret from Secrets Manager (VIEWER_TOKEN_SECRET_ARN).
-      VIEWER_TOKEN_SECRET: await localViewerSecret(dataDir),
+      // The cloud's API reads its secret from Secrets Manager (VIEWER_TOKEN_SECRET_ARN); this one
+      // gets the local stack's own, kept in the data directory.
+      [LAMBDA_ENV.VIEWER_TOKEN_SECRET]: await localViewerSecret(dataDir),
       AWS_ENDPOINT_URL: edgeUrl,
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -279,7 +286,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const producerDeps: ProducerDeps = {
       config: { corsOrigins: [appUrl], maxBodyBytes: PRODUCER_MAX_BODY_BYTES },
       observability: await createObservability({ serviceName: 'showrunner-producer', env: functionEnv }),
-      target: producerTarget,
+      operations: targetOperations(producerTarget),
     };
     const producer = createProducerHandler(producerDeps);
     const producerSignIn = localProducerSignIn();

@@ -8,6 +8,7 @@
 import {
   DescribeExecutionCommand,
   DescribeStateMachineCommand,
+  ExecutionDoesNotExist,
   type ExecutionStatus,
 } from '@aws-sdk/client-sfn';
 import { STATES } from '../contract/state-machine.ts';
@@ -20,7 +21,7 @@ import type { Target } from './target.ts';
 
 /**
  * How long a claim may outlive its holder's end: the end closes the question open then (votes
- * settle: VOTE_SETTLE_MS ≤ 30 s, plus POLL_CACHE_MS ≤ 60 s), sends its results cue and gives the
+ * settle: at most MAX_VOTE_SETTLE_MS, 30 s, plus POLL_CACHE_MS ≤ 60 s), sends its results cue and gives the
  * channel back. A claim still held by a run that ended longer ago than this was left behind.
  */
 export const RELEASE_GRACE_MS = 120_000;
@@ -71,7 +72,7 @@ async function describeHolder(target: Target, claim: ChannelClaim): Promise<Chan
       ...(run.stopDate ? { stopDate: run.stopDate } : {}),
     };
   } catch (error) {
-    if ((error as Error).name === 'ExecutionDoesNotExist') return claim;
+    if (error instanceof ExecutionDoesNotExist) return claim;
     throw error;
   }
 }

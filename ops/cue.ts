@@ -1,8 +1,8 @@
 // cue: fires the next manual question waiting in a run (or the one named): claims its cue item
 // once, then hands its task token back to Step Functions (SendTaskSuccess).
-import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { CUE_ITEM_KEY } from '../contract/table.ts';
+import { InvalidToken, SendTaskSuccessCommand, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
+import type { Cued } from '../contract/producer.ts';
+import { PollStore } from '../store/polls.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { OpError } from './errors.ts';
 import { executionArnFor, loadRun, runIdOf } from './runs.ts';
@@ -17,39 +17,33 @@ export interface CueRequest {
   cuedBy?: string;
 }
 
-export interface Cued {
-  runId: string;
-  /** The show's id of the question (q2). */
-  poll: string;
-  pollId: string;
-  /** ISO 8601. */
-  cuedAt: string;
-  question: string;
-}
+// The producer API's shape too: defined once, in the contract.
+export type { Cued } from '../contract/producer.ts';
 
 export async function cue(target: Target, request: CueRequest, clock: Clock = systemClock): Promise<Cued> {
   const executionArn = executionArnFor(target.stateMachineArn, request.run);
   const runId = runIdOf(executionArn);
   const wanted = request.poll;
   const deadline = Date.now() + 3000;
+  const store = new PollStore(target.db, target.tableName);
   for (;;) {
     const { execution, timeline } = await loadRun(target.sfn, executionArn);
     if (execution.status !== 'RUNNING')
       throw new OpError('conflict', {
-        field: 'run',
+        path: 'run',
         message: `${runId} is ${execution.status}, nothing to cue`,
       });
     const manual = timeline.polls.filter((p) => p.manual);
     if (wanted !== undefined && !manual.some((p) => p.id === wanted)) {
       throw new OpError('invalid', {
-        field: 'poll',
+        path: 'poll',
         message: `${runId} has no manual question "${wanted}" (manual: ${manual.map((p) => p.id).join(', ') || 'none'})`,
       });
     }
     const candidates = manual.filter((p) => p.waitingForCue && (wanted === undefined || p.id === wanted));
     for (const poll of candidates) {
       const cuedAt = clock.now().toISOString();
-      const taskToken = await claimCue(target, poll.pollId, cuedAt);
+      const taskToken = await store.claimCue(poll.pollId, cuedAt);
       if (!taskToken) continue;
       try {
         await target.sfn.send(
@@ -59,7 +53,13 @@ export async function cue(target: Target, request: CueRequest, clock: Clock = sy
           }),
         );
       } catch (error) {
-        if (['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken'].includes((error as Error).name)) continue;
+        // The question stopped waiting meanwhile (the run ended, or its wait timed out): try the next.
+        if (
+          error instanceof TaskDoesNotExist ||
+          error instanceof TaskTimedOut ||
+          error instanceof InvalidToken
+        )
+          continue;
         throw error;
       }
       return { runId, poll: poll.id, pollId: poll.pollId, cuedAt, question: poll.question };
@@ -71,7 +71,7 @@ export async function cue(target: Target, request: CueRequest, clock: Clock = sy
     }
     const done = manual.filter((p) => p.cuedAt !== undefined).map((p) => p.id);
     throw new OpError('conflict', {
-      field: 'run',
+      path: 'run',
       message:
         `no manual question of ${runId} is waiting for its cue` +
         (wanted ? ` named "${wanted}"` : '') +
@@ -82,27 +82,4 @@ export async function cue(target: Target, request: CueRequest, clock: Clock = sy
             : ''),
     });
   }
-}
-
-/** Claims the cue item once (two producers pressing at once fire one question each, never one twice). */
-async function claimCue(target: Target, pollId: string, cuedAt: string): Promise<string | undefined> {
-  const { Item } = await target.db.send(
-    new GetCommand({ TableName: target.tableName, Key: { poll_id: pollId, requestor_id: CUE_ITEM_KEY } }),
-  );
-  if (!Item || typeof Item.task_token !== 'string' || Item.cued_at !== undefined) return undefined;
-  try {
-    await target.db.send(
-      new UpdateCommand({
-        TableName: target.tableName,
-        Key: { poll_id: pollId, requestor_id: CUE_ITEM_KEY },
-        UpdateExpression: 'SET cued_at = :t',
-        ConditionExpression: 'task_token = :token AND attribute_not_exists(cued_at)',
-        ExpressionAttributeValues: { ':t': cuedAt, ':token': Item.task_token },
-      }),
-    );
-  } catch (error) {
-    if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
-    throw error;
-  }
-  return Item.task_token;
 }

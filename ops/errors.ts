@@ -1,37 +1,31 @@
-// How the operations refuse a request: typed errors that name the request field at fault (`run`,
-// `poll`, `startAt`, `channelArn`, `runId`, `status`, `limit`, or a path in the show such as
-// `polls[2].answers`). Callers map fields to their own words: the CLI to its flags and arguments,
-// an HTTP API to a 400/404/409 body.
+// How the operations refuse a request: RefusedErrors (core/refusal.ts, the refusals both APIs map to
+// HTTP in one place) that name the request field at fault (`run`, `poll`, `startAt`, `channelArn`,
+// `runId`, `status`, `limit`, or a path in the show such as `polls[2].answers`). Callers map fields
+// to their own words: the CLI to its flags and arguments, the producer API to a 400/404/409 body.
+import { RefusedError } from '../core/refusal.ts';
+import type { ShowIssue } from '../core/show.ts';
 
-export interface FieldIssue {
-  field: string;
-  message: string;
-}
+/** A field of the request (or a path in its show) and what is wrong with it: a show issue's shape. */
+export type FieldIssue = ShowIssue;
 
 /** invalid: the request is wrong; not_found: the run does not exist; conflict: the run's state refuses it. */
-export type OpErrorKind = 'invalid' | 'not_found' | 'conflict';
+export type OpRefusal = 'invalid' | 'not_found' | 'conflict' | 'channel_busy';
 
-export class OpError extends Error {
+export class OpError extends RefusedError {
   override readonly name: string = 'OpError';
-  readonly kind: OpErrorKind;
   readonly issues: readonly FieldIssue[];
-  constructor(kind: OpErrorKind, issues: FieldIssue | readonly FieldIssue[]) {
+  constructor(reason: OpRefusal, issues: FieldIssue | readonly FieldIssue[], options?: ErrorOptions) {
     const list = Array.isArray(issues) ? [...(issues as readonly FieldIssue[])] : [issues as FieldIssue];
-    super(list.map((i) => `${i.field}: ${i.message}`).join('\n'));
-    this.kind = kind;
+    super({ reason, message: list.map((i) => `${i.path}: ${i.message}`).join('\n') }, options);
     this.issues = list;
-  }
-  /** The (first) field at fault. */
-  get field(): string {
-    return this.issues[0]?.field ?? '';
   }
 }
 
 export class RunNotFoundError extends OpError {
   override readonly name = 'RunNotFoundError';
   readonly runId: string;
-  constructor(runId: string) {
-    super('not_found', { field: 'run', message: `no run ${runId}` });
+  constructor(runId: string, options?: ErrorOptions) {
+    super('not_found', { path: 'run', message: `no run ${runId}` }, options);
     this.runId = runId;
   }
 }
@@ -40,8 +34,8 @@ export class RunNotFoundError extends OpError {
 export class RunExistsError extends OpError {
   override readonly name = 'RunExistsError';
   readonly runId: string;
-  constructor(runId: string) {
-    super('conflict', { field: 'runId', message: `a run named ${runId} already exists` });
+  constructor(runId: string, options?: ErrorOptions) {
+    super('conflict', { path: 'runId', message: `a run named ${runId} already exists` }, options);
     this.runId = runId;
   }
 }
@@ -69,8 +63,8 @@ export class ChannelBusyError extends OpError {
    */
   readonly ending: boolean;
   constructor(holder: ChannelHolderInfo, ending = false) {
-    super('conflict', {
-      field: 'channelArn',
+    super('channel_busy', {
+      path: 'channelArn',
       message: ending
         ? `channel ${holder.channelId} is still ending ${holder.runId} (${holder.title}): its last results are going out, try again in a few seconds`
         : `channel ${holder.channelId} is running ${holder.runId} (${holder.title})`,
@@ -78,6 +72,14 @@ export class ChannelBusyError extends OpError {
     this.holder = holder;
     this.ending = ending;
   }
+}
+
+/**
+ * A command line's arguments or environment are wrong (a flag, a port): the CLI and `npm start` print
+ * the message with their usage and exit 2. Here, beside the operations' errors both of them read.
+ */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
 }
 
 /** The target (local stack or AWS stack) cannot be reached or is not set up; the message says how to fix it. */

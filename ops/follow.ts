@@ -3,7 +3,7 @@
 // failed) with a question open closes it and sends its results after the end, outside the
 // history: follow waits for those results (read from the table) before it reports the end.
 import type { ExecutionStatus, HistoryEvent } from '@aws-sdk/client-sfn';
-import type { RunEndReason } from '../contract/state-machine.ts';
+import type { PlanOutput, RunEndReason } from '../contract/state-machine.ts';
 import { encodeCue, resultsCue } from '../core/cues.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { readEndedPolls } from './ended.ts';
@@ -26,18 +26,21 @@ export type FollowEvent =
 
 /**
  * How long follow waits, after a run ended early, for the results of the question it closed: the
- * votes settle (VOTE_SETTLE_MS + POLL_CACHE_MS) first, as at a normal close.
+ * votes settle (EARLY_END_SETTLE_MS or VOTE_SETTLE_MS, + POLL_CACHE_MS) first.
  */
 const END_RESULTS_WAIT_MS = 120_000;
 
-/** Every 500 ms (clock.sleep) until the run ends. */
+/**
+ * Every 500 ms (clock.sleep) until the run ends. `plan`: the run's plan when the caller has it (it
+ * just started the run), so the run's input is not read and planned again before Plan has run.
+ */
 export async function* followRun(
   target: Target,
   executionArn: string,
   clock: Clock = systemClock,
+  plan?: PlanOutput,
 ): AsyncGenerator<FollowEvent, void, undefined> {
-  const run = await describeRun(target.sfn, executionArn);
-  const fallback = await planFromInput(run);
+  const fallback = plan ?? (await planFromInput(await describeRun(target.sfn, executionArn)));
   const events: HistoryEvent[] = [];
   const seenCues = new Set<number>();
   const seenWaits = new Set<string>();

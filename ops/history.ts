@@ -1,25 +1,24 @@
 // history: a run as it happened, read from its execution history (the same locally and in AWS):
 // each question scheduled, cued, asked, late by, closed, its votes, and the cues sent.
+import type { RunHistory } from '../contract/producer.ts';
 import { readEndedPolls } from './ended.ts';
-import { executionArnFor, loadRun, runInfo, type RunInfo } from './runs.ts';
+import { executionArnFor, loadRun, runInfo, type LoadedRun } from './runs.ts';
 import type { Target } from './target.ts';
-import type { PollTimeline } from './timeline.ts';
 
-export interface RunHistory {
-  run: RunInfo;
-  polls: PollTimeline[];
-  /** PutMetadata calls IVS accepted (the state machine's, and the results cues the end of a stopped or failed run sent). */
-  cuesSent: number;
-  /** PutMetadata calls IVS throttled (each was retried). */
-  throttled: number;
-}
+// The producer API's shape too: defined once, in the contract.
+export type { RunHistory } from '../contract/producer.ts';
 
 export async function history(target: Target, run: string): Promise<RunHistory> {
   const executionArn = executionArnFor(target.stateMachineArn, run);
-  const { execution, timeline } = await loadRun(target.sfn, executionArn);
+  const loaded = await loadRun(target.sfn, executionArn);
   // A run that failed or was stopped closes its open polls outside its own history (the lifecycle's
   // endRun): the table says when, with what counts and why, so history agrees with /poll-get and results.
-  const endCues = await readEndedPolls(target, timeline, execution.status === 'RUNNING');
+  const endCues = await readEndedPolls(target, loaded.timeline, loaded.execution.status === 'RUNNING');
+  return historyOf(loaded, endCues);
+}
+
+/** A loaded run's history, once the ends of its questions are read (`endCues`: readEndedPolls' count). */
+export function historyOf({ execution, timeline }: LoadedRun, endCues: number): RunHistory {
   return {
     run: runInfo(execution),
     polls: timeline.polls,

@@ -2,33 +2,26 @@
 // run's timeline (see timeline.ts). Shared by the operations.
 import {
   DescribeExecutionCommand,
+  ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
   type DescribeExecutionCommandOutput,
   type ExecutionListItem,
-  type ExecutionStatus,
   type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import type { RunInfo } from '../contract/producer.ts';
 import { RunNotFoundError } from './errors.ts';
 import { readTimeline, type RunTimeline } from './timeline.ts';
 
-/** A run as Step Functions describes it (its execution). */
-export interface RunInfo {
-  runId: string;
-  executionArn: string;
-  status?: ExecutionStatus;
-  startDate?: Date;
-  stopDate?: Date;
-  error?: string;
-  cause?: string;
-}
+// A run as Step Functions describes it: the producer API's shape too, so it is defined in the contract.
+export type { RunInfo } from '../contract/producer.ts';
 
 export function runInfo(execution: DescribeExecutionCommandOutput | ExecutionListItem): RunInfo {
   const executionArn = execution.executionArn ?? '';
   const info: RunInfo = { runId: execution.name ?? runIdOf(executionArn), executionArn };
   if (execution.status) info.status = execution.status;
-  if (execution.startDate) info.startDate = execution.startDate;
-  if (execution.stopDate) info.stopDate = execution.stopDate;
+  if (execution.startDate) info.startDate = execution.startDate.toISOString();
+  if (execution.stopDate) info.stopDate = execution.stopDate.toISOString();
   if ('error' in execution && execution.error) info.error = execution.error;
   if ('cause' in execution && execution.cause) info.cause = execution.cause;
   return info;
@@ -51,8 +44,8 @@ export async function describeRun(
   try {
     return await sfn.send(new DescribeExecutionCommand({ executionArn }));
   } catch (error) {
-    if ((error as Error).name === 'ExecutionDoesNotExist') {
-      throw new RunNotFoundError(runIdOf(executionArn));
+    if (error instanceof ExecutionDoesNotExist) {
+      throw new RunNotFoundError(runIdOf(executionArn), { cause: error });
     }
     throw error;
   }

@@ -4,11 +4,12 @@
 // (one running show per channel: ops/channel.ts; `replace` stops that show first). The run's Plan
 // step takes the channel; start returns once it has, so two starts racing each other cannot both
 // report success.
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { Started } from '../contract/producer.ts';
 import { CHANNEL_BUSY_ERROR, RUN_ID, STATES, type ShowPlan } from '../contract/state-machine.ts';
 import { channelIdOf, makeRunId } from '../core/ids.ts';
 import { planShow } from '../core/plan.ts';
-import { validateExecutionInput } from '../core/show.ts';
+import { checkRunInput, ValidShow } from '../core/show.ts';
 import { ChannelClaims } from '../store/channels.ts';
 import { holderInfo, makeRoom, stackChannelArn } from './channel.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -20,8 +21,12 @@ import type { Target } from './target.ts';
 export const LOCAL_MAX_WAIT_MS = 24 * 24 * 3600 * 1000;
 
 export interface StartRequest {
-  /** The show as parsed JSON, as written (it becomes the execution input). */
-  show: unknown;
+  /**
+   * The show: checked already (a ValidShow: the CLI and the demo read a file, then start it), or as
+   * parsed JSON, as written (the producer API's body), checked here with the run's fields in one pass.
+   * Either way it becomes the execution input as written.
+   */
+  show: ValidShow | unknown;
   /** The show's time zero; default now. */
   startAt?: Date;
   /** The IVS channel the cues go to; default the stack's. */
@@ -39,17 +44,8 @@ export interface PreparedStart {
   now: Date;
 }
 
-export interface Started {
-  runId: string;
-  executionArn: string;
-  /** ISO 8601. */
-  startAt: string;
-  /** The request's channel, else the stack's. */
-  channelArn?: string;
-  plan: ShowPlan;
-  /** The show `replace` stopped to make room (it had ended and given the channel back before this one started). */
-  replaced?: { runId: string; title: string };
-}
+// The producer API's shape too: defined once, in the contract.
+export type { Started } from '../contract/producer.ts';
 
 export interface StartOptions {
   /** Another show runs on the channel: stop it, wait until its end has given the channel back, then start. */
@@ -68,7 +64,7 @@ const PLAN_WAIT_MS = 20_000;
 export function checkRunId(runId: string): void {
   if (!RUN_ID.test(runId)) {
     throw new OpError('invalid', {
-      field: 'runId',
+      path: 'runId',
       message: `expected 1–80 letters, digits, '-' or '_', got "${runId}"`,
     });
   }
@@ -77,25 +73,23 @@ export function checkRunId(runId: string): void {
 /** Checks the request and plans the run without starting it; throws OpError naming each field at fault. */
 export function prepareStart(request: StartRequest, now: Date): PreparedStart {
   const show = request.show;
-  if (typeof show !== 'object' || show === null || Array.isArray(show))
-    throw new OpError('invalid', { field: 'show', message: 'expected a show (a JSON object)' });
+  if (!(show instanceof ValidShow) && (typeof show !== 'object' || show === null || Array.isArray(show)))
+    throw new OpError('invalid', { path: 'show', message: 'expected a show (a JSON object)' });
   if (request.runId !== undefined) checkRunId(request.runId);
   const startAt = request.startAt ?? now;
   if (Number.isNaN(startAt.getTime()))
-    throw new OpError('invalid', { field: 'startAt', message: 'expected a date-time' });
-  const input: Record<string, unknown> = { ...show, startAt: startAt.toISOString() };
-  if (request.channelArn !== undefined) input.channelArn = request.channelArn;
-  // The same check the state machine's Plan step makes.
-  const checked = validateExecutionInput(input);
-  if (!checked.ok)
-    throw new OpError(
-      'invalid',
-      checked.issues.map((i) => ({ field: i.path, message: i.message })),
-    );
-  const runId = request.runId ?? makeRunId(checked.value.id, now);
+    throw new OpError('invalid', { path: 'startAt', message: 'expected a date-time' });
+  // The same check the state machine's Plan step makes (only the run's fields for a ValidShow).
+  const checked = checkRunInput(show as ValidShow | Record<string, unknown>, {
+    startAt: startAt.toISOString(),
+    ...(request.channelArn !== undefined ? { channelArn: request.channelArn } : {}),
+  });
+  if (!checked.ok) throw new OpError('invalid', checked.issues);
+  const { input, value } = checked.value;
+  const runId = request.runId ?? makeRunId(value.id, now);
   return {
     input,
-    plan: planShow(checked.value, runId, now),
+    plan: planShow(value, runId, now),
     ...(request.channelArn !== undefined ? { channelArn: request.channelArn } : {}),
     now,
   };
@@ -118,7 +112,7 @@ export async function start(
   );
   if (target.kind === 'local' && lastAsk - now.getTime() > LOCAL_MAX_WAIT_MS) {
     throw new OpError('invalid', {
-      field: 'startAt',
+      path: 'startAt',
       message: 'the local stack can wait at most 24 days for a question',
     });
   }
@@ -141,7 +135,7 @@ export async function start(
       }),
     ));
   } catch (error) {
-    if ((error as Error).name === 'ExecutionAlreadyExists') throw new RunExistsError(plan.runId);
+    if (error instanceof ExecutionAlreadyExists) throw new RunExistsError(plan.runId, { cause: error });
     throw error;
   }
   if (channelArn) await planned(target, executionArn, channelArn, clock);

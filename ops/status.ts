@@ -1,24 +1,13 @@
 // status: what is running now (each running show's progress), or where one run is.
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import type { PlanOutput } from '../contract/state-machine.ts';
+import type { Progress, RunInfo, RunStatus } from '../contract/producer.ts';
 import { readEndedPolls } from './ended.ts';
-import { executionArnFor, loadRun, runInfo, type RunInfo } from './runs.ts';
+import { executionArnFor, loadRun, runInfo, type LoadedRun } from './runs.ts';
 import type { Target } from './target.ts';
-import type { PollTimeline, RunTimeline } from './timeline.ts';
+import type { RunTimeline } from './timeline.ts';
 
-export interface Progress {
-  /** Questions asked so far, of `total`. */
-  asked: number;
-  total: number;
-  /** The question open now. */
-  open?: PollTimeline;
-  /** The next timed question. */
-  next?: PollTimeline;
-  /** Manual questions waiting for their cue. */
-  waiting: PollTimeline[];
-  /** Questions the run's end closed while they were open (stopped, failed, timed out), with their counts. */
-  closedByEnd?: PollTimeline[];
-}
+// The producer API's shapes too: defined once, in the contract.
+export type { Progress, RunStatus } from '../contract/producer.ts';
 
 export function progress(timeline: RunTimeline): Progress {
   const asked = timeline.polls.filter((p) => p.askedAt !== undefined).length;
@@ -61,17 +50,15 @@ export async function runningShows(target: Target): Promise<RunningShow[]> {
   return rows;
 }
 
-export interface RunStatus {
-  run: RunInfo;
-  /** The show's plan (from the run's Plan step, or its input before that). */
-  plan?: PlanOutput;
-  progress: Progress;
-}
-
 export async function runStatus(target: Target, run: string): Promise<RunStatus> {
   const executionArn = executionArnFor(target.stateMachineArn, run);
-  const { execution, timeline } = await loadRun(target.sfn, executionArn);
-  await readEndedPolls(target, timeline, execution.status === 'RUNNING');
+  const loaded = await loadRun(target.sfn, executionArn);
+  await readEndedPolls(target, loaded.timeline, loaded.execution.status === 'RUNNING');
+  return statusOf(loaded, executionArn);
+}
+
+/** A loaded run's status, once the ends of its questions are read (readEndedPolls). */
+export function statusOf({ execution, timeline }: LoadedRun, executionArn: string): RunStatus {
   const ended = timeline.polls.filter((p) => p.closedBy !== undefined);
   return {
     run: { ...runInfo(execution), executionArn },

@@ -1,22 +1,17 @@
 // stop: stops a running show (StopExecution): no further questions are asked.
 import { StopExecutionCommand, type ExecutionStatus } from '@aws-sdk/client-sfn';
+import type { Stopped } from '../contract/producer.ts';
 import { describeRun, executionArnFor, runIdOf } from './runs.ts';
 import type { Target } from './target.ts';
+
+// The producer API's shape too: defined once, in the contract.
+export type { Stopped } from '../contract/producer.ts';
 
 export interface StopRequest {
   /** Run id or execution ARN. */
   run: string;
   /** Why (kept in the execution history). Default "stopped by the producer". */
   cause?: string;
-}
-
-export interface Stopped {
-  runId: string;
-  /** After the stop (ABORTED), or the status that made it a no-op. */
-  status?: ExecutionStatus;
-  /** False when the run had already ended. */
-  stopped: boolean;
-  stopDate?: Date;
 }
 
 export async function stop(target: Target, request: StopRequest): Promise<Stopped> {
@@ -32,7 +27,12 @@ export async function stop(target: Target, request: StopRequest): Promise<Stoppe
     }),
   );
   const after = await describeRun(target.sfn, executionArn);
-  return { runId, ...statusOf(after.status), stopped: true, ...(stopDate ? { stopDate } : {}) };
+  return {
+    runId,
+    ...statusOf(after.status),
+    stopped: true,
+    ...(stopDate ? { stopDate: stopDate.toISOString() } : {}),
+  };
 }
 
 const statusOf = (status: ExecutionStatus | undefined) => (status ? { status } : {});

@@ -3,11 +3,13 @@
 // credentials, the state machine found by name. AWS: the default credential chain and the outputs
 // of the CloudFormation stack the CDK app deploys. `withTarget` owns a target's lifetime.
 import type { CloudFormationClientConfig } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { LAMBDA_ENV } from '../contract/lambda-env.ts';
+import { STACK_OUTPUTS } from '../contract/stack-outputs.ts';
 import { STATE_MACHINE_NAME } from '../contract/state-machine.ts';
 import { TABLE } from '../contract/table.ts';
+import { tableClient } from '../store/clients.ts';
 import { TargetError } from './errors.ts';
 
 export const DEFAULT_EDGE_URL = 'http://127.0.0.1:4566';
@@ -47,6 +49,7 @@ export function explainConnectionError(error: unknown, target: Pick<Target, 'kin
   ) {
     return new TargetError(
       `cannot reach the ${target.description}: is \`npm start\` running? (set EDGE_URL for another address, or use --target aws)`,
+      { cause: error },
     );
   }
   return e;
@@ -70,11 +73,11 @@ export async function connectLocal(options: LocalTargetOptions): Promise<Target>
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   };
   const sfn = new SFNClient(config);
-  const dynamo = new DynamoDBClient(config);
+  const table = tableClient(config);
   const description = `local stack at ${options.edgeUrl}`;
   const close = () => {
     sfn.destroy();
-    dynamo.destroy();
+    table.destroy();
   };
   try {
     let stateMachineArn = options.stateMachineArn;
@@ -88,7 +91,7 @@ export async function connectLocal(options: LocalTargetOptions): Promise<Target>
       kind: 'local',
       description,
       sfn,
-      db: DynamoDBDocumentClient.from(dynamo),
+      db: table.db,
       stateMachineArn,
       tableName: options.tableName ?? TABLE.defaultName,
       close,
@@ -126,8 +129,9 @@ export async function resolveTarget(options: TargetOptions): Promise<Target> {
     const endpoint = options.env.EDGE_URL?.trim() || DEFAULT_EDGE_URL;
     if (!/^https?:\/\/[^\s/]+\/?$/.test(endpoint))
       throw new TargetError(`EDGE_URL: expected http://host:port, got "${endpoint}"`);
-    const stateMachineArn = options.env.STATE_MACHINE_ARN?.trim();
-    const tableName = options.env.TABLE_NAME?.trim();
+    // The names the producer Lambda reads its own target from.
+    const stateMachineArn = options.env[LAMBDA_ENV.STATE_MACHINE_ARN]?.trim();
+    const tableName = options.env[LAMBDA_ENV.TABLE_NAME]?.trim();
     return connectLocal({
       edgeUrl: endpoint,
       region: region!,
@@ -149,13 +153,16 @@ export async function resolveTarget(options: TargetOptions): Promise<Target> {
     );
   } catch (error) {
     const e = error as Error;
+    // By name: CloudFormation's ValidationError has no class in the SDK (it is modelled as the
+    // service's generic exception), and CredentialsProviderError's is not the SDK's own package.
     if (e.name === 'ValidationError' || /does not exist/.test(e.message)) {
       throw new TargetError(
         `not deployed: no CloudFormation stack ${stackName}${region ? ` in ${region}` : ''} (deploy it with \`npx cdk deploy\`, or pass --stack NAME)`,
+        { cause: error },
       );
     }
     if (e.name === 'CredentialsProviderError' || /credential/i.test(e.message)) {
-      throw new TargetError(`--target aws: no AWS credentials (${e.message})`);
+      throw new TargetError(`--target aws: no AWS credentials (${e.message})`, { cause: error });
     }
     throw e;
   } finally {
@@ -169,24 +176,24 @@ export async function resolveTarget(options: TargetOptions): Promise<Target> {
       );
     return value;
   };
-  const stateMachineArn = need('StateMachineArn');
-  const tableName = need('TableName');
-  const channelArn = need('ChannelArn');
+  const stateMachineArn = need(STACK_OUTPUTS.StateMachineArn);
+  const tableName = need(STACK_OUTPUTS.TableName);
+  const channelArn = need(STACK_OUTPUTS.ChannelArn);
   // The stack's region is in its ARNs, so a default region elsewhere still reaches the right place.
   const stackRegion = stateMachineArn.split(':')[3] || region;
   const sfn = new SFNClient(stackRegion ? { region: stackRegion } : {});
-  const dynamo = new DynamoDBClient(stackRegion ? { region: stackRegion } : {});
+  const table = tableClient(stackRegion ? { region: stackRegion } : {});
   return {
     kind: 'aws',
     description: `stack ${stackName}${stackRegion ? ` (${stackRegion})` : ''}`,
     sfn,
-    db: DynamoDBDocumentClient.from(dynamo),
+    db: table.db,
     stateMachineArn,
     tableName,
     channelArn,
     close() {
       sfn.destroy();
-      dynamo.destroy();
+      table.destroy();
     },
   };
 }

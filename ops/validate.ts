@@ -1,34 +1,41 @@
-// validate: checks show files (or show text) and says, per file, what is wrong (each issue named
-// by its path in the show: `polls[2].answers: …`) or what each question costs as a cue.
+// validate: checks show files (or a show the producer API received) and says, per show, what is
+// wrong (each issue named by its path in the show: `polls[2].answers: …`) or what each question
+// costs as a cue. A show that passes is a ValidShow: `start` takes it as it is, unchecked again.
 import { readFile } from 'node:fs/promises';
-import { formatIssues, parseShowText, pollCueBytes, type Show } from '../core/show.ts';
+import { formatIssues, pollCueBytes, readShowText, ValidShow, type ShowValidation } from '../core/show.ts';
 
 export interface CheckedShow {
-  /** The file name (or whatever label the caller gave the text). */
+  /** The file name (or whatever label the caller gave the show). */
   file: string;
   ok: boolean;
   /** `path: message` per issue; a file that cannot be read has one. Empty when ok. */
   issues: string[];
-  /** The show as validated (defaults applied); present when ok. */
-  show?: Show;
-  /** The parsed JSON as written (what `start` sends); present when ok. */
-  raw?: unknown;
+  /** The show as written and as validated (defaults applied); present when ok. */
+  valid?: ValidShow;
   /** Each question's `at` as written and the size of its cue (present when ok). */
   polls?: Array<{ id: string; at: number | string; cueBytes: number }>;
 }
 
-export function checkShowText(file: string, text: string): CheckedShow {
-  const checked = parseShowText(text);
+function report(file: string, checked: ShowValidation<ValidShow>): CheckedShow {
   if (!checked.ok) return { file, ok: false, issues: formatIssues(checked.issues).split('\n') };
-  const show = checked.value;
+  const valid = checked.value;
   return {
     file,
     ok: true,
     issues: [],
-    show,
-    raw: JSON.parse(text),
-    polls: show.polls.map((p) => ({ id: p.id, at: p.at, cueBytes: pollCueBytes(p) })),
+    valid,
+    polls: valid.show.polls.map((p) => ({ id: p.id, at: p.at, cueBytes: pollCueBytes(p) })),
   };
+}
+
+/** A show already parsed from JSON (a request body), labelled `file`. */
+export function checkShow(file: string, show: unknown): CheckedShow {
+  return report(file, ValidShow.check(show));
+}
+
+/** Show file text; JSON syntax errors are issues too. */
+export function checkShowText(file: string, text: string): CheckedShow {
+  return report(file, readShowText(text));
 }
 
 export async function checkShowFile(file: string): Promise<CheckedShow> {

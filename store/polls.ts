@@ -19,6 +19,7 @@ import type { HistoryEntry, HistoryPage, PollView, VoteResponse } from '../contr
 import type { RunEndReason } from '../contract/state-machine.ts';
 import {
   ANSWER_TTL_SECONDS,
+  CUE_ITEM_KEY,
   currentPollPartition,
   DEFAULT_VOTE_SHARDS,
   MAX_VOTE_SHARDS,
@@ -58,8 +59,7 @@ interface PollItem {
   closed_by?: RunEndReason;
   /** When the run's end got its results cue into the stream. */
   results_at?: string;
-  /** Absent on polls opened before sharding. */
-  vote_shards?: number;
+  vote_shards: number;
 }
 
 /**
@@ -73,22 +73,12 @@ export class VoteDeadlineError extends Error {
 
 /** The partition of a poll's shard that holds this viewer's answer and counts it. */
 export function votePartition(poll: Pick<PollRecord, 'pollId' | 'voteShards'>, requestorId: string): string {
-  if (poll.voteShards === undefined) return poll.pollId;
   return shardPartitionKey(poll.pollId, shardOf(requestorId, poll.voteShards));
 }
 
-/** Every partition holding a poll's answers and counters (only the poll's own for an unsharded poll). */
+/** Every partition holding a poll's answers and counters. */
 export function votePartitions(poll: Pick<PollRecord, 'pollId' | 'voteShards'>): string[] {
-  if (poll.voteShards === undefined) return [poll.pollId];
   return Array.from({ length: poll.voteShards }, (_, shard) => shardPartitionKey(poll.pollId, shard));
-}
-
-/** The table key of a viewer's answer to a poll. */
-export function answerKey(
-  poll: Pick<PollRecord, 'pollId' | 'voteShards'>,
-  requestorId: string,
-): { poll_id: string; requestor_id: string } {
-  return { poll_id: votePartition(poll, requestorId), requestor_id: requestorId };
 }
 
 const tallyAttribute = (answer: number) => `c${answer}`;
@@ -102,13 +92,13 @@ function toRecord(item: PollItem): PollRecord {
     state: item.state,
     openedAt: item.opened_at,
     closesAt: item.closes_at,
+    voteShards: item.vote_shards,
   };
   if (item.correct !== undefined) record.correct = item.correct;
   if (item.final_counts !== undefined) record.finalCounts = item.final_counts;
   if (item.closed_at !== undefined) record.closedAt = item.closed_at;
   if (item.closed_by !== undefined) record.closedBy = item.closed_by;
   if (item.results_at !== undefined) record.resultsAt = item.results_at;
-  if (item.vote_shards !== undefined) record.voteShards = item.vote_shards;
   return record;
 }
 
@@ -122,17 +112,17 @@ function toItem(record: PollRecord): PollItem {
     state: record.state,
     opened_at: record.openedAt,
     closes_at: record.closesAt,
+    vote_shards: record.voteShards,
   };
   if (record.correct !== undefined) item.correct = record.correct;
-  if (record.voteShards !== undefined) item.vote_shards = record.voteShards;
   return item;
 }
 
-/** An answer item's partition key: a poll id, or one of its shards (`<pollId>#<shard>`). */
+/** An answer item's partition key: one of a poll's shards (`<pollId>#<shard>`). */
 function isAnswerPartition(key: string): boolean {
   const [pollId, shard, ...rest] = key.split('#');
-  if (rest.length > 0 || !POLL_ID.test(pollId!)) return false;
-  return shard === undefined || (/^\d{1,3}$/.test(shard) && Number(shard) < MAX_VOTE_SHARDS);
+  if (rest.length > 0 || !POLL_ID.test(pollId!) || shard === undefined) return false;
+  return /^\d{1,3}$/.test(shard) && Number(shard) < MAX_VOTE_SHARDS;
 }
 
 /** History cursors are opaque to clients: base64url of the GSI's LastEvaluatedKey. */
@@ -141,13 +131,16 @@ function encodeCursor(key: Record<string, unknown>): string {
 }
 
 function decodeCursor(cursor: string, requestorId: string): Record<string, unknown> {
-  const invalid = () =>
-    new RefusedError({ reason: 'invalid_cursor', message: 'cursor: not a cursor this API returned' });
+  const invalid = (options?: ErrorOptions) =>
+    new RefusedError(
+      { reason: 'invalid_cursor', message: 'cursor: not a cursor this API returned' },
+      options,
+    );
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
+  } catch (error) {
+    throw invalid({ cause: error });
   }
   if (typeof key !== 'object' || key === null) throw invalid();
   const k = key as Record<string, unknown>;
@@ -193,7 +186,9 @@ export class PollStore {
    * Writes the poll item, with its shard count (DEFAULT_VOTE_SHARDS unless the record names one).
    * Opening the same poll again (a retried step) returns the stored one, shard count included.
    */
-  async openPoll(record: PollRecord): Promise<PollRecord> {
+  async openPoll(
+    record: Omit<PollRecord, 'voteShards'> & Partial<Pick<PollRecord, 'voteShards'>>,
+  ): Promise<PollRecord> {
     const opened: PollRecord = { ...record, voteShards: record.voteShards ?? DEFAULT_VOTE_SHARDS };
     try {
       await this.#db.send(
@@ -208,6 +203,32 @@ export class PollStore {
       if (error instanceof ConditionalCheckFailedException) return this.requirePoll(record.pollId);
       throw error;
     }
+  }
+
+  /**
+   * Claims a manual question's cue item (written by the state machine's WaitForCue state) once: its
+   * task token when this call set `cued_at`, undefined when there is no item yet or another producer
+   * claimed it first (two producers pressing at once fire one question each, never one twice).
+   */
+  async claimCue(pollId: string, cuedAt: string): Promise<string | undefined> {
+    const Key = { poll_id: pollId, requestor_id: CUE_ITEM_KEY };
+    const { Item } = await this.#db.send(new GetCommand({ TableName: this.#table, Key }));
+    if (!Item || typeof Item.task_token !== 'string' || Item.cued_at !== undefined) return undefined;
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key,
+          UpdateExpression: 'SET cued_at = :t',
+          ConditionExpression: 'task_token = :token AND attribute_not_exists(cued_at)',
+          ExpressionAttributeValues: { ':t': cuedAt, ':token': Item.task_token },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+    return Item.task_token;
   }
 
   /** Points viewers of this channel who join late at this poll (the latest opened wins). */
@@ -265,10 +286,13 @@ export class PollStore {
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new RefusedError({
-          reason: 'already_answered',
-          message: `requestor_id: ${requestorId} already answered ${pollId}`,
-        });
+        throw new RefusedError(
+          {
+            reason: 'already_answered',
+            message: `requestor_id: ${requestorId} already answered ${pollId}`,
+          },
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -282,9 +306,9 @@ export class PollStore {
         ExpressionAttributeValues: { ':one': 1 },
       }),
     );
-    if (!withinVoteDeadline(now, writtenBy)) {
+    if (!withinVoteDeadline(now, writtenBy, new Date(poll.closesAt))) {
       throw new VoteDeadlineError(
-        `vote by ${requestorId} on ${pollId} written ${writtenBy.getTime() - now.getTime()} ms after its check: not acknowledged`,
+        `vote by ${requestorId} on ${pollId} written ${writtenBy.getTime() - now.getTime()} ms after its check (closes_at ${poll.closesAt}): not acknowledged`,
       );
     }
     return {
@@ -430,18 +454,16 @@ export class PollStore {
         ExclusiveStartKey: cursor === undefined ? undefined : decodeCursor(cursor, requestorId),
       }),
     );
-    // The poll's own id: answers in shard partitions carry it in plain_poll_id, older ones in poll_id.
-    const answers = ((page.Items ?? []) as Array<Partial<AnswerItem> & Pick<AnswerItem, 'poll_id'>>).map(
-      (a) => ({ ...a, poll_id: a.plain_poll_id ?? a.poll_id }) as AnswerItem,
-    );
-    const polls = await this.#pollsById([...new Set(answers.map((a) => a.poll_id))]);
+    // The poll's own id: the answer's partition is its shard's, the poll's id is in plain_poll_id.
+    const answers = (page.Items ?? []) as AnswerItem[];
+    const polls = await this.#pollsById([...new Set(answers.map((a) => a.plain_poll_id))]);
     const items = answers.map((a) => {
       const entry: HistoryEntry = {
-        poll_id: a.poll_id,
+        poll_id: a.plain_poll_id,
         answer: a.answer,
         answered_at: new Date(a.timestamp_created).toISOString(),
       };
-      const poll = polls.get(a.poll_id);
+      const poll = polls.get(a.plain_poll_id);
       if (poll) {
         entry.question = poll.question;
         entry.answers = poll.answers;
@@ -487,12 +509,12 @@ export class PollStore {
  * Unknown polls are not cached: one may be opened a moment later.
  */
 export class PollCache {
-  readonly #store: PollStore;
+  readonly #store: Pick<PollStore, 'requirePoll'>;
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #entries = new Map<string, { poll: PollRecord; until: number }>();
 
-  constructor(store: PollStore, ttlMs: number, maxEntries = 1000) {
+  constructor(store: Pick<PollStore, 'requirePoll'>, ttlMs: number, maxEntries = 1000) {
     this.#store = store;
     this.#ttlMs = ttlMs;
     this.#maxEntries = maxEntries;

@@ -1,6 +1,5 @@
 // cue and stop: one line (or one JSON object) saying what happened.
-import type { Cued } from '../../ops/cue.ts';
-import type { Stopped } from '../../ops/stop.ts';
+import type { Cued, Stopped } from '../../contract/producer.ts';
 import { clock } from '../format.ts';
 
 export function renderCued(cued: Cued, json: boolean): string {
@@ -19,7 +18,7 @@ export function renderStopped(s: Stopped, json: boolean): string {
         runId: s.runId,
         status: s.status,
         stopped: true,
-        stopDate: s.stopDate?.toISOString(),
+        stopDate: s.stopDate,
       }) + '\n'
     : `Stopped ${s.runId} (${s.status}) at ${clock(s.stopDate, true)}: no further questions will be asked; a question open now closes and its results go out in a few seconds\n`;
 }

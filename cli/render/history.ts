@@ -1,7 +1,6 @@
 // history: the run as it happened, one row per question; or --json.
 import { winners } from '../../core/poll.ts';
-import type { RunHistory } from '../../ops/history.ts';
-import type { PollTimeline } from '../../ops/timeline.ts';
+import type { PollTimeline, RunHistory } from '../../contract/producer.ts';
 import { closedByWords, clock, dateTime, seconds, table } from '../format.ts';
 
 const iso = (ms: number | undefined) => (ms !== undefined ? new Date(ms).toISOString() : null);
@@ -13,8 +12,8 @@ export function renderHistory(h: RunHistory, json: boolean): string {
       JSON.stringify({
         runId: run.runId,
         status: run.status,
-        startDate: run.startDate?.toISOString(),
-        stopDate: run.stopDate?.toISOString(),
+        startDate: run.startDate,
+        stopDate: run.stopDate,
         ...(run.error ? { error: run.error, cause: run.cause } : {}),
         polls: h.polls.map((p) => ({
           poll: p.id,

@@ -1,7 +1,7 @@
 // start: the run started (its questions' times), then with --follow one line per cue as it is sent.
 import { formatOffset } from '../../core/timeline.ts';
 import type { FollowEvent } from '../../ops/follow.ts';
-import type { Started } from '../../ops/start.ts';
+import type { Started } from '../../contract/producer.ts';
 import { closedByWords, clock, dateTime, duration, seconds } from '../format.ts';
 
 export function renderStarted(started: Started, json: boolean, where: string, now: Date): string {

@@ -1,9 +1,7 @@
 // status and list: the running shows (a table), one run (labelled lines), past runs (a table).
-import type { RunInfo } from '../../ops/runs.ts';
-import type { RunningShow, RunStatus } from '../../ops/status.ts';
-import { closedByWords, clock, dateTime, duration, table } from '../format.ts';
-
-const iso = (date: Date | undefined) => date?.toISOString();
+import type { RunInfo, RunStatus } from '../../contract/producer.ts';
+import type { RunningShow } from '../../ops/status.ts';
+import { closedByWords, clock, dateTime, table, took } from '../format.ts';
 
 export function renderRunning(rows: readonly RunningShow[], json: boolean, where: string): string {
   if (json)
@@ -12,7 +10,7 @@ export function renderRunning(rows: readonly RunningShow[], json: boolean, where
         rows.map(({ run, progress }) => ({
           runId: run.runId,
           status: run.status,
-          startDate: iso(run.startDate),
+          startDate: run.startDate,
           asked: progress.asked,
           questions: progress.total,
           waitingForCue: progress.waiting.map((p) => p.id),
@@ -52,8 +50,8 @@ export function renderRunStatus(s: RunStatus, json: boolean, where: string): str
         runId: run.runId,
         executionArn: run.executionArn,
         status: run.status,
-        startDate: iso(run.startDate),
-        stopDate: iso(run.stopDate),
+        startDate: run.startDate,
+        stopDate: run.stopDate,
         showId: plan?.showId,
         title: plan?.title,
         startAt: plan?.startAt,
@@ -82,11 +80,7 @@ export function renderRunStatus(s: RunStatus, json: boolean, where: string): str
     `Show      ${plan ? `"${plan.title}" (${plan.showId})` : '–'}`,
     `Status    ${run.status}`,
     `Started   ${dateTime(run.startDate)}${plan ? `, show time from ${dateTime(Date.parse(plan.startAt))}` : ''}`,
-    ...(run.stopDate
-      ? [
-          `Ended     ${dateTime(run.stopDate)} (${duration(run.stopDate.getTime() - (run.startDate?.getTime() ?? 0))})`,
-        ]
-      : []),
+    ...(run.stopDate ? [`Ended     ${dateTime(run.stopDate)} (${took(run.startDate, run.stopDate)})`] : []),
     `Asked     ${p.asked} of ${p.total} questions`,
     ...(p.open
       ? [`Open now  ${p.open.id} ${JSON.stringify(p.open.question)} until ${clock(p.open.closesAt)}`]
@@ -112,8 +106,8 @@ export function renderList(runs: readonly RunInfo[], json: boolean, where: strin
           runId: r.runId,
           executionArn: r.executionArn,
           status: r.status,
-          startDate: iso(r.startDate),
-          stopDate: iso(r.stopDate),
+          startDate: r.startDate,
+          stopDate: r.stopDate,
         })),
       ) + '\n'
     );
@@ -124,7 +118,7 @@ export function renderList(runs: readonly RunInfo[], json: boolean, where: strin
     { header: 'STARTED', value: (r) => dateTime(r.startDate) },
     {
       header: 'DURATION',
-      value: (r) => duration((r.stopDate ?? now).getTime() - (r.startDate?.getTime() ?? 0)),
+      value: (r) => took(r.startDate, r.stopDate ?? now),
       align: 'right',
     },
   ]);

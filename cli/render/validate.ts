@@ -21,11 +21,11 @@ export function renderValidate(checked: readonly CheckedShow[], json: boolean): 
   }
   const chunks: Chunk[] = [];
   for (const r of checked) {
-    if (!r.show) {
+    if (!r.valid) {
       chunks.push({ stream: 'err', text: renderIssues(r.file, r.issues, '') });
       continue;
     }
-    const show = r.show;
+    const show = r.valid.show;
     const cueBytes = r.polls?.map((p) => p.cueBytes) ?? [];
     const n = show.polls.length;
     chunks.push({

@@ -2,12 +2,9 @@
 // event API Gateway would send, and goes to the same handler that deploys to Lambda.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Handler } from 'aws-lambda';
-import { lambdaContext } from './context.ts';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { PayloadTooLargeError } from '../../lambdas/http-errors.ts';
 import { BodyTooLargeError, readBody, sendJson, type AppRoute } from '../http.ts';
-
-export type ProxyHandler = Handler<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
 /**
  * API Gateway's two views of repeated names: the last value, and every value. Built in Maps and
@@ -79,21 +76,16 @@ export function toProxyEvent(
 /** How the route reaches the Lambda: in this thread, or a LambdaWorker's thread. */
 export type Invoke = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult | undefined>;
 
-export function inProcess(handler: ProxyHandler, functionName = 'showrunner-api'): Invoke {
-  return async (event) =>
-    (await handler(event, lambdaContext(functionName), () => undefined)) as APIGatewayProxyResult | undefined;
-}
-
-/**
- * API Gateway would read up to 10 MB before the Lambda refuses a body; locally that is memory for
- * nothing, so the route reads no more than the Lambda takes (`maxBodyBytes`, its MAX_BODY_BYTES).
- */
 /**
  * What API Gateway's Cognito authorizer does before the Lambda runs: the request's claims, or
  * undefined to answer 401 without invoking it. The claims go to requestContext.authorizer.claims.
  */
 export type Authorizer = (req: IncomingMessage) => Record<string, string> | undefined;
 
+/**
+ * API Gateway would read up to 10 MB before the Lambda refuses a body; locally that is memory for
+ * nothing, so the route reads no more than the Lambda takes (`maxBodyBytes`, its MAX_BODY_BYTES).
+ */
 export function apiRoute(
   prefix: string,
   invoke: Invoke,

@@ -1,6 +1,7 @@
 // The Step Functions API on the edge endpoint: AWS JSON 1.0 (`X-Amz-Target: AWSStepFunctions.<Op>`),
 // answered the way @aws-sdk/client-sfn expects — epoch-second timestamps, `__type` error codes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EXECUTION_STATUSES } from '../../contract/state-machine.ts';
 import { BodyTooLargeError, readBody, type EdgeService } from '../http.ts';
 import type { LocalStepFunctionsEngine } from './engine.ts';
 import { SfnApiError } from './errors.ts';
@@ -9,7 +10,6 @@ import type { ExecutionRecord } from './store.ts';
 
 const TARGET_PREFIX = 'AWSStepFunctions.';
 const MAX_BODY_BYTES = 1024 * 1024;
-const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
 
 type Params = Record<string, unknown>;
 
@@ -165,10 +165,10 @@ export function createStepFunctionsService(engine: LocalStepFunctionsEngine): Ed
     ListExecutions(params) {
       const arn = requireString(params, 'stateMachineArn');
       const status = optionalString(params, 'statusFilter');
-      if (status !== undefined && !STATUSES.includes(status)) {
+      if (status !== undefined && !(EXECUTION_STATUSES as readonly string[]).includes(status)) {
         throw new SfnApiError(
           'ValidationException',
-          `1 validation error detected: Value '${status}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${STATUSES.join(', ')}]`,
+          `1 validation error detected: Value '${status}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${EXECUTION_STATUSES.join(', ')}]`,
         );
       }
       const { items, nextToken } = page(engine.list(arn, status), params, `list:${arn}:${status ?? ''}`);

@@ -4,9 +4,11 @@
 // `delayMs`, and at once when it ends or when a client is about to be told about it.
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ExecutionStatus as AnyExecutionStatus } from '../../contract/state-machine.ts';
 import type { HistoryEvent } from './history.ts';
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+/** The statuses a local execution takes: a resumed run is RUNNING again at once, never PENDING_REDRIVE. */
+export type ExecutionStatus = Exclude<AnyExecutionStatus, 'PENDING_REDRIVE'>;
 
 export interface ExecutionRecord {
   executionArn: string;

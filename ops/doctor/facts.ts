@@ -13,7 +13,7 @@ import {
   type CloudFrontClient,
   type ListDistributionsCommandOutput,
 } from '@aws-sdk/client-cloudfront';
-import { DescribeLimitsCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListChannelsCommand, type IvsClient } from '@aws-sdk/client-ivs';
 import {
   GetAccountSettingsCommand,
@@ -24,9 +24,10 @@ import {
   GetAWSDefaultServiceQuotaCommand,
   GetServiceQuotaCommand,
   ListServiceQuotasCommand,
+  NoSuchResourceException,
   type ServiceQuotasClient,
 } from '@aws-sdk/client-service-quotas';
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
 import { TargetError } from '../errors.ts';
 import {
   accountOf,
@@ -40,6 +41,7 @@ import {
   type Reading,
   type ReadError,
 } from './evaluate.ts';
+import { tableLimits } from '../../store/limits.ts';
 
 export interface DoctorClients {
   lambda: LambdaClient;
@@ -204,17 +206,7 @@ export async function readApiGateway(apiGateway: APIGatewayClient): Promise<Acco
 }
 
 export function readDynamoDb(dynamoDb: DynamoDBClient): Promise<AccountFacts['dynamoDb']> {
-  return attempt(ACTIONS.dynamoDbLimits, async () => {
-    const out = await dynamoDb.send(new DescribeLimitsCommand({}));
-    return {
-      ...(out.TableMaxReadCapacityUnits !== undefined
-        ? { tableMaxReadCapacityUnits: out.TableMaxReadCapacityUnits }
-        : {}),
-      ...(out.TableMaxWriteCapacityUnits !== undefined
-        ? { tableMaxWriteCapacityUnits: out.TableMaxWriteCapacityUnits }
-        : {}),
-    };
-  });
+  return attempt(ACTIONS.dynamoDbLimits, () => tableLimits(dynamoDb));
 }
 
 /** How many IVS channels the region has. */
@@ -256,8 +248,8 @@ export function readQuota(serviceQuotas: ServiceQuotasClient, ref: QuotaRef): Pr
   return attempt(ACTIONS.quotas, async () => {
     const request = { ServiceCode: ref.serviceCode, QuotaCode: ref.quotaCode };
     const [applied, defaults] = await Promise.all([
-      serviceQuotas.send(new GetServiceQuotaCommand(request)).catch((error: Error) => {
-        if (error.name === 'NoSuchResourceException') return undefined;
+      serviceQuotas.send(new GetServiceQuotaCommand(request)).catch((error: unknown) => {
+        if (error instanceof NoSuchResourceException) return undefined;
         throw error;
       }),
       serviceQuotas.send(new GetAWSDefaultServiceQuotaCommand(request)),
@@ -288,7 +280,7 @@ export async function readBootstrap(
         ...(Parameter?.ARN ? { arn: Parameter.ARN } : {}),
       };
     } catch (error) {
-      if ((error as Error).name === 'ParameterNotFound') return { source: 'ssm' as const };
+      if (error instanceof ParameterNotFound) return { source: 'ssm' as const };
       throw error;
     }
   });

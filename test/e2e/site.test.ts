@@ -3,7 +3,7 @@
 // covered by the stream tests.)
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../../store/clients.ts';
 import type { Browser } from 'playwright-core';
 import { PollStore } from '../../store/polls.ts';
 import { launchChromium, screenshot } from '../support/browser.ts';
@@ -37,7 +37,7 @@ beforeAll(async () => {
   const sitePort = await freePort();
   stack = await startStack({ env: { CORS_ORIGINS: `http://127.0.0.1:${sitePort}` } });
   store = new PollStore(
-    DynamoDBDocumentClient.from(
+    documentClient(
       new DynamoDBClient({
         endpoint: stack.edgeUrl,
         region: 'us-east-1',

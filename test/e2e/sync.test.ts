@@ -78,7 +78,7 @@ describe('frame-synced polls', () => {
         answers: ['This one', 'The next one'],
         correct: 0,
         duration: 20,
-        // The default grace: it lets a viewer 5 s behind answer, so the site keeps them there.
+        // Longer than the far viewer's 5 s behind live, so the site keeps them there.
         latencyGraceSeconds: 10,
       },
       new Date(),

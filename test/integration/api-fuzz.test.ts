@@ -3,8 +3,7 @@
 import { viewerAuthorization } from '../support/viewer.ts';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tableClient } from '../../store/clients.ts';
 import { PollStore } from '../../store/polls.ts';
 import { startStack, type StackProcess } from '../support/stack.ts';
 
@@ -15,12 +14,12 @@ const answerCounts = [2, 3, 6];
 
 beforeAll(async () => {
   stack = await startStack();
-  const client = new DynamoDBClient({
+  const { db } = tableClient({
     endpoint: stack.edgeUrl,
     region: 'us-east-1',
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
   });
-  store = new PollStore(DynamoDBDocumentClient.from(client), 'showrunner-polls');
+  store = new PollStore(db, 'showrunner-polls');
   const now = Date.now();
   for (const [i, pollId] of polls.entries()) {
     await store.openPoll({

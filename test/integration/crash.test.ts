@@ -2,7 +2,7 @@
 // the same data directory, and every vote that got a 201 must still be there.
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
-import { answerKey } from '../../store/polls.ts';
+import { votePartition } from '../../store/polls.ts';
 import { stackTable, type StackTable } from '../support/aws.ts';
 import { api, startStack, type StackProcess } from '../support/stack.ts';
 
@@ -67,7 +67,9 @@ describe('crash safety', () => {
     const poll = await secondTable.store.requirePoll(pollId);
     const missing: string[] = [];
     for (let i = 0; i < acknowledged.length; i += 100) {
-      const keys = acknowledged.slice(i, i + 100).map((requestor_id) => answerKey(poll, requestor_id));
+      const keys = acknowledged
+        .slice(i, i + 100)
+        .map((requestor_id) => ({ poll_id: votePartition(poll, requestor_id), requestor_id }));
       const out = await db.send(
         new BatchGetCommand({ RequestItems: { 'showrunner-polls': { Keys: keys } } }),
       );

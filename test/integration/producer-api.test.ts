@@ -120,11 +120,26 @@ describe('producer API operations', () => {
       30_000,
     );
     expect(results.polls[0]).toMatchObject({ poll: 'q1', counts: [1, 0], total: 1 });
+
+    // What the control room polls: status, history and results from one read of the run, the same
+    // figures as the three routes (once the stop's results cue is on air, nothing changes any more).
+    const state = await waitFor("the stopped run's results cue", async () => {
+      const got = await producer('GET', `/run?runId=${runId}`);
+      return got.json.history?.polls?.[0]?.resultsAt !== undefined ? got : undefined;
+    });
+    expect(state.status).toBe(200);
+    expect(state.json).toEqual({
+      status: (await producer('GET', `/status?runId=${runId}`)).json,
+      history: (await producer('GET', `/history?runId=${runId}`)).json,
+      results: (await producer('GET', `/results?runId=${runId}`)).json,
+    });
+    expect(state.json.results).toEqual(results);
   }, 60_000);
 
   it('refuses bad requests naming the field: 400 for a bad run id or show, 404 for an unknown run', async () => {
     expect((await producer('GET', '/status?runId=has%20space')).json.error.message).toMatch(/^runId: /);
     expect((await producer('GET', '/status?runId=nope')).status).toBe(404);
+    expect((await producer('GET', '/run?runId=nope')).json.error.code).toBe('not_found');
     expect((await producer('POST', '/start', { show: { id: 'x' } })).status).toBe(400);
     expect((await producer('POST', '/cue', {})).json.error.message).toBe('runId: required');
   });

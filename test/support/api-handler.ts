@@ -2,13 +2,12 @@
 // API Gateway v1 proxy events in, results out, and a `fetch` that the site's ApiClient can use. For
 // the routes that answer before any table read (challenge, token, every refusal before a vote is
 // written): the store points at an address nothing listens on.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createApiHandler, type ApiConfig } from '../../lambdas/api.ts';
 import { DEFAULT_TOKEN_WORK_BITS } from '../../lambdas/config.ts';
 import { viewerTokens } from '../../lambdas/viewer-token.ts';
 import { lambdaContext } from '../../local/api/context.ts';
+import { tableClient } from '../../store/clients.ts';
 import { PollStore } from '../../store/polls.ts';
 
 export const TEST_SECRET = 'test-secret-'.padEnd(40, 'x');
@@ -24,7 +23,7 @@ export function apiHandler(config: Partial<ApiConfig> = {}, secret = TEST_SECRET
     tokenWorkBits: DEFAULT_TOKEN_WORK_BITS,
     ...config,
   };
-  const nowhere = new DynamoDBClient({
+  const nowhere = tableClient({
     region: 'us-east-1',
     endpoint: 'http://127.0.0.1:9',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
@@ -32,17 +31,25 @@ export function apiHandler(config: Partial<ApiConfig> = {}, secret = TEST_SECRET
   });
   return createApiHandler({
     config: full,
-    store: new PollStore(DynamoDBDocumentClient.from(nowhere), full.tableName),
+    store: new PollStore(nowhere.db, full.tableName),
     tokens: viewerTokens(async () => secret, { workBits: full.tokenWorkBits }),
   });
 }
 
-/** One request as API Gateway (REST, `ANY /{proxy+}`) hands it to the Lambda: `path` without the stage. */
+/**
+ * One request as API Gateway (REST, `ANY /{proxy+}`) hands it to the Lambda: `path` without the stage;
+ * `claims`: a signed-in producer's, as the Cognito authorizer leaves them.
+ */
 export async function invoke(
   handler: ApiHandler,
   method: string,
   path: string,
-  options: { body?: string; headers?: Record<string, string>; query?: Record<string, string> } = {},
+  options: {
+    body?: string;
+    headers?: Record<string, string>;
+    query?: Record<string, string>;
+    claims?: Record<string, string>;
+  } = {},
 ): Promise<{ status: number; json: any; headers: Record<string, string> }> {
   const headers = {
     ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
@@ -60,7 +67,13 @@ export async function invoke(
       query && Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])),
     pathParameters: { proxy: path.slice(1) },
     stageVariables: null,
-    requestContext: { httpMethod: method, path: `/prod${path}`, stage: 'prod', resourcePath: '/{proxy+}' },
+    requestContext: {
+      httpMethod: method,
+      path: `/prod${path}`,
+      stage: 'prod',
+      resourcePath: '/{proxy+}',
+      ...(options.claims ? { authorizer: { claims: options.claims } } : {}),
+    },
     body: options.body ?? null,
     isBase64Encoded: false,
   } as unknown as APIGatewayProxyEvent;

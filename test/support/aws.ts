@@ -4,7 +4,7 @@
 import { IvsClient } from '@aws-sdk/client-ivs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../lambdas/clients.ts';
+import { documentClient } from '../../store/clients.ts';
 import { localClientConfig } from '../../local/server.ts';
 import {
   pollLifecycle,

@@ -4,13 +4,13 @@
 // refresh_token with and without refresh token rotation; invalid_grant, invalid_client and
 // unauthorized_client ending the session; an unreachable service leaving it; sign-out revoking at
 // /oauth2/revoke and going to /logout, and saying so when the revocation is not confirmed. Then the
-// state class keeping a Cognito session alive (control.svelte.ts): renewed before the ID token
+// state class keeping a Cognito session alive (session.svelte.ts): renewed before the ID token
 // expires, on a 401 (once), when the page wakes past its renewal time; renewals at the same time
 // are one; an ended sign-in says "Your sign-in ended — sign in again" and stops.
 /// <reference types="svelte" />
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import type { RunHistoryJson, RunResults, RunStatusJson } from '../../contract/producer.ts';
+import type { RunState } from '../../contract/producer.ts';
 import {
   beginCognitoSignIn,
   jwtClaims,
@@ -408,9 +408,12 @@ function fakeApi() {
     const refused = () => Promise.reject(new ProducerFailure(400, 'bad_request', 'not in this test'));
     return {
       list: () => answer('list', { runs: [] }),
-      status: (runId) => answer('status', { run: run(runId) } as unknown as RunStatusJson),
-      history: (runId) => answer('history', { run: run(runId), polls: [] } as unknown as RunHistoryJson),
-      results: (runId) => answer('results', { runId, polls: [] } as unknown as RunResults),
+      run: (runId) =>
+        answer('run', {
+          status: { run: run(runId), progress: { asked: 0, total: 0, waiting: [] } },
+          history: { run: run(runId), polls: [] },
+          results: { runId, polls: [] },
+        } as unknown as RunState),
       start: refused,
       cue: refused,
       stop: refused,
@@ -452,8 +455,8 @@ describe('ControlState: a Cognito sign-in that lasts the show', () => {
     await settle();
     expect(grants(cognito, 'refresh_token')).toHaveLength(1);
     const second = cognito.idTokens[1]!.token;
-    expect(control.session?.token).toBe(second);
-    await control.loadRuns();
+    expect(control.session.current?.token).toBe(second);
+    await control.runs.load();
     expect(api.calls.at(-1)).toEqual({ method: 'list', token: second });
 
     // Five more hours of show, no new sign-in: a renewal every 55 minutes.
@@ -461,11 +464,11 @@ describe('ControlState: a Cognito sign-in that lasts the show', () => {
     for (let minutes = 0; minutes < 5 * 60; minutes += 5) {
       jest.advanceTimersByTime(5 * MINUTE);
       await settle();
-      await control.loadRuns();
+      await control.runs.load();
     }
     expect(grants(cognito, 'refresh_token')).toHaveLength(6);
-    expect(control.session?.token).toBe(cognito.idTokens.at(-1)!.token);
-    expect(control.signInProblem).toBeNull();
+    expect(control.session.current?.token).toBe(cognito.idTokens.at(-1)!.token);
+    expect(control.session.signInProblem).toBeNull();
     // Every call the API got carried a token that had not expired.
     const timed = api.calls.filter((c) => c.at !== undefined);
     expect(timed.length).toBeGreaterThanOrEqual(60);
@@ -492,15 +495,15 @@ describe('ControlState: a Cognito sign-in that lasts the show', () => {
       { method: 'list', token: first },
       { method: 'list', token: second },
     ]);
-    expect(control.runsLoaded).toBe(true);
-    expect(control.runsError).toBeNull();
+    expect(control.runs.loaded).toBe(true);
+    expect(control.runs.error).toBeNull();
 
     api.state.refuses = () => true;
-    await control.loadRuns();
+    await control.runs.load();
     expect(grants(cognito, 'refresh_token')).toHaveLength(2);
     expect(api.calls.slice(2).map((c) => c.token)).toEqual([second, cognito.idTokens[2]!.token]);
-    expect(control.session).toBeNull();
-    expect(control.signInProblem).toBe('The show server did not accept your sign-in. Sign in again.');
+    expect(control.session.current).toBeNull();
+    expect(control.session.signInProblem).toBe('The show server did not accept your sign-in. Sign in again.');
     jest.advanceTimersByTime(3 * HOUR);
     await settle();
     expect(grants(cognito, 'refresh_token')).toHaveLength(2);
@@ -511,28 +514,33 @@ describe('ControlState: a Cognito sign-in that lasts the show', () => {
     const { cognito, api, control } = await cognitoRoom();
     const first = cognito.idTokens[0]!.token;
     api.state.refuses = (token) => token === first;
-    await control.selectRun('cats-20300101T115900Z');
+    // The run on screen, the runs list and one more read, refused at once.
+    await Promise.all([
+      control.run.select('cats-20300101T115900Z'),
+      control.runs.load(),
+      control.session.call((producer) => producer.list(10, 'RUNNING')),
+    ]);
     expect(grants(cognito, 'refresh_token')).toHaveLength(1);
     const second = cognito.idTokens[1]!.token;
     const retried = api.calls.filter((c) => c.token === second).map((c) => c.method);
-    expect(retried.sort()).toEqual(['history', 'results', 'status']);
-    expect(control.runError).toBeNull();
-    expect(control.runStatus?.run.runId).toBe('cats-20300101T115900Z');
+    expect(retried.sort()).toEqual(['list', 'list', 'run']);
+    expect(control.run.error).toBeNull();
+    expect(control.run.status?.run.runId).toBe('cats-20300101T115900Z');
   });
 
   it('a page woken after its renewal time renews at once; before it, nothing happens', async () => {
     const { cognito, control, renew } = await cognitoRoom();
-    control.resume();
+    control.session.resume();
     await settle();
     expect(renew).not.toHaveBeenCalled();
     // Asleep for two hours: the clock moved, the timers did not run.
     jest.setSystemTime(NOW + 2 * HOUR);
-    control.resume();
-    control.resume(); // visibilitychange and online together: one renewal
+    control.session.resume();
+    control.session.resume(); // visibilitychange and online together: one renewal
     await settle();
     expect(renew).toHaveBeenCalledTimes(1);
-    expect(control.session?.token).toBe(cognito.idTokens[1]!.token);
-    expect(control.session?.expiresAt).toBe(NOW + 3 * HOUR);
+    expect(control.session.current?.token).toBe(cognito.idTokens[1]!.token);
+    expect(control.session.current?.expiresAt).toBe(NOW + 3 * HOUR);
     // The late timer of the old token does nothing more; the next renewal is the new token's.
     jest.advanceTimersByTime(55 * MINUTE - 1);
     await settle();
@@ -547,12 +555,12 @@ describe('ControlState: a Cognito sign-in that lasts the show', () => {
     cognito.revokeAll();
     jest.advanceTimersByTime(55 * MINUTE);
     await settle();
-    expect(control.session).toBeNull();
-    expect(control.signInProblem).toBe(SIGN_IN_ENDED);
-    expect(control.announcement).toBe(SIGN_IN_ENDED);
+    expect(control.session.current).toBeNull();
+    expect(control.session.signInProblem).toBe(SIGN_IN_ENDED);
+    expect(control.announcer.words).toBe(SIGN_IN_ENDED);
     expect(keptIn(tab.store)).toBeNull();
     jest.advanceTimersByTime(10 * HOUR);
-    control.resume();
+    control.session.resume();
     await settle();
     expect(renew).toHaveBeenCalledTimes(1);
     expect(grants(cognito, 'refresh_token')).toHaveLength(1);
@@ -575,8 +583,10 @@ describe('ControlState: a Cognito sign-in that lasts the show', () => {
     const renewAt = NOW + 55 * MINUTE;
     jest.advanceTimersByTime(55 * MINUTE);
     await settle();
-    expect(control.session?.token).toBe(cognito.idTokens[0]!.token);
-    expect(control.renewProblem).toBe("Can't reach the sign-in service to renew your sign-in. Trying again…");
+    expect(control.session.current?.token).toBe(cognito.idTokens[0]!.token);
+    expect(control.session.renewProblem).toBe(
+      "Can't reach the sign-in service to renew your sign-in. Trying again…",
+    );
     for (const wait of [5000, 10_000, 20_000]) {
       jest.advanceTimersByTime(wait);
       await settle();
@@ -585,24 +595,24 @@ describe('ControlState: a Cognito sign-in that lasts the show', () => {
 
     // A refused call meanwhile waits for the scheduled retry rather than asking again, and says why.
     api.state.refuses = () => true;
-    await control.loadRuns();
+    await control.runs.load();
     expect(attempts).toHaveLength(4);
-    expect(control.runsError).toBe("Can't reach the sign-in service to renew your sign-in. Trying again…");
+    expect(control.runs.error).toBe("Can't reach the sign-in service to renew your sign-in. Trying again…");
 
     down = false;
     api.state.refuses = () => false;
     jest.advanceTimersByTime(40_000);
     await settle();
-    expect(control.session?.token).toBe(cognito.idTokens[1]!.token);
-    expect(control.renewProblem).toBeNull();
-    expect(control.signInProblem).toBeNull();
+    expect(control.session.current?.token).toBe(cognito.idTokens[1]!.token);
+    expect(control.session.renewProblem).toBeNull();
+    expect(control.session.signInProblem).toBeNull();
   });
 
   it('signing out waits for a renewal under way, then revokes the newest refresh token and leaves for /logout', async () => {
     const { cognito, tab, api, control } = await cognitoRoom({ rotation: true });
     jest.advanceTimersByTime(55 * MINUTE); // a renewal starts …
-    const ending = control.endSession(); // … and the producer signs out before it is answered
-    expect(control.signingOut).toBe(true);
+    const ending = control.session.end(); // … and the producer signs out before it is answered
+    expect(control.session.signingOut).toBe(true);
     await ending;
     await settle();
     const rotated = grants(cognito, 'refresh_token');
@@ -615,7 +625,7 @@ describe('ControlState: a Cognito sign-in that lasts the show', () => {
     expect(keptIn(tab.store)).toBeNull();
     expect(new URL(tab.assigned.at(-1)!).pathname).toBe('/logout');
     // The page is leaving: it says "Signing out…" and fetches nothing more.
-    expect(control.signingOut).toBe(true);
+    expect(control.session.signingOut).toBe(true);
     const calls = api.calls.length;
     jest.advanceTimersByTime(HOUR);
     await settle();
@@ -639,11 +649,11 @@ describe('ControlState: a Cognito sign-in that lasts the show', () => {
     );
     await settle();
     jest.advanceTimersByTime(10 * HOUR);
-    control.resume();
+    control.session.resume();
     await settle();
     api.state.refuses = () => true;
-    await control.loadRuns();
+    await control.runs.load();
     expect(renew).not.toHaveBeenCalled();
-    expect(control.signInProblem).toBe('The show server did not accept your sign-in. Sign in again.');
+    expect(control.session.signInProblem).toBe('The show server did not accept your sign-in. Sign in again.');
   });
 });

@@ -1,5 +1,6 @@
-// The control room's state (site/src/control/lib/control.svelte.ts), compiled by Svelte as the site
-// is, driven through its methods with a fake producer API, player and video: nothing fetched
+// The control room's state (site/src/control/lib/control.svelte.ts and the parts it wires: session,
+// runs, run on screen, actions, draft, preview), compiled by Svelte as the site is, driven through
+// their methods with a fake producer API, player and video: nothing fetched
 // without a session, the run picked and polled every 2 s while it runs, Ask next and Stop, a 401
 // signing the producer out, the show checked by the CLI's schema before it starts, live counts from
 // the preview's stream, and the results export matching `showrunner results --csv/--json`. The
@@ -11,56 +12,15 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { FakeVideo } from '../support/fake-video.ts';
 import { renderResults } from '../../cli/render/results.ts';
 import { encodeCue, pollCue, resultsCue, tallyCue } from '../../core/cues.ts';
-import type { Cued } from '../../ops/cue.ts';
-import type { RunHistory } from '../../ops/history.ts';
-import type { RunResults as OpsRunResults } from '../../ops/results.ts';
-import type { RunInfo } from '../../ops/runs.ts';
-import type { Started } from '../../ops/start.ts';
-import type { RunStatus } from '../../ops/status.ts';
-import type { Stopped } from '../../ops/stop.ts';
 import type { SiteConfig } from '../../site/src/lib/config.ts';
 import type { PlayerEvents, PlayerFactory } from '../../site/src/lib/player/types.ts';
 import type { Session } from '../../site/src/control/lib/auth.ts';
 import { ControlState } from '../../site/src/control/lib/control.svelte.ts';
 import { checkDraft, emptyDraft } from '../../site/src/control/lib/draft.ts';
 import { resultsCsv, resultsJson } from '../../site/src/control/lib/figures.ts';
-import type {
-  CuedJson,
-  RunHistoryJson,
-  RunInfoJson,
-  RunResults,
-  RunStatusJson,
-  StartedJson,
-  StoppedJson,
-} from '../../contract/producer.ts';
+import type { RunHistory, RunInfo, RunResults, RunStatus } from '../../contract/producer.ts';
+import type { ShowPlan } from '../../contract/state-machine.ts';
 import { ProducerFailure, type ProducerApi } from '../../site/src/control/lib/producer-api.ts';
-
-// ---- The page's shapes of the API's answers are the operations' (ops/) results, sent as JSON ----
-type Wire<T> = T extends Date
-  ? string
-  : T extends readonly (infer U)[]
-    ? Wire<U>[]
-    : T extends object
-      ? { [K in keyof T]: Wire<T[K]> }
-      : T;
-const sent = <T>() => ({}) as Wire<T>;
-export const wireChecks: [
-  RunInfoJson,
-  RunStatusJson,
-  RunHistoryJson,
-  RunResults,
-  StartedJson,
-  CuedJson,
-  StoppedJson,
-] = [
-  sent<RunInfo>(),
-  sent<RunStatus>(),
-  sent<RunHistory>(),
-  sent<OpsRunResults>(),
-  sent<Started>(),
-  sent<Cued>(),
-  sent<Stopped>(),
-];
 
 const NOW = Date.parse('2030-01-01T12:00:00Z');
 const CONFIG: SiteConfig = {
@@ -84,7 +44,7 @@ const SHOW = {
   ],
 };
 
-function runInfo(runId: string, status: RunInfoJson['status'], startDate: string): RunInfoJson {
+function runInfo(runId: string, status: RunInfo['status'], startDate: string): RunInfo {
   return {
     runId,
     executionArn: `arn:aws:states:us-east-1:000000000000:execution:showrunner:${runId}`,
@@ -96,15 +56,15 @@ function runInfo(runId: string, status: RunInfoJson['status'], startDate: string
 
 /** One run as the API describes it, which the tests move along. */
 class FakeRun {
-  status: RunInfoJson['status'] = 'RUNNING';
-  q1: Partial<RunHistoryJson['polls'][number]> = {};
-  q2: Partial<RunHistoryJson['polls'][number]> = { waitingForCue: true };
+  status: RunInfo['status'] = 'RUNNING';
+  q1: Partial<RunHistory['polls'][number]> = {};
+  q2: Partial<RunHistory['polls'][number]> = { waitingForCue: true };
   votes: Record<string, number[]> = {};
 
-  info(): RunInfoJson {
+  info(): RunInfo {
     return runInfo(RUN, this.status, '2030-01-01T11:59:00.000Z');
   }
-  history(): RunHistoryJson {
+  history(): RunHistory {
     const scheduledAt = NOW + 30_000;
     return {
       run: this.info(),
@@ -136,7 +96,7 @@ class FakeRun {
       throttled: 0,
     };
   }
-  runStatus(): RunStatusJson {
+  runStatus(): RunStatus {
     const polls = this.history().polls;
     return {
       run: this.info(),
@@ -178,7 +138,17 @@ const settle = async () => {
 
 let control: ControlState | undefined;
 
-function setup(options: { runs?: RunInfoJson[] } = {}) {
+/** What a start answers with (the page reads none of it but the run id). */
+const plan = (): ShowPlan => ({
+  runId: RUN,
+  showId: 'cat-facts',
+  title: 'Cat Facts Live',
+  startAt: new Date(NOW).toISOString(),
+  latencyGraceSeconds: 5,
+  polls: [],
+});
+
+function setup(options: { runs?: RunInfo[] } = {}) {
   const run = new FakeRun();
   const runs = () => options.runs ?? [runInfo(OLD, 'SUCCEEDED', '2029-12-31T20:00:00.000Z'), run.info()];
   const api = {
@@ -187,6 +157,7 @@ function setup(options: { runs?: RunInfoJson[] } = {}) {
       runId: RUN,
       executionArn: run.info().executionArn,
       startAt: new Date(NOW).toISOString(),
+      plan: plan(),
     })),
     cue: jest.fn<ProducerApi['cue']>(async ({ runId }) => {
       run.q2 = { cuedAt: Date.now(), askedAt: Date.now() + 50, closesAt: Date.now() + 40_000 };
@@ -202,9 +173,11 @@ function setup(options: { runs?: RunInfoJson[] } = {}) {
       run.status = 'ABORTED';
       return { runId, status: 'ABORTED', stopped: true, stopDate: new Date().toISOString() };
     }),
-    status: jest.fn<ProducerApi['status']>(async () => run.runStatus()),
-    history: jest.fn<ProducerApi['history']>(async () => run.history()),
-    results: jest.fn<ProducerApi['results']>(async () => run.results()),
+    run: jest.fn<ProducerApi['run']>(async () => ({
+      status: run.runStatus(),
+      history: run.history(),
+      results: run.results(),
+    })),
   };
   const forgetSession = jest.fn<() => void>();
   const player = { events: null as PlayerEvents | null, destroyed: false };
@@ -244,8 +217,8 @@ describe('ControlState: signing in', () => {
     await settle();
     expect(made).toEqual([]);
     for (const call of Object.values(api)) expect(call).not.toHaveBeenCalled();
-    expect(control.session).toBeNull();
-    expect(control.signInProblem).toBe('Your sign-in has expired. Sign in again.');
+    expect(control.session.current).toBeNull();
+    expect(control.session.signInProblem).toBe('Your sign-in has expired. Sign in again.');
   });
 
   it('with a session: lists the runs newest first and puts the newest running one on screen', async () => {
@@ -253,36 +226,35 @@ describe('ControlState: signing in', () => {
     control.start(CONFIG, SESSION);
     await settle();
     expect(made).toEqual([{ config: CONFIG, session: SESSION }]);
-    expect(control.runs.map((r) => r.runId)).toEqual([RUN, OLD]);
-    expect(control.runId).toBe(RUN);
-    expect(control.running).toBe(true);
-    expect(api.status).toHaveBeenCalledWith(RUN);
-    expect(api.history).toHaveBeenCalledWith(RUN);
-    expect(api.results).toHaveBeenCalledWith(RUN);
-    expect(control.questions.map((q) => [q.id, q.phase, q.votes])).toEqual([
+    expect(control.runs.items.map((r) => r.runId)).toEqual([RUN, OLD]);
+    expect(control.run.runId).toBe(RUN);
+    expect(control.run.running).toBe(true);
+    // One call a poll for the whole run: status, history and results read once.
+    expect(api.run).toHaveBeenCalledWith(RUN);
+    expect(control.run.questions.map((q) => [q.id, q.phase, q.votes])).toEqual([
       ['q1', 'scheduled', null],
       ['q2', 'waiting', null],
     ]);
-    expect(control.nextManual?.id).toBe('q2');
-    expect(control.canAsk).toBe(true);
+    expect(control.run.nextManual?.id).toBe('q2');
+    expect(control.actions.canAsk).toBe(true);
   });
 
   it('a 401 signs the producer out with "Sign in again", forgets the token and stops polling', async () => {
     const { control, api, forgetSession } = setup();
     control.start(CONFIG, SESSION);
     await settle();
-    api.history.mockRejectedValueOnce(new ProducerFailure(401, 'unauthorized', 'authorization: sign in'));
+    api.run.mockRejectedValueOnce(new ProducerFailure(401, 'unauthorized', 'authorization: sign in'));
     jest.advanceTimersByTime(2000);
     await settle();
-    expect(control.session).toBeNull();
-    expect(control.signInProblem).toMatch(/Sign in again/);
-    expect(control.announcement).toMatch(/Sign in again/);
-    expect(control.runId).toBeNull();
+    expect(control.session.current).toBeNull();
+    expect(control.session.signInProblem).toMatch(/Sign in again/);
+    expect(control.announcer.words).toMatch(/Sign in again/);
+    expect(control.run.runId).toBeNull();
     expect(forgetSession).toHaveBeenCalledTimes(1);
-    const calls = api.status.mock.calls.length + api.list.mock.calls.length;
+    const calls = api.run.mock.calls.length + api.list.mock.calls.length;
     jest.advanceTimersByTime(60_000);
     await settle();
-    expect(api.status.mock.calls.length + api.list.mock.calls.length).toBe(calls);
+    expect(api.run.mock.calls.length + api.list.mock.calls.length).toBe(calls);
   });
 });
 
@@ -292,11 +264,11 @@ describe('ControlState: a 401 on an action', () => {
     control.start(CONFIG, SESSION);
     await settle();
     api.cue.mockRejectedValueOnce(new ProducerFailure(401, 'unauthorized', 'authorization: sign in'));
-    await control.askNext();
-    expect(control.session).toBeNull();
-    expect(control.actionError).toBeNull();
-    expect(control.busy).toBeNull();
-    expect(control.signInProblem).toMatch(/Sign in again/);
+    await control.actions.askNext();
+    expect(control.session.current).toBeNull();
+    expect(control.actions.error).toBeNull();
+    expect(control.actions.busy).toBeNull();
+    expect(control.session.signInProblem).toMatch(/Sign in again/);
   });
 });
 
@@ -305,18 +277,18 @@ describe('ControlState: the running show', () => {
     const { control, api, run } = setup();
     control.start(CONFIG, SESSION);
     await settle();
-    expect(api.history).toHaveBeenCalledTimes(1);
+    expect(api.run).toHaveBeenCalledTimes(1);
     jest.advanceTimersByTime(1999);
     await settle();
-    expect(api.history).toHaveBeenCalledTimes(1);
+    expect(api.run).toHaveBeenCalledTimes(1);
 
     run.q1 = { askedAt: NOW + 30_120, lateMs: 120, closesAt: NOW + 60_000 };
     run.votes.q1 = [2, 1];
     jest.advanceTimersByTime(1);
     await settle();
-    expect(api.history).toHaveBeenCalledTimes(2);
-    expect(control.announcement).toBe('Asked q1: Cats sleep 12–16 hours a day.');
-    const q1 = control.questions[0]!;
+    expect(api.run).toHaveBeenCalledTimes(2);
+    expect(control.announcer.words).toBe('Asked q1: Cats sleep 12–16 hours a day.');
+    const q1 = control.run.questions[0]!;
     expect(q1).toMatchObject({ phase: 'open', votes: 3, lateMs: 120, correct: 0 });
     expect(q1.bars).toEqual({ counts: [2, 1], total: 3, source: 'count' });
     expect(q1.result).toBe('✓ True 67%');
@@ -325,13 +297,13 @@ describe('ControlState: the running show', () => {
     run.status = 'SUCCEEDED';
     jest.advanceTimersByTime(2000);
     await settle();
-    expect(control.running).toBe(false);
-    expect(control.announcement).toBe(`q1 closed with 3 votes. The run ${RUN} ended: SUCCEEDED.`);
-    expect(control.questions.map((q) => q.phase)).toEqual(['closed', 'not asked']);
-    const reads = api.history.mock.calls.length;
+    expect(control.run.running).toBe(false);
+    expect(control.announcer.words).toBe(`q1 closed with 3 votes. The run ${RUN} ended: SUCCEEDED.`);
+    expect(control.run.questions.map((q) => q.phase)).toEqual(['closed', 'not asked']);
+    const reads = api.run.mock.calls.length;
     jest.advanceTimersByTime(10_000);
     await settle();
-    expect(api.history).toHaveBeenCalledTimes(reads);
+    expect(api.run).toHaveBeenCalledTimes(reads);
   });
 
   it('a run stopped with a question open is read until that question closes', async () => {
@@ -340,34 +312,34 @@ describe('ControlState: the running show', () => {
     await settle();
     run.q2 = { cuedAt: NOW, askedAt: NOW, closesAt: NOW + 30_000 };
     run.votes.q2 = [0, 1, 0];
-    await control.stop();
-    expect(control.running).toBe(false);
-    expect(control.questions[1]).toMatchObject({ phase: 'open', votes: 1 });
+    await control.actions.stop();
+    expect(control.run.running).toBe(false);
+    expect(control.run.questions[1]).toMatchObject({ phase: 'open', votes: 1 });
     run.q2 = { ...run.q2, closedAt: NOW + 30_000, counts: [0, 1, 0], total: 1 };
     jest.advanceTimersByTime(2000);
     await settle();
-    expect(control.questions[1]).toMatchObject({ phase: 'closed', votes: 1 });
-    expect(control.announcement).toBe('q2 closed with 1 vote.');
-    const reads = api.history.mock.calls.length;
+    expect(control.run.questions[1]).toMatchObject({ phase: 'closed', votes: 1 });
+    expect(control.announcer.words).toBe('q2 closed with 1 vote.');
+    const reads = api.run.mock.calls.length;
     jest.advanceTimersByTime(10_000);
     await settle();
-    expect(api.history).toHaveBeenCalledTimes(reads);
+    expect(api.run).toHaveBeenCalledTimes(reads);
   });
 
   it('Ask next cues the next manual question of the run on screen, then reads the run at once', async () => {
     const { control, api } = setup();
     control.start(CONFIG, SESSION);
     await settle();
-    const asking = control.askNext();
-    expect(control.busy).toBe('asking');
-    expect(control.canAsk).toBe(false);
+    const asking = control.actions.askNext();
+    expect(control.actions.busy).toBe('asking');
+    expect(control.actions.canAsk).toBe(false);
     await asking;
     expect(api.cue).toHaveBeenCalledWith({ runId: RUN, poll: 'q2' });
-    expect(control.busy).toBeNull();
-    expect(api.history).toHaveBeenCalledTimes(2);
-    expect(control.questions[1]).toMatchObject({ id: 'q2', phase: 'open', votes: 0 });
-    expect(control.nextManual).toBeNull();
-    expect(control.announcement).toBe('Asked q2: Best cat?');
+    expect(control.actions.busy).toBeNull();
+    expect(api.run).toHaveBeenCalledTimes(2);
+    expect(control.run.questions[1]).toMatchObject({ id: 'q2', phase: 'open', votes: 0 });
+    expect(control.run.nextManual).toBeNull();
+    expect(control.announcer.words).toBe('Asked q2: Best cat?');
   });
 
   it('the producer picks the question: every waiting manual question can be asked, not only the next', async () => {
@@ -375,14 +347,14 @@ describe('ControlState: the running show', () => {
     run.q1 = { manual: true, waitingForCue: true };
     control.start(CONFIG, SESSION);
     await settle();
-    expect(control.waitingManual.map((q) => q.id)).toEqual(['q1', 'q2']);
-    expect(control.nextManual?.id).toBe('q1');
-    await control.ask('q2');
+    expect(control.run.waitingManual.map((q) => q.id)).toEqual(['q1', 'q2']);
+    expect(control.run.nextManual?.id).toBe('q1');
+    await control.actions.ask('q2');
     expect(api.cue).toHaveBeenCalledWith({ runId: RUN, poll: 'q2' });
     // A question that is not waiting is never sent.
     api.cue.mockClear();
-    await control.ask('q9');
-    await control.ask(undefined);
+    await control.actions.ask('q9');
+    await control.actions.ask(undefined);
     expect(api.cue).not.toHaveBeenCalled();
   });
 
@@ -393,12 +365,12 @@ describe('ControlState: the running show', () => {
     api.cue.mockRejectedValueOnce(
       new ProducerFailure(409, 'conflict', `run: no manual question of ${RUN} is waiting for its cue`),
     );
-    await control.askNext();
-    expect(control.actionError).toEqual({
+    await control.actions.askNext();
+    expect(control.actions.error).toEqual({
       action: 'asking',
       message: `run: no manual question of ${RUN} is waiting for its cue`,
     });
-    expect(control.announcement).toBe(control.actionError!.message);
+    expect(control.announcer.words).toBe(control.actions.error!.message);
   });
 
   it('Stop stops the run on screen and reads it and the list again', async () => {
@@ -406,12 +378,12 @@ describe('ControlState: the running show', () => {
     control.start(CONFIG, SESSION);
     await settle();
     const lists = api.list.mock.calls.length;
-    await control.stop();
+    await control.actions.stop();
     expect(api.stop).toHaveBeenCalledWith({ runId: RUN, cause: 'stopped in the control room' });
-    expect(control.running).toBe(false);
+    expect(control.run.running).toBe(false);
     expect(api.list.mock.calls.length).toBeGreaterThan(lists);
-    expect(control.announcement).toMatch(new RegExp(`Stopped ${RUN}\\.|ended: ABORTED`));
-    expect(control.canAsk).toBe(false);
+    expect(control.announcer.words).toMatch(new RegExp(`Stopped ${RUN}\\.|ended: ABORTED`));
+    expect(control.actions.canAsk).toBe(false);
   });
 
   it('a past run: its timeline and results, no polling, and the export the CLI writes', async () => {
@@ -428,26 +400,28 @@ describe('ControlState: the running show', () => {
       total: 2,
     };
     run.votes = { q1: [5, 3], q2: [1, 1, 0] };
-    await control.selectRun(OLD);
-    expect(control.runId).toBe(OLD);
-    expect(control.running).toBe(false);
-    expect(control.questions.map((q) => [q.id, q.phase, q.votes, q.result])).toEqual([
+    await control.run.select(OLD);
+    expect(control.run.runId).toBe(OLD);
+    expect(control.run.running).toBe(false);
+    expect(control.run.questions.map((q) => [q.id, q.phase, q.votes, q.result])).toEqual([
       ['q1', 'closed', 8, '✓ True 63%'],
       ['q2', 'closed', 2, 'Tabby 50% = Siamese 50%'],
     ]);
-    const results = control.results!;
-    expect(resultsCsv(results)).toBe(renderResults(results as OpsRunResults, 'csv'));
-    expect(resultsJson(results)).toBe(renderResults(results as OpsRunResults, 'json'));
-    const csv = decodeURIComponent(control.downloads!.csv.href.replace(/^data:text\/csv;charset=utf-8,/, ''));
-    expect(csv).toBe(renderResults(results as OpsRunResults, 'csv'));
+    const results = control.run.results!;
+    expect(resultsCsv(results)).toBe(renderResults(results as RunResults, 'csv'));
+    expect(resultsJson(results)).toBe(renderResults(results as RunResults, 'json'));
+    const csv = decodeURIComponent(
+      control.run.downloads!.csv.href.replace(/^data:text\/csv;charset=utf-8,/, ''),
+    );
+    expect(csv).toBe(renderResults(results as RunResults, 'csv'));
     expect(csv.split('\r\n')[0]).toBe(
       'run_id,poll,question,state,answer_index,answer,votes,total,share,correct,winner,closed_by',
     );
-    expect(control.downloads!.csv.filename).toBe(`${RUN}-results.csv`);
-    const reads = api.history.mock.calls.length;
+    expect(control.run.downloads!.csv.filename).toBe(`${RUN}-results.csv`);
+    const reads = api.run.mock.calls.length;
     jest.advanceTimersByTime(10_000);
     await settle();
-    expect(api.history).toHaveBeenCalledTimes(reads);
+    expect(api.run).toHaveBeenCalledTimes(reads);
   });
 });
 
@@ -457,10 +431,10 @@ describe('ControlState: the preview', () => {
     control.start(CONFIG, SESSION);
     await settle();
     const video = new FakeVideo();
-    const stop = control.attachPreview(video as unknown as HTMLVideoElement);
+    const stop = control.preview.attach(video as unknown as HTMLVideoElement);
     await settle();
     run.q2 = { cuedAt: NOW, askedAt: NOW, closesAt: NOW + 30_000 };
-    await control.refreshRun();
+    await control.run.refresh();
     const cue = (mediaTime: number, payload: string) => player.events!.cue({ mediaTime, payload });
     cue(
       5,
@@ -474,19 +448,19 @@ describe('ControlState: the preview', () => {
     );
     cue(6, encodeCue(tallyCue(`${RUN}:q2`, [0, 2, 1])));
     video.present(5);
-    expect(control.onAir).toEqual({
+    expect(control.preview.onAir).toEqual({
       pollId: `${RUN}:q2`,
       question: 'Best cat?',
       answers: ['Tabby', 'Siamese', 'Maine Coon'],
     });
     // Before the tally is on air: the API's count.
-    expect(control.questions[1]!.bars).toEqual({ counts: [0, 0, 0], total: 0, source: 'count' });
+    expect(control.run.questions[1]!.bars).toEqual({ counts: [0, 0, 0], total: 0, source: 'count' });
     video.present(6);
-    expect(control.questions[1]!.bars).toEqual({ counts: [0, 2, 1], total: 3, source: 'stream' });
+    expect(control.run.questions[1]!.bars).toEqual({ counts: [0, 2, 1], total: 3, source: 'stream' });
     cue(30, encodeCue(resultsCue(`${RUN}:q2`, [1, 2, 1])));
     cue(31, encodeCue(tallyCue(`${RUN}:q2`, [0, 2, 1]))); // a late tally never replaces the results
     video.present(31);
-    expect(control.streamCount(`${RUN}:q2`)).toEqual({ counts: [1, 2, 1], total: 4, final: true });
+    expect(control.preview.streamCount(`${RUN}:q2`)).toEqual({ counts: [1, 2, 1], total: 4, final: true });
     stop();
     expect(player.destroyed).toBe(true);
   });
@@ -494,8 +468,11 @@ describe('ControlState: the preview', () => {
   it('says so when the site has no stream', () => {
     const { control } = setup();
     control.start({ ...CONFIG, playbackUrl: null }, SESSION);
-    control.attachPreview(new FakeVideo() as unknown as HTMLVideoElement);
-    expect(control.stream).toEqual({ kind: 'offline', message: 'No stream is configured for this site.' });
+    control.preview.attach(new FakeVideo() as unknown as HTMLVideoElement);
+    expect(control.preview.status).toEqual({
+      kind: 'offline',
+      message: 'No stream is configured for this site.',
+    });
   });
 });
 
@@ -504,29 +481,29 @@ describe('ControlState: starting a show', () => {
     const { control, api } = setup();
     control.start(CONFIG, SESSION);
     await settle();
-    control.setDraft({
+    control.draft.set({
       text: JSON.stringify({ ...SHOW, polls: [{ ...SHOW.polls[0], answers: ['Only one'] }] }),
     });
-    expect(control.draftCheck.issues).toEqual([
+    expect(control.draft.check.issues).toEqual([
       { path: 'polls[0].answers', message: 'expected 2–6 answers, got 1' },
     ]);
-    expect(control.draftCheck.text).toBe('polls[0].answers: expected 2–6 answers, got 1');
-    expect(control.draftCheck.body).toBeNull();
-    await control.startShow();
+    expect(control.draft.check.text).toBe('polls[0].answers: expected 2–6 answers, got 1');
+    expect(control.draft.check.body).toBeNull();
+    await control.actions.startShow();
     expect(api.start).not.toHaveBeenCalled();
 
-    control.setDraft({ text: '{ "id": ' });
-    expect(control.draftCheck.issues[0]).toMatchObject({ path: '(root)', message: /^not valid JSON/ });
+    control.draft.set({ text: '{ "id": ' });
+    expect(control.draft.check.issues[0]).toMatchObject({ path: '(root)', message: /^not valid JSON/ });
   });
 
   it('shows each question with its cue size, and starts it at the chosen time on the chosen channel', async () => {
     const { control, api } = setup({ runs: [] });
     control.start(CONFIG, SESSION);
     await settle();
-    expect(control.runId).toBeNull();
+    expect(control.run.runId).toBeNull();
     const text = JSON.stringify(SHOW, null, 2);
-    control.setDraft({ text, fileName: 'cats.json' });
-    const check = control.draftCheck;
+    control.draft.set({ text, fileName: 'cats.json' });
+    const check = control.draft.check;
     expect(check.issues).toEqual([]);
     expect(check.questions.map((q) => [q.id, q.at, q.manual, q.quiz])).toEqual([
       ['q1', '30', false, true],
@@ -535,46 +512,46 @@ describe('ControlState: starting a show', () => {
     for (const q of check.questions) expect(q.cueBytes).toBeGreaterThan(100);
     expect(check.questions[1]!.cueBytes).toBeLessThan(1024);
 
-    control.setDraft({ when: 'at', startAt: '' });
-    expect(control.draftCheck.issues).toEqual([{ path: 'startAt', message: 'choose a date and time' }]);
-    control.setDraft({ startAt: '2030-01-01T18:30', channelArn: 'not-an-arn' });
-    expect(control.draftCheck.issues.map((i) => i.path)).toEqual(['channelArn']);
+    control.draft.set({ when: 'at', startAt: '' });
+    expect(control.draft.check.issues).toEqual([{ path: 'startAt', message: 'choose a date and time' }]);
+    control.draft.set({ startAt: '2030-01-01T18:30', channelArn: 'not-an-arn' });
+    expect(control.draft.check.issues.map((i) => i.path)).toEqual(['channelArn']);
     const arn = 'arn:aws:ivs:us-east-1:123456789012:channel/AbCd1234';
-    control.setDraft({ channelArn: arn });
-    expect(control.draftCheck.body).toEqual({
+    control.draft.set({ channelArn: arn });
+    expect(control.draft.check.body).toEqual({
       show: SHOW,
       startAt: new Date('2030-01-01T18:30').toISOString(),
       channelArn: arn,
     });
 
-    await control.startShow();
-    expect(api.start).toHaveBeenCalledWith(control.draftCheck.body!);
-    expect(control.runId).toBe(RUN);
-    expect(control.announcement).toMatch(`Started ${RUN}.`);
+    await control.actions.startShow();
+    expect(api.start).toHaveBeenCalledWith(control.draft.check.body!);
+    expect(control.run.runId).toBe(RUN);
+    expect(control.announcer.words).toMatch(`Started ${RUN}.`);
   });
 
   it('shows the API refusing a start, in its words', async () => {
     const { control, api } = setup();
     control.start(CONFIG, SESSION);
     await settle();
-    control.setDraft({ text: JSON.stringify(SHOW) });
+    control.draft.set({ text: JSON.stringify(SHOW) });
     api.start.mockRejectedValueOnce(
       new ProducerFailure(400, 'bad_request', 'channelArn: not a channel this stack may send cues to'),
     );
-    await control.startShow();
-    expect(control.actionError).toEqual({
+    await control.actions.startShow();
+    expect(control.actions.error).toEqual({
       action: 'starting',
       message: 'channelArn: not a channel this stack may send cues to',
     });
-    control.setDraft({ channelArn: '' });
-    expect(control.actionError).toBeNull();
+    control.draft.set({ channelArn: '' });
+    expect(control.actions.error).toBeNull();
   });
 
   it('a busy channel: the refusal names the running show, and "Replace the running show" starts again with replace', async () => {
     const { control, api } = setup();
     control.start(CONFIG, SESSION);
     await settle();
-    control.setDraft({ text: JSON.stringify(SHOW) });
+    control.draft.set({ text: JSON.stringify(SHOW) });
     api.start.mockRejectedValueOnce(
       new ProducerFailure(
         409,
@@ -582,8 +559,8 @@ describe('ControlState: starting a show', () => {
         `channel local is running ${OLD} (Cat Facts Live): stop it first, or start with replace to stop it and start this show`,
       ),
     );
-    await control.startShow();
-    expect(control.actionError).toEqual({
+    await control.actions.startShow();
+    expect(control.actions.error).toEqual({
       action: 'starting',
       message: `Channel local is running ${OLD} (Cat Facts Live). Stop it first, or replace it with this show.`,
       replaceable: true,
@@ -603,20 +580,21 @@ describe('ControlState: starting a show', () => {
         runId: RUN,
         executionArn: 'arn:aws:states:us-east-1:000000000000:execution:showrunner:' + RUN,
         startAt: new Date(NOW).toISOString(),
+        plan: plan(),
         replaced: { runId: OLD, title: 'Cat Facts Live' },
       });
-    const replacing = control.startShow(true);
+    const replacing = control.actions.startShow(true);
     await settle();
-    expect(control.busy).toBe('starting');
+    expect(control.actions.busy).toBe('starting');
     jest.advanceTimersByTime(3000);
     await replacing;
     expect(api.start.mock.calls.slice(-2)).toEqual([
       [{ show: SHOW, replace: true }],
       [{ show: SHOW, replace: true }],
     ]);
-    expect(control.actionError).toBeNull();
-    expect(control.announcement).toBe(`Replaced ${OLD}. Started ${RUN}.`);
-    expect(control.runId).toBe(RUN);
+    expect(control.actions.error).toBeNull();
+    expect(control.announcer.words).toBe(`Replaced ${OLD}. Started ${RUN}.`);
+    expect(control.run.runId).toBe(RUN);
   });
 
   it('opens on the running show, even when newer runs have ended and it is past the first page', async () => {
@@ -628,8 +606,8 @@ describe('ControlState: starting a show', () => {
     control.start(CONFIG, SESSION);
     await settle();
     expect(api.list).toHaveBeenCalledWith(10, 'RUNNING');
-    expect(control.runId).toBe(RUN);
-    expect(control.running).toBe(true);
+    expect(control.run.runId).toBe(RUN);
+    expect(control.run.running).toBe(true);
   });
 
   it('a question the stop closed says so, with its final count', async () => {
@@ -638,12 +616,12 @@ describe('ControlState: starting a show', () => {
     await settle();
     run.q2 = { cuedAt: NOW, askedAt: NOW, closesAt: NOW + 30_000 };
     run.votes.q2 = [0, 2, 0];
-    await control.stop();
+    await control.actions.stop();
     run.q2 = { ...run.q2, closedAt: NOW + 7000, closedBy: 'stop', counts: [0, 2, 0], total: 2 };
     jest.advanceTimersByTime(2000);
     await settle();
-    expect(control.questions[1]).toMatchObject({ phase: 'closed', closedBy: 'stop', votes: 2 });
-    expect(control.announcement).toBe('q2 closed with 2 votes.');
+    expect(control.run.questions[1]).toMatchObject({ phase: 'closed', closedBy: 'stop', votes: 2 });
+    expect(control.announcer.words).toBe('q2 closed with 2 votes.');
   });
 
   it('checkDraft: an empty draft is no error', () => {

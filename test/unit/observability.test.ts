@@ -5,6 +5,12 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { promisify } from 'node:util';
+import {
+  ConditionalCheckFailedException,
+  ProvisionedThroughputExceededException,
+  RequestLimitExceeded,
+  ThrottlingException,
+} from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import { ConfigError } from '../../lambdas/config.ts';
 import {
@@ -314,12 +320,14 @@ describe('tracing', () => {
 });
 
 describe('isThrottled', () => {
-  it("recognises DynamoDB's throttling errors by name or by the SDK's classification, and nothing else", () => {
+  it("recognises DynamoDB's throttling errors by class or by the SDK's classification, and nothing else", () => {
     const named = (name: string, extra: object = {}) => Object.assign(new Error('x'), { name, ...extra });
-    expect(isThrottled(named('ProvisionedThroughputExceededException'))).toBe(true);
-    expect(isThrottled(named('ThrottlingException'))).toBe(true);
+    const thrown = { message: 'x', $metadata: {} };
+    expect(isThrottled(new ProvisionedThroughputExceededException(thrown))).toBe(true);
+    expect(isThrottled(new RequestLimitExceeded(thrown))).toBe(true);
+    expect(isThrottled(new ThrottlingException(thrown))).toBe(true);
     expect(isThrottled(named('Whatever', { $retryable: { throttling: true } }))).toBe(true);
-    expect(isThrottled(named('ConditionalCheckFailedException'))).toBe(false);
+    expect(isThrottled(new ConditionalCheckFailedException(thrown))).toBe(false);
     expect(isThrottled(new Error('x'))).toBe(false);
     expect(isThrottled(undefined)).toBe(false);
   });

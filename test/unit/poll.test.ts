@@ -22,6 +22,7 @@ const record = (over: Partial<PollRecord> = {}): PollRecord => ({
   state: 'open',
   openedAt: '2026-11-25T10:00:00.000Z',
   closesAt: '2026-11-25T10:00:30.000Z',
+  voteShards: 4,
   ...over,
 });
 
@@ -96,6 +97,6 @@ describe('run and poll identity: poll_id = "<runId>:<pollId>"', () => {
       ['long-1:b', null, true],
       ['long-1:c', '2026-11-25T20:59:30.000Z', false],
     ]);
-    expect(plan.polls[0]).toMatchObject({ correct: 1, duration: 30, latencyGraceSeconds: 10 });
+    expect(plan.polls[0]).toMatchObject({ correct: 1, duration: 30, latencyGraceSeconds: 5 });
   });
 });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VOTE_DEADLINE_MS } from '../../contract/api.ts';
+import { CLOCK_MARGIN_MS, VOTE_CLOSE_DEADLINE_MS, VOTE_DEADLINE_MS } from '../../contract/api.ts';
 import {
   DEFAULT_VOTE_SHARDS,
   DESIGN_PEAK_VOTES_PER_SECOND,
@@ -16,11 +16,7 @@ import {
 import { STATES } from '../../contract/state-machine.ts';
 import { withinVoteDeadline } from '../../core/poll.ts';
 import { fnv1a32, shardOf } from '../../core/shard.ts';
-import {
-  CLOCK_MARGIN_MS,
-  MAX_VOTE_SETTLE_MS,
-  pollLifecycleConfigFromEnv,
-} from '../../lambdas/poll-lifecycle.ts';
+import { MAX_VOTE_SETTLE_MS, pollLifecycleConfigFromEnv } from '../../lambdas/poll-lifecycle.ts';
 import { ConfigError } from '../../lambdas/config.ts';
 import { ROOT } from '../support/stack.ts';
 
@@ -121,16 +117,28 @@ describe('shard count (contract/table.ts)', () => {
 describe('close waits out the vote deadline', () => {
   it('a vote is acknowledged only if written within VOTE_DEADLINE_MS of its check', () => {
     const checked = new Date('2026-11-25T10:00:00.000Z');
-    expect(withinVoteDeadline(checked, new Date(checked.getTime() + VOTE_DEADLINE_MS))).toBe(true);
-    expect(withinVoteDeadline(checked, new Date(checked.getTime() + VOTE_DEADLINE_MS + 1))).toBe(false);
+    const later = new Date(checked.getTime() + 60_000);
+    expect(withinVoteDeadline(checked, new Date(checked.getTime() + VOTE_DEADLINE_MS), later)).toBe(true);
+    expect(withinVoteDeadline(checked, new Date(checked.getTime() + VOTE_DEADLINE_MS + 1), later)).toBe(
+      false,
+    );
   });
 
-  it('the recount waits the deadline and a clock margin by default, and never less than the deadline', () => {
+  it('and within VOTE_CLOSE_DEADLINE_MS of closes_at, which the normal close waits out', () => {
+    const closesAt = new Date('2026-11-25T10:00:00.000Z');
+    const checked = new Date(closesAt.getTime() - 1);
+    const by = closesAt.getTime() + VOTE_CLOSE_DEADLINE_MS;
+    expect(withinVoteDeadline(checked, new Date(by), closesAt)).toBe(true);
+    expect(withinVoteDeadline(checked, new Date(by + 1), closesAt)).toBe(false);
+    expect(VOTE_CLOSE_DEADLINE_MS).toBeLessThan(VOTE_DEADLINE_MS);
+  });
+
+  it('the recount waits the close deadline and a clock margin by default, and never less than the deadline', () => {
     expect(pollLifecycleConfigFromEnv({ TABLE_NAME: 't' }).voteSettleMs).toBe(
-      VOTE_DEADLINE_MS + CLOCK_MARGIN_MS,
+      VOTE_CLOSE_DEADLINE_MS + CLOCK_MARGIN_MS,
     );
     expect(() =>
-      pollLifecycleConfigFromEnv({ TABLE_NAME: 't', VOTE_SETTLE_MS: String(VOTE_DEADLINE_MS - 1) }),
+      pollLifecycleConfigFromEnv({ TABLE_NAME: 't', VOTE_SETTLE_MS: String(VOTE_CLOSE_DEADLINE_MS - 1) }),
     ).toThrow(ConfigError);
   });
 

@@ -45,10 +45,10 @@ describe('show files: "Errors name the path"', () => {
     }
   });
 
-  it('fills defaults: duration 30 s, latencyGraceSeconds 10', () => {
+  it('fills defaults: duration 30 s, latencyGraceSeconds 5', () => {
     const result = validateShow(show());
     expect(result.ok && result.value.polls[0]!.duration).toBe(30);
-    expect(result.ok && result.value.latencyGraceSeconds).toBe(10);
+    expect(result.ok && result.value.latencyGraceSeconds).toBe(5);
   });
 
   it('names the path of a poll with too few answers', () => {
@@ -98,12 +98,12 @@ describe('show files: "Errors name the path"', () => {
   });
 
   it('rejects a poll asked before the previous one closes (at + duration + latencyGraceSeconds)', () => {
-    // q1: asked 0:30, 30 s to answer, 10 s grace → closes 1:10.
-    const input = show({ polls: [poll(), poll({ id: 'q2', at: '1:09' })] });
+    // q1: asked 0:30, 30 s to answer, 5 s grace → closes 1:05.
+    const input = show({ polls: [poll(), poll({ id: 'q2', at: '1:04' })] });
     expect(messages(input)).toMatch(
-      /^polls\[1\]\.at: overlaps "q1": asked at 1:09, before "q1" closes at 1:10/,
+      /^polls\[1\]\.at: overlaps "q1": asked at 1:04, before "q1" closes at 1:05/,
     );
-    expect(validateShow(show({ polls: [poll(), poll({ id: 'q2', at: '1:10' })] })).ok).toBe(true);
+    expect(validateShow(show({ polls: [poll(), poll({ id: 'q2', at: '1:05' })] })).ok).toBe(true);
   });
 
   it('lets a timed poll follow a manual one without an overlap check', () => {
@@ -140,8 +140,8 @@ describe('show files: "Errors name the path"', () => {
       'polls[1].duration: expected at least 5 seconds',
       'polls[2].id: duplicate id "q1" (also polls[0])',
       'polls[2].bogus: unknown field',
-      // q1 (polls[2]) is asked at 0:40 and closes at 0:40 + 30 s + 10 s grace = 1:20.
-      'polls[3].at: overlaps "q1": asked at 0:45, before "q1" closes at 1:20 (its at + duration + latencyGraceSeconds); polls run one at a time, in file order',
+      // q1 (polls[2]) is asked at 0:40 and closes at 0:40 + 30 s + 5 s grace = 1:15.
+      'polls[3].at: overlaps "q1": asked at 0:45, before "q1" closes at 1:15 (its at + duration + latencyGraceSeconds); polls run one at a time, in file order',
       'polls[3].answers[1]: duplicate of answers[0] "Yes"',
     ]);
   });

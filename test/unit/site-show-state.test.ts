@@ -1,5 +1,6 @@
-// The viewer's state (site/src/lib/show.svelte.ts), compiled by Svelte as the site is, driven
-// through its methods with a fake video, player and API: questions from the stream on their
+// The viewer's state (site/src/lib/show.svelte.ts and the parts it wires: question, history,
+// playback, connection), compiled by Svelte as the site is, driven through their methods with a
+// fake video, player and API: questions from the stream on their
 // frame, the countdown in video time, answers, live and final results, the next question, and
 // how far behind live the stream plays.
 // The root tsconfig does not load Svelte's ambient rune declarations ($state, $derived) that the
@@ -9,11 +10,12 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { FakeVideo } from '../support/fake-video.ts';
 import { encodeCue, pollCue, resultsCue, tallyCue } from '../../core/cues.ts';
 import type { PollView } from '../../contract/api.ts';
-import { ApiFailure } from '../../site/src/lib/api.ts';
+import { ViewerFailure, type ShowApi } from '../../site/src/lib/api.ts';
 import type { SiteConfig } from '../../site/src/lib/config.ts';
 import type { LatencyPlan } from '../../site/src/lib/latency.ts';
 import type { PlayerEvents, PlayerFactory, PlayerOptions } from '../../site/src/lib/player/types.ts';
-import { RESULTS_AFTER_CLOSE_S, ShowState, type ShowApi } from '../../site/src/lib/show.svelte.ts';
+import { RESULTS_AFTER_CLOSE_S } from '../../site/src/lib/question.svelte.ts';
+import { ShowState } from '../../site/src/lib/show.svelte.ts';
 import { DEFAULT_LATENCY_GRACE_SECONDS } from '../../core/show.ts';
 
 const NOW = Date.parse('2030-01-01T12:00:00Z');
@@ -109,9 +111,9 @@ describe('ShowState: questions from the stream', () => {
     const { show, video, cue } = await setup();
     cue(10, ask('run:q1'), NOW - 1000);
     video.present(9.9);
-    expect(show.poll).toBeNull();
+    expect(show.question.poll).toBeNull();
     video.present(10);
-    expect(show.poll).toMatchObject({
+    expect(show.question.poll).toMatchObject({
       pollId: 'run:q1',
       question: 'Question run:q1',
       answers: ['A', 'B', 'C'],
@@ -120,9 +122,9 @@ describe('ShowState: questions from the stream', () => {
       programTime: NOW - 1000,
       shownAt: NOW,
     });
-    expect(show.phase).toBe('answering');
-    expect(show.remaining).toBe(20);
-    expect(show.announcement).toBe('New question: Question run:q1');
+    expect(show.question.phase).toBe('answering');
+    expect(show.question.remaining).toBe(20);
+    expect(show.question.announcement).toBe('New question: Question run:q1');
   });
 
   it('counts down in video time: not while the video stalls, and time is up after the duration of video', async () => {
@@ -130,16 +132,16 @@ describe('ShowState: questions from the stream', () => {
     cue(10, ask('run:q1', 20));
     video.present(10);
     video.present(15.2);
-    expect(show.remaining).toBe(15);
+    expect(show.question.remaining).toBe(15);
     jest.advanceTimersByTime(30_000); // wall time passes, no frame: the viewer's show is stalled
-    expect(show.remaining).toBe(15);
-    expect(show.phase).toBe('answering');
+    expect(show.question.remaining).toBe(15);
+    expect(show.question.phase).toBe('answering');
     video.present(29.99);
-    expect(show.remaining).toBe(1);
+    expect(show.question.remaining).toBe(1);
     video.present(30);
-    expect(show.remaining).toBe(0);
-    expect(show.phase).toBe('timeup');
-    expect(show.announcement).toBe("Time's up. Results are coming.");
+    expect(show.question.remaining).toBe(0);
+    expect(show.question.phase).toBe('timeup');
+    expect(show.question.announcement).toBe("Time's up. Results are coming.");
   });
 
   it('ignores a poll cue older than its own duration (seeking back into an old poll)', async () => {
@@ -147,18 +149,18 @@ describe('ShowState: questions from the stream', () => {
     video.present(100);
     cue(50, ask('run:old', 20));
     video.present(100.04);
-    expect(show.poll).toBeNull();
+    expect(show.question.poll).toBeNull();
   });
 
   it('replaces the question whole: a replayed cue re-times a new poll, the old one is untouched', async () => {
     const { show, video, cue } = await setup();
     cue(10, ask('run:q1'));
     video.present(10);
-    const before = show.poll!;
+    const before = show.question.poll!;
     cue(12, ask('run:q1'));
     video.present(12);
-    expect(show.poll).not.toBe(before);
-    expect(show.poll).toMatchObject({ pollId: 'run:q1', cueTime: 12 });
+    expect(show.question.poll).not.toBe(before);
+    expect(show.question.poll).toMatchObject({ pollId: 'run:q1', cueTime: 12 });
     expect(before.cueTime).toBe(10);
   });
 });
@@ -171,27 +173,27 @@ describe('ShowState: answers and results', () => {
     // A tally cue before the viewer answers is kept, not drawn (the card shows bars once answered).
     cue(11, encodeCue(tallyCue('run:q1', [1, 3, 0])));
     video.present(11);
-    expect(show.counts).toEqual([1, 3, 0]);
+    expect(show.question.counts).toEqual([1, 3, 0]);
 
-    const sent = show.answer(1);
-    expect(show.sending).toBe(true);
+    const sent = show.question.answer(1);
+    expect(show.question.sending).toBe(true);
     await sent;
     expect(api.answer).toHaveBeenCalledWith('run:q1', VIEWER, 1);
-    expect(show.sending).toBe(false);
-    expect(show.phase).toBe('answered');
-    expect(show.myAnswer).toBe(1);
-    expect(show.announcement).toBe('Your answer: B');
+    expect(show.question.sending).toBe(false);
+    expect(show.question.phase).toBe('answered');
+    expect(show.question.myAnswer).toBe(1);
+    expect(show.question.announcement).toBe('Your answer: B');
     await settle();
     expect(api.history).toHaveBeenCalledTimes(2); // on start, and with the new answer
 
     // The next count changes on the frame its cue is stamped on, not before.
     cue(13, encodeCue(tallyCue('run:q1', [2, 6, 1])));
     video.present(12.9);
-    expect(show.counts).toEqual([1, 3, 0]);
+    expect(show.question.counts).toEqual([1, 3, 0]);
     video.present(13.02);
-    expect(show.counts).toEqual([2, 6, 1]);
-    expect(show.total).toBe(9);
-    expect(show.tallyTiming).toEqual({ cueTime: 13, frameTime: 13.02 });
+    expect(show.question.counts).toEqual([2, 6, 1]);
+    expect(show.question.total).toBe(9);
+    expect(show.question.tallyTiming).toEqual({ cueTime: 13, frameTime: 13.02 });
     // Live bars cost the API nothing: no poll reads, however long the question stays open.
     jest.advanceTimersByTime(20_000);
     await settle();
@@ -199,18 +201,18 @@ describe('ShowState: answers and results', () => {
 
     cue(40, encodeCue(resultsCue('run:q1', [3, 6, 1], 0)));
     video.present(40);
-    expect(show.phase).toBe('revealed');
-    expect(show.counts).toEqual([3, 6, 1]);
-    expect(show.total).toBe(10);
-    expect(show.correct).toBe(0);
-    expect(show.remaining).toBeNull();
-    expect(show.myAnswer).toBe(1);
-    expect(show.announcement).toBe('Results: 10 votes, 60% top answer. The answer: A.');
+    expect(show.question.phase).toBe('revealed');
+    expect(show.question.counts).toEqual([3, 6, 1]);
+    expect(show.question.total).toBe(10);
+    expect(show.question.correct).toBe(0);
+    expect(show.question.remaining).toBeNull();
+    expect(show.question.myAnswer).toBe(1);
+    expect(show.question.announcement).toBe('Results: 10 votes, 60% top answer. The answer: A.');
 
     // A late tally cue (replayed, or sent before the close) no longer overwrites the final count.
     cue(41, encodeCue(tallyCue('run:q1', [3, 5, 1])));
     video.present(41);
-    expect(show.counts).toEqual([3, 6, 1]);
+    expect(show.question.counts).toEqual([3, 6, 1]);
   });
 
   it("ignores another poll's tally cue", async () => {
@@ -219,7 +221,7 @@ describe('ShowState: answers and results', () => {
     video.present(10);
     cue(11, encodeCue(tallyCue('run:q1', [5, 5, 5])));
     video.present(11);
-    expect(show.counts).toBeNull();
+    expect(show.question.counts).toBeNull();
   });
 
   it('a new viewer gets an identity from the API once, keeps it, and answers and reads history with it', async () => {
@@ -227,7 +229,7 @@ describe('ShowState: answers and results', () => {
     const { show, api, video, cue } = await setup({ identities });
     cue(10, ask('run:q1'));
     video.present(10);
-    await show.answer(0);
+    await show.question.answer(0);
     const issued = { requestor_id: 'new-viewer', token: 'new-token' };
     expect(api.identity).toHaveBeenCalledTimes(1);
     expect(identities.saved).toEqual([issued]);
@@ -239,65 +241,65 @@ describe('ShowState: answers and results', () => {
     const identities = knownViewer();
     const { show, api, video, cue } = await setup({ identities });
     api.answer.mockRejectedValueOnce(
-      new ApiFailure(401, 'unauthorized', 'authorization: expected "Bearer <token>"'),
+      new ViewerFailure(401, 'unauthorized', 'authorization: expected "Bearer <token>"'),
     );
     cue(10, ask('run:q1'));
     video.present(10);
-    await show.answer(2);
+    await show.question.answer(2);
     expect(api.answer.mock.calls.map((c) => c[1])).toEqual([
       VIEWER,
       { requestor_id: 'new-viewer', token: 'new-token' },
     ]);
-    expect(show.myAnswer).toBe(2);
+    expect(show.question.myAnswer).toBe(2);
   });
 
   it('answers only while answering, once', async () => {
     const { show, api, video, cue } = await setup();
     cue(10, ask('run:q1', 20));
     video.present(10);
-    await Promise.all([show.answer(0), show.answer(2)]);
+    await Promise.all([show.question.answer(0), show.question.answer(2)]);
     expect(api.answer).toHaveBeenCalledTimes(1);
     cue(60, ask('run:q2', 20));
     video.present(60);
     video.present(80);
-    await show.answer(0);
+    await show.question.answer(0);
     expect(api.answer).toHaveBeenCalledTimes(1);
   });
 
   it('says in words when the API refuses an answer as too late, and ends the question', async () => {
     const { show, api, video, cue } = await setup();
-    api.answer.mockRejectedValue(new ApiFailure(409, 'poll_closed', 'poll run:q1 is closed'));
+    api.answer.mockRejectedValue(new ViewerFailure(409, 'poll_closed', 'poll run:q1 is closed'));
     cue(10, ask('run:q1'));
     video.present(10);
-    await show.answer(0);
-    expect(show.phase).toBe('timeup');
-    expect(show.notice).toBe('Too late — this question is closed.');
-    expect(show.announcement).toBe('Too late — this question is closed.');
-    expect(show.myAnswer).toBeNull();
+    await show.question.answer(0);
+    expect(show.question.phase).toBe('timeup');
+    expect(show.question.notice).toBe('Too late — this question is closed.');
+    expect(show.question.announcement).toBe('Too late — this question is closed.');
+    expect(show.question.myAnswer).toBeNull();
   });
 
   it('the next question replaces everything about the last one', async () => {
     const { show, api, video, cue } = await setup();
-    api.answer.mockRejectedValueOnce(new ApiFailure(409, 'already_answered', 'dup'));
+    api.answer.mockRejectedValueOnce(new ViewerFailure(409, 'already_answered', 'dup'));
     cue(10, ask('run:q1'));
     video.present(10);
-    await show.answer(2);
-    expect(show.notice).toBe('You already answered this question.');
+    await show.question.answer(2);
+    expect(show.question.notice).toBe('You already answered this question.');
     cue(40, encodeCue(resultsCue('run:q1', [1, 0, 5], 2)));
     video.present(40);
-    expect(show.phase).toBe('revealed');
+    expect(show.question.phase).toBe('revealed');
 
     cue(50, ask('run:q2', 30, ['Yes', 'No']));
     video.present(50);
-    expect(show.poll).toMatchObject({ pollId: 'run:q2', answers: ['Yes', 'No'], cueTime: 50 });
-    expect(show.phase).toBe('answering');
-    expect(show.myAnswer).toBeNull();
-    expect(show.counts).toBeNull();
-    expect(show.total).toBe(0);
-    expect(show.correct).toBeUndefined();
-    expect(show.notice).toBeNull();
-    expect(show.sending).toBe(false);
-    expect(show.remaining).toBe(30);
+    expect(show.question.poll).toMatchObject({ pollId: 'run:q2', answers: ['Yes', 'No'], cueTime: 50 });
+    expect(show.question.phase).toBe('answering');
+    expect(show.question.myAnswer).toBeNull();
+    expect(show.question.counts).toBeNull();
+    expect(show.question.total).toBe(0);
+    expect(show.question.correct).toBeUndefined();
+    expect(show.question.notice).toBeNull();
+    expect(show.question.sending).toBe(false);
+    expect(show.question.remaining).toBe(30);
   });
 
   it('an answer that comes back after the next question started leaves the new one alone', async () => {
@@ -306,15 +308,15 @@ describe('ShowState: answers and results', () => {
     api.answer.mockImplementationOnce(() => new Promise((resolve) => (accept = resolve)));
     cue(10, ask('run:q1'));
     video.present(10);
-    const sent = show.answer(0);
+    const sent = show.question.answer(0);
     cue(50, ask('run:q2'));
     video.present(50);
     accept({});
     await sent;
-    expect(show.poll?.pollId).toBe('run:q2');
-    expect(show.phase).toBe('answering');
-    expect(show.myAnswer).toBeNull();
-    expect(show.sending).toBe(false);
+    expect(show.question.poll?.pollId).toBe('run:q2');
+    expect(show.question.phase).toBe('answering');
+    expect(show.question.myAnswer).toBeNull();
+    expect(show.question.sending).toBe(false);
   });
 
   it('shows the results of a question asked before the viewer joined, with its text from the API', async () => {
@@ -323,9 +325,9 @@ describe('ShowState: answers and results', () => {
     video.present(5);
     await settle();
     expect(api.poll).toHaveBeenCalledWith('run:q0');
-    expect(show.poll?.question).toBe('Question run:q0');
-    expect(show.phase).toBe('revealed');
-    expect(show.announcement).toBe('Results: 4 votes, 50% top answer.');
+    expect(show.question.poll?.question).toBe('Question run:q0');
+    expect(show.question.phase).toBe('revealed');
+    expect(show.question.announcement).toBe('Results: 4 votes, 50% top answer.');
   });
 });
 
@@ -333,14 +335,17 @@ describe('ShowState: joining mid-poll, history, errors', () => {
   it('a viewer who joins mid-poll gets it from the API, counted down in wall time; the count comes from the stream', async () => {
     const { show, api } = await setupJoining(new Date(NOW + 30_000).toISOString());
     expect(api.current).toHaveBeenCalled();
-    expect(show.counts).toBeNull();
-    expect(show.stream).toEqual({ kind: 'offline', message: 'No stream is configured for this show.' });
-    expect(show.poll).toMatchObject({ pollId: 'run:q1', cueTime: null, closesAt: NOW + 30_000 });
-    expect(show.remaining).toBe(30);
+    expect(show.question.counts).toBeNull();
+    expect(show.playback.status).toEqual({
+      kind: 'offline',
+      message: 'No stream is configured for this show.',
+    });
+    expect(show.question.poll).toMatchObject({ pollId: 'run:q1', cueTime: null, closesAt: NOW + 30_000 });
+    expect(show.question.remaining).toBe(30);
     jest.advanceTimersByTime(10_000);
-    expect(show.remaining).toBe(20);
+    expect(show.question.remaining).toBe(20);
     jest.advanceTimersByTime(20_000);
-    expect(show.phase).toBe('timeup');
+    expect(show.question.phase).toBe('timeup');
   });
 
   it('loads the history: a reset replaces it, "more" appends the next page', async () => {
@@ -351,30 +356,30 @@ describe('ShowState: joining mid-poll, history, errors', () => {
       answered_at: new Date(NOW).toISOString(),
     });
     api.history.mockResolvedValueOnce({ items: [item(3), item(2)], next_cursor: 'c1' });
-    await show.loadHistory(true);
-    expect(show.history.map((i) => i.poll_id)).toEqual(['run:q3', 'run:q2']);
-    expect(show.historyCursor).toBe('c1');
+    await show.history.load(true);
+    expect(show.history.items.map((i) => i.poll_id)).toEqual(['run:q3', 'run:q2']);
+    expect(show.history.cursor).toBe('c1');
     api.history.mockResolvedValueOnce({ items: [item(1)], next_cursor: null });
-    await show.loadHistory(false);
+    await show.history.load(false);
     expect(api.history).toHaveBeenLastCalledWith(VIEWER, 'c1');
-    expect(show.history.map((i) => i.poll_id)).toEqual(['run:q3', 'run:q2', 'run:q1']);
-    expect(show.historyCursor).toBeNull();
+    expect(show.history.items.map((i) => i.poll_id)).toEqual(['run:q3', 'run:q2', 'run:q1']);
+    expect(show.history.cursor).toBeNull();
     api.history.mockRejectedValueOnce(new Error('boom'));
-    await show.loadHistory(true);
-    expect(show.historyError).toBe('Your history could not be loaded.');
-    expect(show.history).toHaveLength(3);
+    await show.history.load(true);
+    expect(show.history.error).toBe('Your history could not be loaded.');
+    expect(show.history.items).toHaveLength(3);
   });
 
   it('shows one banner while the API is unreachable, and clears it once a retry gets through', async () => {
     const { show, api } = await setup();
-    api.history.mockRejectedValueOnce(new ApiFailure(0, 'unreachable', 'network error', true));
-    await show.loadHistory(true);
-    expect(show.apiDown).toBe(true);
-    expect(show.historyError).toBe("Can't reach the show server. Check your connection — we keep trying.");
+    api.history.mockRejectedValueOnce(new ViewerFailure(0, 'unreachable', 'network error', true));
+    await show.history.load(true);
+    expect(show.connection.down).toBe(true);
+    expect(show.history.error).toBe("Can't reach the show server. Check your connection — we keep trying.");
     jest.advanceTimersByTime(3000);
     await settle();
-    expect(show.apiDown).toBe(false);
-    expect(show.historyError).toBeNull();
+    expect(show.connection.down).toBe(false);
+    expect(show.history.error).toBeNull();
   });
 
   it('says the page is not set up when its config cannot be read', () => {
@@ -409,7 +414,7 @@ describe('ShowState: how far behind live', () => {
     const { show, player } = await setup({ latency: 20 });
     expect(player.options?.latency).toMatchObject({ seconds: 20, cappedBy: null });
     expect(player.options!.latency!.maxSeconds).toBeGreaterThan(20);
-    expect(show.latencyNotice).toBeNull();
+    expect(show.playback.latencyNotice).toBeNull();
 
     player.events!.window!({ seconds: 15, targetDuration: 1, sliding: true });
     expect(player.setLatency).toHaveBeenCalledTimes(1);
@@ -419,7 +424,7 @@ describe('ShowState: how far behind live', () => {
       maxSeconds: 12,
       cappedBy: 'stream',
     });
-    expect(show.latencyNotice).toBe('Playing 10 s behind live (the most this stream allows).');
+    expect(show.playback.latencyNotice).toBe('Playing 10 s behind live (the most this stream allows).');
 
     // Playlist refreshes that change nothing are not handed on again.
     player.events!.window!({ seconds: 14.5, targetDuration: 1, sliding: true });
@@ -430,7 +435,7 @@ describe('ShowState: how far behind live', () => {
   it('caps ?latency to the show’s grace, learnt from the first poll’s closing time', async () => {
     const { show, api, player, video, cue } = await setup({ latency: 9 });
     player.events!.window!({ seconds: 15, targetDuration: 1, sliding: true });
-    expect(show.latencyNotice).toBeNull();
+    expect(show.playback.latencyNotice).toBeNull();
     const askedAt = NOW - 9000;
     api.poll.mockImplementation(async (pollId) =>
       view(pollId, { closes_at: new Date(askedAt + (20 + 10) * 1000).toISOString() }),
@@ -439,9 +444,11 @@ describe('ShowState: how far behind live', () => {
     video.present(10);
     await settle();
     expect(api.poll).toHaveBeenCalledWith('run:q1');
-    expect(show.latency).toEqual({ requested: 9, seconds: 6, maxSeconds: 8, cappedBy: 'grace' });
-    expect(player.setLatency).toHaveBeenLastCalledWith(show.latency);
-    expect(show.latencyNotice).toBe('Playing 6 s behind live (the most that still lets your answers count).');
+    expect(show.playback.latency).toEqual({ requested: 9, seconds: 6, maxSeconds: 8, cappedBy: 'grace' });
+    expect(player.setLatency).toHaveBeenLastCalledWith(show.playback.latency);
+    expect(show.playback.latencyNotice).toBe(
+      'Playing 6 s behind live (the most that still lets your answers count).',
+    );
   });
 
   it('asks the API nothing extra for a viewer at the default latency, and never tells them anything', async () => {
@@ -457,14 +464,14 @@ describe('ShowState: how far behind live', () => {
     video.present(10);
     await settle();
     expect(api.poll).not.toHaveBeenCalled();
-    expect(show.latencyNotice).toBeNull();
+    expect(show.playback.latencyNotice).toBeNull();
   });
 
   it('plans nothing for a player that picks its own latency (IVS)', async () => {
     const { show, player } = await setup({ latency: 20, ivs: true });
     player.events!.window?.({ seconds: 15, targetDuration: 1, sliding: true });
-    expect(show.latency.requested).toBeNull();
-    expect(show.latencyNotice).toBeNull();
+    expect(show.playback.latency.requested).toBeNull();
+    expect(show.playback.latencyNotice).toBeNull();
   });
 });
 
@@ -473,30 +480,30 @@ describe("ShowState: time's up, results coming", () => {
     const { show, api, video, cue } = await setup();
     cue(10, ask('run:q1', 20));
     video.present(10);
-    await show.answer(2);
-    expect(show.phase).toBe('answered');
-    expect(show.resultsIn).toBeNull();
+    await show.question.answer(2);
+    expect(show.question.phase).toBe('answered');
+    expect(show.question.resultsIn).toBeNull();
     video.present(30);
     // Time's up for an answered viewer too: no frozen "0 s left".
-    expect(show.remaining).toBe(0);
-    expect(show.phase).toBe('timeup');
-    expect(show.myAnswer).toBe(2);
-    expect(show.poll?.question).toBe('Question run:q1');
-    expect(show.announcement).toBe("Time's up. Your answer: C. Results are coming.");
+    expect(show.question.remaining).toBe(0);
+    expect(show.question.phase).toBe('timeup');
+    expect(show.question.myAnswer).toBe(2);
+    expect(show.question.poll?.question).toBe('Question run:q1');
+    expect(show.question.announcement).toBe("Time's up. Your answer: C. Results are coming.");
     // No program date-time, so the grace is not learnt: the default grace and the settle estimate.
     const expected = 10 + 20 + DEFAULT_LATENCY_GRACE_SECONDS + RESULTS_AFTER_CLOSE_S;
-    expect(show.resultsIn).toBe(expected - 30);
+    expect(show.question.resultsIn).toBe(Math.ceil(expected - 30));
     video.present(expected - 1.5);
-    expect(show.resultsIn).toBe(2);
+    expect(show.question.resultsIn).toBe(2);
     video.present(expected + 0.2);
-    expect(show.resultsIn).toBe(0); // late: "Results any moment…"
-    expect(show.phase).toBe('timeup');
+    expect(show.question.resultsIn).toBe(0); // late: "Results any moment…"
+    expect(show.question.phase).toBe('timeup');
     await settle();
     expect(api.poll).not.toHaveBeenCalled();
     cue(expected + 1, encodeCue(resultsCue('run:q1', [0, 1, 4])));
     video.present(expected + 1);
-    expect(show.phase).toBe('revealed');
-    expect(show.resultsIn).toBeNull();
+    expect(show.question.phase).toBe('revealed');
+    expect(show.question.resultsIn).toBeNull();
   });
 
   it('learns the show’s grace from /poll-get once, when time is up, and counts down to close + settle', async () => {
@@ -509,23 +516,23 @@ describe("ShowState: time's up, results coming", () => {
     video.present(20);
     expect(api.poll).not.toHaveBeenCalled(); // nothing asked while answering
     video.present(30);
-    expect(show.phase).toBe('timeup');
+    expect(show.question.phase).toBe('timeup');
     await settle();
     video.present(30.5);
     video.present(31);
     expect(api.poll).toHaveBeenCalledTimes(1);
-    expect(show.poll?.closesAfter).toBe(24);
-    expect(show.resultsIn).toBe(Math.ceil(10 + 24 + RESULTS_AFTER_CLOSE_S - 31));
+    expect(show.question.poll?.closesAfter).toBe(24);
+    expect(show.question.resultsIn).toBe(Math.ceil(10 + 24 + RESULTS_AFTER_CLOSE_S - 31));
     // The viewer's latency plan is left alone: they asked for none.
-    expect(show.latency.requested).toBeNull();
+    expect(show.playback.latency.requested).toBeNull();
   });
 
   it('a poll from the API counts down to results in wall time', async () => {
     const { show } = await setupJoining(new Date(NOW + 5_000).toISOString());
     jest.advanceTimersByTime(5_000);
-    expect(show.phase).toBe('timeup');
-    expect(show.resultsIn).toBe(RESULTS_AFTER_CLOSE_S);
+    expect(show.question.phase).toBe('timeup');
+    expect(show.question.resultsIn).toBe(Math.ceil(RESULTS_AFTER_CLOSE_S));
     jest.advanceTimersByTime(RESULTS_AFTER_CLOSE_S * 1000 + 250);
-    expect(show.resultsIn).toBe(0);
+    expect(show.question.resultsIn).toBe(0);
   });
 });

@@ -1,10 +1,9 @@
-// The REST API client. Failures become an ApiFailure whose `words` a viewer can read.
+// The viewer's REST API client, on the shared JSON client (http.ts). Failures are a ViewerFailure,
+// whose `words` a viewer can read.
 
 // The routes, bodies and error codes are the contract's, shared with the API that sends them.
 import {
   API_ROUTES,
-  type ApiErrorBody,
-  type ApiErrorCode,
   type HistoryPage,
   type PollView,
   type TokenChallenge,
@@ -14,23 +13,16 @@ import {
   VIEWER_TOKEN_HEADER,
   VIEWER_TOKEN_SCHEME,
 } from '../../../contract/api.ts';
+import { ApiFailure, JsonClient } from './http.ts';
 import { solveChallenge, type SolveOptions } from './identity.ts';
 
-export class ApiFailure extends Error {
-  override readonly name = 'ApiFailure';
-  readonly status: number;
-  /** The API's error code, or 'unreachable' when the server could not be reached. */
-  readonly code: ApiErrorCode | 'unreachable';
-  /** True when the server could not be reached at all (network down, server stopped). */
-  readonly unreachable: boolean;
-  constructor(status: number, code: ApiErrorCode | 'unreachable', message: string, unreachable = false) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.unreachable = unreachable;
-  }
+export { ApiFailure };
 
-  get words(): string {
+/** A failure of the viewer API, in a viewer's words. */
+export class ViewerFailure extends ApiFailure {
+  override readonly name: string = 'ViewerFailure';
+
+  override get words(): string {
     if (this.unreachable) return "Can't reach the show server. Check your connection — we keep trying.";
     switch (this.code) {
       case 'poll_closed':
@@ -54,46 +46,17 @@ export class ApiFailure extends Error {
   }
 }
 
+/** The API calls the viewer page makes (tests pass a fake). */
+export type ShowApi = Pick<ApiClient, 'identity' | 'answer' | 'poll' | 'current' | 'history'>;
+
 export class ApiClient {
-  readonly #base: string;
+  readonly #http: JsonClient;
   readonly #cachedBase: string;
-  readonly #timeoutMs: number;
 
   /** `cachedBase` serves the cacheable reads (GET /poll-get): a CDN in front of the API, or the API itself. */
   constructor(base: string, cachedBase = base, timeoutMs = 8000) {
-    this.#base = base;
+    this.#http = new JsonClient({ baseUrl: base, timeoutMs, failure: ViewerFailure });
     this.#cachedBase = cachedBase;
-    this.#timeoutMs = timeoutMs;
-  }
-
-  async #request<T>(path: string, init: RequestInit = {}, base = this.#base): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${base}${path}`, {
-        ...init,
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-    } catch {
-      throw new ApiFailure(0, 'unreachable', 'network error', true);
-    }
-    let body: unknown = null;
-    try {
-      body = await response.json();
-    } catch {
-      // a proxy's HTML error page, or an empty body
-    }
-    if (!response.ok) {
-      const error = (body as Partial<ApiErrorBody> | null)?.error;
-      // A gateway answering for a stopped server counts as unreachable.
-      const unreachable = response.status === 502 || response.status === 503 || response.status === 504;
-      throw new ApiFailure(
-        response.status,
-        error?.code ?? 'error',
-        error?.message ?? `HTTP ${response.status}`,
-        unreachable,
-      );
-    }
-    return body as T;
   }
 
   /**
@@ -103,14 +66,10 @@ export class ApiClient {
    */
   async identity(solve: SolveOptions = {}): Promise<ViewerIdentity> {
     for (let attempt = 1; ; attempt++) {
-      const { challenge, difficulty } = await this.#request<TokenChallenge>(API_ROUTES.challenge);
+      const { challenge, difficulty } = await this.#http.request<TokenChallenge>(API_ROUTES.challenge);
       const request: TokenRequest = { challenge, nonce: await solveChallenge(challenge, difficulty, solve) };
       try {
-        return await this.#request<ViewerIdentity>(API_ROUTES.token, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(request),
-        });
+        return await this.#http.request<ViewerIdentity>(API_ROUTES.token, { body: request });
       } catch (error) {
         const retry =
           error instanceof ApiFailure &&
@@ -123,21 +82,20 @@ export class ApiClient {
   /** The stored answer (VoteResponse) comes back; the page needs only to know it counted. */
   answer(pollId: string, viewer: ViewerIdentity, answer: number): Promise<unknown> {
     const vote: VoteRequest = { poll_id: pollId, requestor_id: viewer.requestor_id, answer };
-    return this.#request(API_ROUTES.vote, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...authorization(viewer) },
-      body: JSON.stringify(vote),
-    });
+    return this.#http.request(API_ROUTES.vote, { body: vote, headers: authorization(viewer) });
   }
 
   poll(pollId: string): Promise<PollView> {
-    return this.#request(`${API_ROUTES.poll}?poll_id=${encodeURIComponent(pollId)}`, {}, this.#cachedBase);
+    const path = `${API_ROUTES.poll}?poll_id=${encodeURIComponent(pollId)}`;
+    return this.#http.request(path, { baseUrl: this.#cachedBase });
   }
 
   /** The channel's latest opened poll, or null before any. */
   async current(channel: string): Promise<PollView | null> {
     try {
-      return await this.#request<PollView>(`${API_ROUTES.currentPoll}?${new URLSearchParams({ channel })}`);
+      return await this.#http.request<PollView>(
+        `${API_ROUTES.currentPoll}?${new URLSearchParams({ channel })}`,
+      );
     } catch (error) {
       if (error instanceof ApiFailure && error.code === 'no_poll') return null;
       throw error;
@@ -147,7 +105,7 @@ export class ApiClient {
   history(viewer: ViewerIdentity, cursor: string | null, limit = 10): Promise<HistoryPage> {
     const params = new URLSearchParams({ requestor_id: viewer.requestor_id, limit: String(limit) });
     if (cursor) params.set('cursor', cursor);
-    return this.#request(`${API_ROUTES.history}?${params}`, { headers: authorization(viewer) });
+    return this.#http.request(`${API_ROUTES.history}?${params}`, { headers: authorization(viewer) });
   }
 }
 

@@ -1,304 +1,62 @@
-// The viewer's state: the stream, the current question and its results, the viewer's history.
-// Each part is one `$state.raw` value that only the methods here write, always replacing it whole
-// (so a new question can never inherit a field of the last one); components read it through
-// getters. What follows from it — phase, countdown, announcement, latency — is `$derived`.
-import type { HistoryEntry, PollView, ViewerIdentity } from '../../../contract/api.ts';
-import { decodeCue, type PollCue, type ResultsCue, type TallyCue } from '../../../contract/cues.ts';
-import { VOTE_DEADLINE_MS } from '../../../contract/api.ts';
-import { DEFAULT_LATENCY_GRACE_SECONDS } from '../../../core/timeline.ts';
-import { ApiClient, ApiFailure } from './api.ts';
+// The viewer page's state, in parts that each keep one thing: the API connection (the "can't
+// reach" banner and its retries), the question on screen (question.svelte.ts), the viewer's answer
+// history, and the stream with its latency (playback.svelte.ts); the viewer's identity is behind
+// every call that names them (viewer.ts). This class only builds the parts, wires what one tells
+// another, and starts and stops them with the page.
+import { ApiClient, type ShowApi } from './api.ts';
 import type { SiteConfig } from './config.ts';
+import { ApiConnection } from './connection.svelte.ts';
+import { AnswerHistory } from './history.svelte.ts';
 import type { IdentityStore } from './identity.ts';
-import { CueClock, type DueCue } from './cue-clock.ts';
-import { latencyNotice, planLatency, widerWindow, type LatencyPlan, type StreamWindow } from './latency.ts';
-import type { Player, PlayerFactory, PlayerStatus } from './player/types.ts';
-
-export type Phase = 'answering' | 'answered' | 'timeup' | 'revealed';
-
-export interface ActivePoll {
-  readonly pollId: string;
-  readonly question: string;
-  readonly answers: readonly string[];
-  /** Seconds to answer: of video time from `cueTime`, or of wall time up to `closesAt`. */
-  readonly duration: number;
-  /** Media time of the frame carrying the cue; null when the poll came from the API (late join). */
-  readonly cueTime: number | null;
-  /** Media time of the frame on which it was shown. */
-  readonly frameTime: number | null;
-  /** Wall-clock end for API-sourced polls. */
-  readonly closesAt: number | null;
-  /** Program date-time of the stamped frame (same for every viewer), when known. */
-  readonly programTime: number | null;
-  /** Wall-clock time (ms) the question appeared on this page. */
-  readonly shownAt: number;
-  /**
-   * Seconds of video from the cue's frame to the poll's close (duration + the show's grace), once
-   * `/poll-get`'s closes_at and the frame's program date-time tell it; null until then.
-   */
-  readonly closesAfter: number | null;
-}
-
-export interface Tally {
-  readonly counts: readonly number[];
-  readonly total: number;
-  /** Quiz questions, with the results only. */
-  readonly correct?: number;
-  /** Media time of the frame carrying the cue it came from, and of the frame it was drawn on. */
-  readonly cueTime: number;
-  readonly frameTime: number;
-}
-
-/** Everything about the question on screen. */
-interface Question {
-  readonly poll: ActivePoll;
-  /** The answer this page sent, once the API took it. */
-  readonly myAnswer: number | null;
-  /** The API has an answer from this viewer (this one, or one sent earlier). */
-  readonly answered: boolean;
-  /** The API said the poll is closed or gone. */
-  readonly closed: boolean;
-  readonly sending: boolean;
-  /** The live counts of the last tally cue shown (the page draws them once answered); the final ones once revealed. */
-  readonly tally: Tally | null;
-  /** The results cue has been shown. */
-  readonly revealed: boolean;
-  readonly notice: string | null;
-}
-
-interface HistoryList {
-  readonly items: readonly HistoryEntry[];
-  readonly cursor: string | null;
-  readonly loading: boolean;
-  readonly error: string | null;
-}
-
-/** The API calls the page makes. */
-export type ShowApi = Pick<ApiClient, 'identity' | 'answer' | 'poll' | 'current' | 'history'>;
+import { Playback, type PlaybackOptions } from './playback.svelte.ts';
+import { QuestionState } from './question.svelte.ts';
+import { Viewer } from './viewer.ts';
 
 export interface ShowOptions {
   /** The player adapter for config.player (player/load.ts; tests pass a fake). */
-  player: (kind: SiteConfig['player']) => Promise<PlayerFactory>;
+  player: PlaybackOptions['player'];
   /** The page's `?latency=` in seconds (see latency.ts), or null. */
   latency?: number | null;
   /** The API client for the config's URLs (tests pass a fake). */
   api?: (config: SiteConfig) => ShowApi;
 }
 
-const API_RETRY_MS = 3000;
-/**
- * From the poll's close to its results cue: the lifecycle waits VOTE_SETTLE_MS (default
- * VOTE_DEADLINE_MS + its 1 s clock margin; neither the config, the cue nor `/poll-get` carries it),
- * recounts and sends the cue (about 0.5 s). A conservative estimate: a little early is better news
- * than "any moment" for seconds.
- */
-export const RESULTS_AFTER_CLOSE_S = (VOTE_DEADLINE_MS + 1000) / 1000 + 1;
-
-/** How often the wall clock ticks: it only times polls that came from the API. */
-const WALL_TICK_MS = 250;
-
-const question = (poll: ActivePoll): Question => ({
-  poll,
-  myAnswer: null,
-  answered: false,
-  closed: false,
-  sending: false,
-  tally: null,
-  revealed: false,
-  notice: null,
-});
-
 export class ShowState {
-  readonly #identities: IdentityStore;
-  #identity: ViewerIdentity | null;
-  #issuing: Promise<ViewerIdentity> | undefined;
+  readonly connection: ApiConnection<ShowApi>;
+  readonly question: QuestionState;
+  readonly history: AnswerHistory;
+  readonly playback: Playback;
   readonly #makeApi: (config: SiteConfig) => ShowApi;
-  readonly #loadPlayer: (kind: SiteConfig['player']) => Promise<PlayerFactory>;
-
   #fatal = $state.raw<string | null>(null);
-  #stream = $state.raw<PlayerStatus>({ kind: 'loading' });
-  #apiDown = $state.raw(false);
-  #question = $state.raw<Question | null>(null);
-  #history = $state.raw<HistoryList>({ items: [], cursor: null, loading: false, error: null });
-
-  // Two clocks, each the single source of its kind of time. Video time is the media time of the
-  // last presented frame, set by the CueClock's frame callback: the frame a question appears on
-  // is the countdown's first reading (a separate timer would read `currentTime` up to a tick
-  // apart from it), and the countdown stops with the picture when the video stalls. Polls that
-  // came from the API run on wall time, and there may be no video at all: a timer ticks for them.
-  #videoNow = $state.raw<number | null>(null);
-  #wallNow = $state.raw(Date.now());
-
-  #requestedLatency = $state.raw<number | null>(null);
-  #window = $state.raw<StreamWindow | null>(null);
-  #graceSeconds = $state.raw<number | null>(null);
-
-  /**
-   * Whole seconds until the results should be on this screen, once time is up: the poll's close in
-   * this viewer's video time (or wall time, for a poll from the API) plus RESULTS_AFTER_CLOSE_S.
-   * 0 when they are late ("any moment"); null outside the time-up phase.
-   */
-  readonly resultsIn: number | null = $derived.by(() => {
-    const q = this.#question;
-    if (!q || this.phase !== 'timeup') return null;
-    const { poll } = q;
-    let left: number;
-    if (poll.cueTime !== null) {
-      if (this.#videoNow === null) return null;
-      const closesAfter = poll.closesAfter ?? poll.duration + DEFAULT_LATENCY_GRACE_SECONDS;
-      left = poll.cueTime + closesAfter + RESULTS_AFTER_CLOSE_S - this.#videoNow;
-    } else if (poll.closesAt !== null) {
-      left = (poll.closesAt - this.#wallNow) / 1000 + RESULTS_AFTER_CLOSE_S;
-    } else return null;
-    return Math.max(0, Math.ceil(left));
-  });
-
-  /** Whole seconds left to answer; null when there is nothing to count down. */
-  readonly remaining: number | null = $derived.by(() => {
-    const q = this.#question;
-    if (!q || q.revealed) return null;
-    const { poll } = q;
-    let left: number;
-    if (poll.cueTime !== null) {
-      // Video time, so a viewer further behind gets the same time to answer.
-      if (this.#videoNow === null) return null;
-      left = poll.duration - (this.#videoNow - poll.cueTime);
-    } else if (poll.closesAt !== null) {
-      left = (poll.closesAt - this.#wallNow) / 1000;
-    } else return null;
-    // The cue's frame may be half a frame before its time: never more than the duration.
-    return Math.max(0, Math.ceil(Math.min(poll.duration, left)));
-  });
-
-  readonly phase: Phase = $derived.by(() => {
-    const q = this.#question;
-    if (q?.revealed) return 'revealed';
-    // Time's up for everyone, answered or not: no frozen "0 s left".
-    if (q?.closed || this.remaining === 0) return 'timeup';
-    if (q?.answered) return 'answered';
-    return 'answering';
-  });
-
-  /** What a screen reader says (an aria-live region): each change of phase, or a notice. */
-  readonly announcement: string = $derived.by(() => {
-    const q = this.#question;
-    if (!q) return '';
-    if (this.phase === 'revealed') return resultsWords(q);
-    if (q.notice) return q.notice;
-    if (this.phase === 'answering') return `New question: ${q.poll.question}`;
-    if (this.phase === 'timeup')
-      return q.myAnswer === null
-        ? "Time's up. Results are coming."
-        : `Time's up. Your answer: ${q.poll.answers[q.myAnswer]}. Results are coming.`;
-    return q.myAnswer === null ? '' : `Your answer: ${q.poll.answers[q.myAnswer]}`;
-  });
-
-  /** How far behind live the stream plays: `?latency`, capped to what the stream and the show allow. */
-  readonly latency: LatencyPlan = $derived(
-    planLatency(this.#requestedLatency, this.#window, this.#graceSeconds),
-  );
-  readonly latencyNotice: string | null = $derived(latencyNotice(this.latency));
-
-  #api: ShowApi | null = null;
-  #channel = '';
-  #clock: CueClock | null = null;
-  #player: Player | null = null;
-  #appliedLatency: LatencyPlan | null = null;
-  #timers: ReturnType<typeof setInterval>[] = [];
-  #apiRetry: ReturnType<typeof setTimeout> | undefined;
-  /** Polls whose closes_at has been asked for (once each). */
-  readonly #learningGrace = new Set<string>();
 
   constructor(identities: IdentityStore, options: ShowOptions) {
-    this.#identities = identities;
-    this.#identity = identities.load();
-    this.#requestedLatency = options.latency ?? null;
     this.#makeApi = options.api ?? ((config) => new ApiClient(config.apiUrl, config.cachedApiUrl));
-    this.#loadPlayer = options.player;
+    this.connection = new ApiConnection<ShowApi>({ back: () => this.#caughtUp() });
+    const viewer = new Viewer(identities, this.connection);
+    this.history = new AnswerHistory(viewer);
+    this.playback = new Playback({ player: options.player, latency: options.latency ?? null });
+    this.question = new QuestionState({
+      connection: this.connection,
+      viewer,
+      wantsGrace: () => this.playback.wantsGrace,
+      graceLearnt: (seconds) => this.playback.noteGrace(seconds),
+      answersChanged: () => void this.history.load(true),
+    });
   }
 
+  /** Why the page cannot work at all, or null. */
   get fatal(): string | null {
     return this.#fatal;
   }
-  get stream(): PlayerStatus {
-    return this.#stream;
-  }
-  get apiDown(): boolean {
-    return this.#apiDown;
-  }
-  get poll(): ActivePoll | null {
-    return this.#question?.poll ?? null;
-  }
-  get myAnswer(): number | null {
-    return this.#question?.myAnswer ?? null;
-  }
-  get sending(): boolean {
-    return this.#question?.sending ?? false;
-  }
-  get counts(): readonly number[] | null {
-    return this.#question?.tally?.counts ?? null;
-  }
-  get total(): number {
-    return this.#question?.tally?.total ?? 0;
-  }
-  get correct(): number | undefined {
-    return this.#question?.tally?.correct;
-  }
-  /** The cue the counts on screen came from: its frame's media time, and the frame it was drawn on. */
-  get tallyTiming(): { cueTime: number; frameTime: number } | null {
-    const tally = this.#question?.tally;
-    return tally ? { cueTime: tally.cueTime, frameTime: tally.frameTime } : null;
-  }
-  get notice(): string | null {
-    return this.#question?.notice ?? null;
-  }
-  get history(): readonly HistoryEntry[] {
-    return this.#history.items;
-  }
-  get historyCursor(): string | null {
-    return this.#history.cursor;
-  }
-  get historyLoading(): boolean {
-    return this.#history.loading;
-  }
-  get historyError(): string | null {
-    return this.#history.error;
-  }
 
   async start(config: SiteConfig, video: HTMLVideoElement): Promise<void> {
-    this.#api = this.#makeApi(config);
-    this.#channel = config.channel;
-    this.#clock = new CueClock(
-      video,
-      (cue) => this.#onDueCue(cue),
-      (mediaTime) => this.#onFrame(mediaTime),
-    );
-    this.#timers.push(setInterval(() => (this.#wallNow = Date.now()), WALL_TICK_MS));
-    void this.loadHistory(true);
-    void this.#joinOpenPoll();
-    if (!config.playbackUrl) {
-      this.#stream = { kind: 'offline', message: 'No stream is configured for this show.' };
-      return;
-    }
-    try {
-      const create = await this.#loadPlayer(config.player);
-      const latency = this.latency;
-      this.#player = await create(
-        video,
-        config.playbackUrl,
-        {
-          cue: (cue) => this.#clock?.add(cue),
-          status: (status) => (this.#stream = status),
-          window: (window) => this.#noteWindow(window),
-        },
-        { latency },
-      );
-      this.#appliedLatency = latency;
-      // The IVS player picks its own latency: nothing to plan (or to tell the viewer).
-      if (!this.#player.setLatency) this.#requestedLatency = null;
-      this.#applyLatency(); // a window may have come while the player was being made
-    } catch (error) {
-      this.#stream = { kind: 'error', message: (error as Error).message };
-    }
+    this.connection.open(this.#makeApi(config), (api) => api.current(config.channel));
+    void this.history.load(true);
+    this.question.start(config.channel);
+    await this.playback.start(config, video, {
+      cue: (due) => this.question.onCue(due),
+      frame: (mediaTime) => this.question.onFrame(mediaTime),
+    });
   }
 
   /** The page could not load its configuration: nothing else can work. */
@@ -307,273 +65,14 @@ export class ShowState {
   }
 
   destroy(): void {
-    this.#timers.forEach(clearInterval);
-    clearTimeout(this.#apiRetry);
-    this.#clock?.destroy();
-    this.#player?.destroy();
+    this.question.destroy();
+    this.connection.close();
+    this.playback.destroy();
   }
 
-  /** Replaces the question on screen, if it is still this poll (an answer may return late). */
-  #update(pollId: string, change: (q: Question) => Question): void {
-    const q = this.#question;
-    if (q?.poll.pollId === pollId) this.#question = change(q);
+  /** The API answers again after it could not be reached: what failed meanwhile is fetched again. */
+  #caughtUp(): void {
+    if (this.history.error) void this.history.load(true);
+    if (!this.question.poll) void this.question.joinOpenPoll();
   }
-
-  #onFrame(mediaTime: number): void {
-    this.#videoNow = mediaTime;
-    // Time's up: when the results come depends on the show's grace, which the cue does not carry.
-    const poll = this.#question?.poll;
-    if (
-      poll?.cueTime != null &&
-      poll.closesAfter === null &&
-      !this.#question!.revealed &&
-      mediaTime >= poll.cueTime + poll.duration
-    )
-      void this.#learnGrace(poll);
-  }
-
-  #onDueCue(due: DueCue): void {
-    const cue = decodeCue(due.payload);
-    if (!cue) return;
-    if (cue.type === 'poll') this.#ask(cue, due);
-    else if (cue.type === 'tally') this.#liveTally(cue, due);
-    else void this.#reveal(cue, due);
-  }
-
-  #ask(cue: PollCue, due: DueCue): void {
-    // Seeking back into an old poll, or a stale cue from before a reload: nothing to answer.
-    if (due.frameMediaTime - due.mediaTime > cue.duration) return;
-    const timing = {
-      duration: cue.duration,
-      cueTime: due.mediaTime,
-      frameTime: due.frameMediaTime,
-      closesAt: null,
-      programTime: due.programTime ?? null,
-      closesAfter: null,
-    };
-    if (this.#question?.poll.pollId === cue.poll_id) {
-      // Already on screen (from the API, or a replay of the cue): from now on timed by the video.
-      this.#update(cue.poll_id, (q) => ({ ...q, poll: { ...q.poll, ...timing } }));
-      return;
-    }
-    const poll: ActivePoll = {
-      pollId: cue.poll_id,
-      question: cue.question,
-      answers: cue.answers,
-      ...timing,
-      shownAt: Date.now(),
-    };
-    this.#question = question(poll);
-    if (this.#requestedLatency !== null) void this.#learnGrace(poll);
-  }
-
-  /**
-   * Live bars come in the stream, on their frames: every viewer sees the count of their own moment
-   * of the show, and nobody polls the API for it.
-   */
-  #liveTally(cue: TallyCue, due: DueCue): void {
-    const timing = { cueTime: due.mediaTime, frameTime: due.frameMediaTime };
-    this.#update(cue.poll_id, (q) =>
-      q.revealed ? q : { ...q, tally: { counts: cue.counts, total: cue.total, ...timing } },
-    );
-  }
-
-  async #reveal(cue: ResultsCue, due: DueCue): Promise<void> {
-    if (this.#question?.poll.pollId !== cue.poll_id) {
-      // Joined after the question: show its result with the question from the API.
-      const view = await this.#call((api) => api.poll(cue.poll_id)).catch(() => null);
-      if (!view) return;
-      this.#question = question(this.#fromView(view));
-    }
-    this.#update(cue.poll_id, (q) => ({
-      ...q,
-      revealed: true,
-      tally: {
-        counts: cue.counts,
-        total: cue.total,
-        correct: cue.correct,
-        cueTime: due.mediaTime,
-        frameTime: due.frameMediaTime,
-      },
-    }));
-    void this.loadHistory(true);
-  }
-
-  #fromView(view: PollView): ActivePoll {
-    const closesAt = Date.parse(view.closes_at);
-    return {
-      pollId: view.poll_id,
-      question: view.question,
-      answers: view.answers,
-      duration: Math.max(0, (closesAt - Date.now()) / 1000),
-      cueTime: null,
-      frameTime: null,
-      closesAt,
-      programTime: null,
-      shownAt: Date.now(),
-      closesAfter: null,
-    };
-  }
-
-  /** A viewer joining mid-poll gets no earlier cue: ask the API for the open poll. */
-  async #joinOpenPoll(): Promise<void> {
-    const view = await this.#call((api) => api.current(this.#channel)).catch(() => null);
-    if (!view || view.state !== 'open' || this.#question) return;
-    // No count yet: the bars come with the stream's next tally cue (a count from the API would be
-    // from another moment than the viewer's, and would not have their own answer in it).
-    this.#question = question(this.#fromView(view));
-  }
-
-  async answer(index: number): Promise<void> {
-    const q = this.#question;
-    if (!q || this.phase !== 'answering' || q.sending) return;
-    const { pollId } = q.poll;
-    this.#question = { ...q, sending: true, notice: null };
-    try {
-      await this.#asViewer((api, viewer) => api.answer(pollId, viewer, index));
-      this.#update(pollId, (q) => ({ ...q, sending: false, myAnswer: index, answered: true }));
-      void this.loadHistory(true);
-    } catch (error) {
-      const code = error instanceof ApiFailure ? error.code : null;
-      const words =
-        error instanceof ApiFailure ? error.words : 'Your answer could not be sent. Please try again.';
-      this.#update(pollId, (q) => ({
-        ...q,
-        sending: false,
-        notice: words,
-        answered: q.answered || code === 'already_answered',
-        closed: q.closed || code === 'poll_closed' || code === 'unknown_poll',
-      }));
-    }
-  }
-
-  async loadHistory(reset: boolean): Promise<void> {
-    if (this.#history.loading) return;
-    this.#history = { ...this.#history, loading: true };
-    try {
-      const cursor = reset ? null : this.#history.cursor;
-      const page = await this.#asViewer((api, viewer) => api.history(viewer, cursor));
-      this.#history = {
-        items: reset ? page.items : [...this.#history.items, ...page.items],
-        cursor: page.next_cursor,
-        loading: false,
-        error: null,
-      };
-    } catch (error) {
-      this.#history = {
-        ...this.#history,
-        loading: false,
-        error: error instanceof ApiFailure ? error.words : 'Your history could not be loaded.',
-      };
-    }
-  }
-
-  /** The playlist's window, each time the player loads it: plan with the widest seen. */
-  #noteWindow(loaded: StreamWindow): void {
-    const window = widerWindow(this.#window, loaded);
-    if (window === this.#window) return;
-    this.#window = window;
-    this.#applyLatency();
-  }
-
-  /**
-   * The show's grace: the poll closes `duration + grace` after it was asked, and the frame its cue
-   * is stamped on carries the wall-clock time it was asked. Asked at the question for a viewer who
-   * asked to play further behind (the grace limits how far), else once time is up (when the
-   * results come depends on it).
-   */
-  async #learnGrace(poll: ActivePoll): Promise<void> {
-    if (poll.programTime === null || this.#learningGrace.has(poll.pollId)) return;
-    this.#learningGrace.add(poll.pollId);
-    const view = await this.#call((api) => api.poll(poll.pollId)).catch(() => null);
-    if (!view) return;
-    const grace = Math.max(
-      0,
-      Math.round((Date.parse(view.closes_at) - poll.programTime) / 1000 - poll.duration),
-    );
-    this.#update(poll.pollId, (q) => ({ ...q, poll: { ...q.poll, closesAfter: poll.duration + grace } }));
-    // Only a viewer who asked to play further behind has a plan the grace limits.
-    if (this.#requestedLatency === null || grace === this.#graceSeconds) return;
-    this.#graceSeconds = grace;
-    this.#applyLatency();
-  }
-
-  /** Hands a changed plan to the player (hls.js pulls a viewer beyond the new limit forward). */
-  #applyLatency(): void {
-    const plan = this.latency;
-    const applied = this.#appliedLatency;
-    if (!this.#player?.setLatency) return;
-    if (applied && applied.seconds === plan.seconds && applied.maxSeconds === plan.maxSeconds) return;
-    this.#appliedLatency = plan;
-    this.#player.setLatency(plan);
-  }
-
-  /** This viewer's identity: the one kept from before, or a new one the API issues (once). */
-  async #viewer(): Promise<ViewerIdentity> {
-    if (this.#identity) return this.#identity;
-    this.#issuing ??= this.#call((api) => api.identity())
-      .then((identity) => {
-        this.#identities.save(identity);
-        this.#identity = identity;
-        return identity;
-      })
-      .finally(() => (this.#issuing = undefined));
-    return this.#issuing;
-  }
-
-  /**
-   * A call as this viewer. A token the API no longer takes (its secret was replaced) is dropped and
-   * the call made once more with a new identity: the viewer's earlier answers stay with the old one.
-   */
-  async #asViewer<T>(fn: (api: ShowApi, viewer: ViewerIdentity) => Promise<T>): Promise<T> {
-    // No await when the identity is known: the call goes out at once, like any other.
-    const viewer = this.#identity ?? (await this.#viewer());
-    try {
-      return await this.#call((api) => fn(api, viewer));
-    } catch (error) {
-      if (!(error instanceof ApiFailure) || error.code !== 'unauthorized' || this.#identity !== viewer)
-        throw error;
-      this.#identity = null;
-      return this.#call(async (api) => fn(api, await this.#viewer()));
-    }
-  }
-
-  /** Every API call goes through here, so an unreachable server shows one banner and is retried. */
-  async #call<T>(fn: (api: ShowApi) => Promise<T>): Promise<T> {
-    if (!this.#api) throw new Error('not started');
-    try {
-      const result = await fn(this.#api);
-      this.#apiDown = false;
-      return result;
-    } catch (error) {
-      if (error instanceof ApiFailure && error.unreachable) {
-        this.#apiDown = true;
-        this.#scheduleApiRetry();
-      } else if (error instanceof ApiFailure) {
-        this.#apiDown = false;
-      }
-      throw error;
-    }
-  }
-
-  #scheduleApiRetry(): void {
-    if (this.#apiRetry) return;
-    this.#apiRetry = setTimeout(async () => {
-      this.#apiRetry = undefined;
-      try {
-        await this.#call((api) => api.current(this.#channel));
-        if (this.#history.error) void this.loadHistory(true);
-        if (!this.#question) void this.#joinOpenPoll();
-      } catch {
-        // #call scheduled the next try
-      }
-    }, API_RETRY_MS);
-  }
-}
-
-function resultsWords(q: Question): string {
-  const { counts = [], total = 0, correct } = q.tally ?? {};
-  const winner = total === 0 ? 'no votes' : `${Math.round((100 * Math.max(...counts)) / total)}% top answer`;
-  const right = correct === undefined ? '' : ` The answer: ${q.poll.answers[correct] ?? ''}.`;
-  return `Results: ${total} votes, ${winner}.${right}`;
 }

@@ -7,7 +7,7 @@
 //
 // A show can run far longer than an ID token lives (1 h), so the page keeps the refresh token and
 // renews the ID token before it expires (grant_type=refresh_token at the same endpoint): the
-// control room's state class schedules it (control.svelte.ts), here is the exchange. A refresh
+// control room's session state schedules it (session.svelte.ts), here is the exchange. A refresh
 // token Cognito refuses (revoked, expired: invalid_grant) ends the session; Cognito's answer has a
 // new refresh token only when the app client rotates them, else the one kept stays. Signing out
 // revokes the refresh token at `${domain}/oauth2/revoke`, forgets the tab's session and ends the
@@ -189,7 +189,7 @@ export async function beginCognitoSignIn(
 
 /**
  * Renews the kept Cognito sign-in with its refresh token (grant_type=refresh_token) and keeps what
- * Cognito answers. Concurrent renewals are the caller's to collapse (ControlState does).
+ * Cognito answers. Concurrent renewals are the caller's to collapse (SessionState does).
  */
 export async function renewSession(control: ControlSignIn | undefined, env: AuthEnv): Promise<Renewal> {
   const kept = readKept(env);
