@@ -34,8 +34,49 @@ export async function benchStorm(size: StormSize, log: (line: string) => void): 
   return stormOnOwnStack('ours', { ...size }, log);
 }
 
+/**
+ * The storm with quiz scoring on (issue 22): the question is a quiz question of a show with the
+ * speed bonus, each vote also adds to its player's score item; after the close the standings are
+ * checked against every acknowledged vote (StormScoring). Metered, so the score writes per vote and
+ * the busiest key are counted.
+ */
+export async function benchStormScoring(
+  size: StormSize,
+  log: (line: string) => void,
+): Promise<StormMeasurement> {
+  return stormOnOwnStack('ours + scoring', { ...size, scoring: true }, log);
+}
+
+/** What the meter counted of a storm with scoring: writes per vote by kind of key, and the busiest key. */
+export function scoringMeterRow(m: StormMeasurement): Record<string, string | number> {
+  const keys = m.meter?.dynamodb.partition_keys ?? [];
+  const runId = m.pollId.slice(0, m.pollId.lastIndexOf(':'));
+  const votes = Math.max(1, m.result.accepted);
+  const sum = (filter: (key: string) => boolean) =>
+    keys.filter((k) => filter(k.key)).reduce((n, k) => n + k.total, 0);
+  const voteUnits = sum((key) => key.startsWith(`${m.pollId}#`));
+  const scoreUnits = sum((key) => key.startsWith(`#score#${runId}#`));
+  const busiest = [...keys].sort((a, b) => b.total - a.total)[0];
+  return {
+    votes: m.result.accepted,
+    'vote key WU/vote': round(voteUnits / votes, 3),
+    'score key WU/vote': round(scoreUnits / votes, 3),
+    'WU/vote': round((voteUnits + scoreUnits) / votes, 3),
+    'vote keys': keys.filter((k) => k.key.startsWith(`${m.pollId}#`)).length,
+    'score keys': keys.filter((k) => k.key.startsWith(`#score#${runId}#`)).length,
+    'busiest key': busiest ? `${busiest.key.replace(runId, '<run>')} (${busiest.total} WU)` : '–',
+  };
+}
+
+/** The scoring check of a storm as a row (StormScoring). */
+export function scoringCheckRow(result: StormResult): Record<string, string | number> {
+  const s = result.scoring;
+  if (!s) return {};
+  return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v === null ? 'null' : (v as number)]));
+}
+
 /** What a metered storm tells the model. */
-function metered(m: StormMeasurement) {
+export function metered(m: StormMeasurement) {
   if (!m.meter) throw new Error('the storm ran on a stack without --meter');
   return {
     pollId: m.pollId,
@@ -94,7 +135,7 @@ export async function benchCapacity(
 export function stormRow(
   result: StormResult & { throttled_writes?: number },
 ): Record<string, string | number> {
-  const { tally_lag_note: _note, ...rest } = result;
+  const { tally_lag_note: _note, scoring: _scoring, ...rest } = result;
   return Object.fromEntries(
     Object.entries(rest).map(([k, v]) => [k, v === null ? 'null' : typeof v === 'number' ? round(v, 1) : v]),
   );

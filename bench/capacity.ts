@@ -44,6 +44,13 @@ export interface RequestPattern {
   putMetadataPeakPerSecond: number;
   /** Partition keys a poll's votes are spread over: a number, or 'sized' (contract/table.ts voteShardsFor the peak). */
   voteKeys: number | 'sized';
+  /**
+   * Quiz scoring (issue 22): write units a quiz vote puts on its player's score key
+   * (`#score#<runId>#<shard>`, the score item's ADD of score, total_ms and answered); 0 without scoring.
+   */
+  scoreWriteUnitsPerVote: number;
+  /** Partition keys a run's score items are spread over: a number, or 'votes' (as many as the poll's vote keys). */
+  scoreKeys: number | 'votes';
   /** The fields above that come from a metered local run (the others are modelled). */
   measured: Array<keyof Omit<RequestPattern, 'measured'>>;
 }
@@ -59,6 +66,8 @@ export const SEED_PATTERN: RequestPattern = {
   hotItemReadUnitsPerView: ASSUMPTIONS.readUnitsPerItem,
   putMetadataPeakPerSecond: 1,
   voteKeys: 1,
+  scoreWriteUnitsPerVote: 0,
+  scoreKeys: 1,
   measured: [],
 };
 
@@ -73,6 +82,21 @@ export const OURS_PATTERN: RequestPattern = {
   hotItemReadUnitsPerView: ASSUMPTIONS.readUnitsPerItem,
   putMetadataPeakPerSecond: 2,
   voteKeys: 'sized',
+  scoreWriteUnitsPerVote: 0,
+  scoreKeys: 'votes',
+  measured: [],
+};
+
+/**
+ * Ours with quiz scoring on (issue 22, store/scores.ts): a quiz vote also ADDs to its player's score
+ * item, on the score key `#score#<runId>#<shard>` (shardOf(viewer id, score_shards)), a third write
+ * (1 unit: the item stays under 1 KB, SCORE_ITEM_MAX_BYTES). The score items are spread over as many
+ * keys as the votes (score_shards is fixed at the run's first question from the same sizing).
+ */
+export const SCORING_PATTERN: RequestPattern = {
+  ...OURS_PATTERN,
+  scoreWriteUnitsPerVote: 1,
+  scoreKeys: 'votes',
   measured: [],
 };
 
@@ -140,6 +164,28 @@ export interface Load {
   documented?: boolean;
 }
 
+/** The busiest partition key of the storm's peak second. */
+export interface BusiestKey {
+  kind: 'vote shard' | 'score shard';
+  /** Its write units/s at the peak (hash skew included). */
+  writeUnits: number;
+}
+
+/**
+ * The standings read at each quiz question's close (store/scores.ts): a strongly consistent Query
+ * of every score key, in parallel, reading every player's score item. Strongly consistent reads
+ * cost 1 unit per 4 KB read; one Query page holds at most 1 MB.
+ */
+export interface StandingsRead {
+  players: number;
+  /** Read units of the whole read (every score key). */
+  readUnits: number;
+  /** Read units the busiest score key serves for it, in the one second the read takes or less (limit 3,000/s). */
+  keyReadUnits: Load;
+  /** Query pages the busiest key needs (1 MB each): the sequential round trips of the read. */
+  pagesPerKey: number;
+}
+
 export interface Capacity {
   audience: number;
   design: string;
@@ -147,6 +193,15 @@ export interface Capacity {
   voteKeys: number;
   /** The busiest shard over the average (1 for one key). */
   skew: number;
+  /** Score keys of a run (0 without scoring). */
+  scoreKeys: number;
+  /** Write units per vote on the table (all keys): 2 without scoring, 3 with it. */
+  writeUnitsPerVote: number;
+  busiestKey: BusiestKey;
+  /** Write units/s on the busiest score key (0 without scoring). */
+  scoreKeyWriteUnits: Load;
+  /** The close's read of the standings (undefined without scoring). */
+  standingsRead?: StandingsRead;
   keyWriteUnits: Load;
   itemWriteUnits: Load;
   tableWriteUnits: Load;
@@ -173,6 +228,9 @@ export function capacityFor(audience: number, design: string, pattern: RequestPa
   const voteKeys = pattern.voteKeys === 'sized' ? voteShardsFor(Math.ceil(peak - 1e-9)) : pattern.voteKeys;
   const skew = hashSkew(curve.voters, voteKeys);
   const raises = sizeFor(audience).quotaRaises;
+  const scoring = pattern.scoreWriteUnitsPerVote > 0;
+  const scoreKeys = !scoring ? 0 : pattern.scoreKeys === 'votes' ? voteKeys : pattern.scoreKeys;
+  const scoreSkew = scoring ? hashSkew(curve.voters, scoreKeys) : 1;
 
   const hard = (value: number, limit: number): Load => ({
     value: Math.ceil(value - 1e-9),
@@ -200,12 +258,25 @@ export function capacityFor(audience: number, design: string, pattern: RequestPa
   peakRequests += bg.requests;
   peakViews += bg.views;
 
+  const voteKeyUnits = (peak * pattern.keyWriteUnitsPerVote * skew) / voteKeys;
+  const scoreKeyUnits = scoring ? (peak * pattern.scoreWriteUnitsPerVote * scoreSkew) / scoreKeys : 0;
+  const busiestKey: BusiestKey =
+    scoreKeyUnits > voteKeyUnits
+      ? { kind: 'score shard', writeUnits: Math.ceil(scoreKeyUnits - 1e-9) }
+      : { kind: 'vote shard', writeUnits: Math.ceil(voteKeyUnits - 1e-9) };
+  const writeUnitsPerVote = pattern.tableWriteUnitsPerVote + pattern.scoreWriteUnitsPerVote;
+
   return {
     audience,
     design,
     peakVotesPerSecond: Math.ceil(peak - 1e-9),
     voteKeys,
     skew,
+    scoreKeys,
+    writeUnitsPerVote,
+    busiestKey,
+    scoreKeyWriteUnits: hard(scoreKeyUnits, L.dynamoDbPartitionWriteUnits),
+    ...(scoring ? { standingsRead: standingsRead(curve.voters, scoreKeys, scoreSkew) } : {}),
     keyWriteUnits: hard(
       (peak * pattern.keyWriteUnitsPerVote * skew) / voteKeys,
       L.dynamoDbPartitionWriteUnits,
@@ -214,11 +285,7 @@ export function capacityFor(audience: number, design: string, pattern: RequestPa
       (peak * pattern.itemWriteUnitsPerVote * skew) / voteKeys,
       L.dynamoDbPartitionWriteUnits,
     ),
-    tableWriteUnits: raisable(
-      peak * pattern.tableWriteUnitsPerVote,
-      L.dynamoDbTableQuotaWriteUnits,
-      'DynamoDB writes',
-    ),
+    tableWriteUnits: raisable(peak * writeUnitsPerVote, L.dynamoDbTableQuotaWriteUnits, 'DynamoDB writes'),
     indexWriteUnits: raisable(
       peak * pattern.indexWriteUnitsPerVote,
       L.dynamoDbTableQuotaWriteUnits,
@@ -237,9 +304,60 @@ export function capacityFor(audience: number, design: string, pattern: RequestPa
   };
 }
 
+/**
+ * The largest a score item gets, in DynamoDB's item size (attribute names + values): partition key
+ * `#score#<runId>#<shard>` with the longest run id (80), the longest viewer id (64), score, total_ms,
+ * first_at and timestamp_ttl (numbers of up to 21 bytes each) and `answered`, the local ids of the
+ * quiz questions answered (up to 40 questions of up to 32 characters, say): under 1 KB, so its ADD
+ * is 1 write unit however long the show.
+ */
+export const SCORE_ITEM_MAX_BYTES =
+  'poll_id'.length +
+  '#score#'.length +
+  80 +
+  1 +
+  2 +
+  'requestor_id'.length +
+  64 +
+  'score'.length +
+  21 +
+  'total_ms'.length +
+  21 +
+  'first_at'.length +
+  21 +
+  'timestamp_ttl'.length +
+  21 +
+  'answered'.length +
+  40 * 8;
+/** A typical score item: a 34-character run id, a 36-character viewer id, a few questions answered. */
+export const SCORE_ITEM_TYPICAL_BYTES = 7 + 7 + 34 + 3 + 12 + 36 + 5 + 4 + 8 + 5 + 8 + 8 + 13 + 6 + 8 + 6;
+const QUERY_PAGE_BYTES = 1024 * 1024;
+const STRONG_READ_BYTES_PER_UNIT = 4096;
+
+/** The close's standings read for `players` players over `keys` score keys (the busiest `skew` × the average). */
+export function standingsRead(players: number, keys: number, skew = 1): StandingsRead {
+  const p = Math.round(players);
+  const bytes = (n: number) => n * SCORE_ITEM_TYPICAL_BYTES;
+  const perKey = (p / Math.max(1, keys)) * skew;
+  const readUnits = Math.ceil(bytes(p) / STRONG_READ_BYTES_PER_UNIT);
+  const keyUnits = Math.ceil(bytes(perKey) / STRONG_READ_BYTES_PER_UNIT);
+  return {
+    players: p,
+    readUnits,
+    keyReadUnits: {
+      value: keyUnits,
+      limit: AWS_LIMITS.dynamoDbPartitionReadUnits,
+      verdict: keyUnits <= AWS_LIMITS.dynamoDbPartitionReadUnits ? 'ok' : 'OVER',
+    },
+    pagesPerKey: Math.max(1, Math.ceil(bytes(perKey) / QUERY_PAGE_BYTES)),
+  };
+}
+
 /** Within every limit but the quota raises README "Sizing and quotas" documents for this audience. */
 export function withinLimits(c: Capacity): boolean {
   const loads = [
+    c.scoreKeyWriteUnits,
+    ...(c.standingsRead ? [c.standingsRead.keyReadUnits] : []),
     c.keyWriteUnits,
     c.itemWriteUnits,
     c.tableWriteUnits,
@@ -264,7 +382,10 @@ export function capacityRows(capacities: readonly Capacity[]): Array<Record<stri
     design: c.design,
     'votes/s': fmt(c.peakVotesPerSecond),
     keys: fmt(c.voteKeys),
+    'WU/vote': fmt(c.writeUnitsPerVote),
     'key WU/s ≤1,000': cell(c.keyWriteUnits),
+    'score key WU/s ≤1,000': c.scoreKeys ? cell(c.scoreKeyWriteUnits) : '–',
+    'busiest key': `${c.busiestKey.kind} ${fmt(c.busiestKey.writeUnits)}`,
     'item WU/s ≤1,000': cell(c.itemWriteUnits),
     'table WU/s ≤40,000': cell(c.tableWriteUnits),
     'API req/s ≤10,000': cell(c.apiRequests),
@@ -315,7 +436,10 @@ export function patternFromStorm(
   const keyUnits = voteKeys.reduce((n, k) => n + k.total, 0);
   const counterUnits = meter.dynamodb.items_by_kind['#tally']?.write_units ?? 0;
   const pattern: RequestPattern = { ...base, measured: [] };
-  const set = <K extends keyof Omit<RequestPattern, 'measured' | 'voteKeys'>>(key: K, value: number) => {
+  const set = <K extends keyof Omit<RequestPattern, 'measured' | 'voteKeys' | 'scoreKeys'>>(
+    key: K,
+    value: number,
+  ) => {
     pattern[key] = value;
     pattern.measured.push(key);
   };
@@ -334,6 +458,51 @@ export function patternFromStorm(
     if (pollGets > 0) set('hotItemReadUnitsPerView', perVote(counterReads, pollGets));
   } else if (pollGets === 0) set('apiRequestsPerAnsweredViewerSecond', 0);
   if (options.cuesCount) set('putMetadataPeakPerSecond', meter.edge.put_metadata.peak_per_s);
+  // Quiz scoring: the writes on the run's score keys (`#score#<runId>#<shard>`), per vote.
+  const runId = storm.pollId.slice(0, storm.pollId.lastIndexOf(':'));
+  const scoreKeys = meter.dynamodb.partition_keys.filter((k) => k.key.startsWith(`#score#${runId}#`));
+  if (scoreKeys.length > 0 || base.scoreWriteUnitsPerVote > 0)
+    set(
+      'scoreWriteUnitsPerVote',
+      perVote(
+        scoreKeys.reduce((n, k) => n + k.total, 0),
+        votes,
+      ),
+    );
   pattern.voteKeys = base.voteKeys;
+  pattern.scoreKeys = base.scoreKeys;
   return pattern;
+}
+
+// ---- Scoring on: before and after ---------------------------------------------------------------------
+
+/**
+ * Quiz scoring's cost at each audience, before (ours, a vote = the answer's put and the shard
+ * counter's ADD) and after (the score item's ADD too): write units per vote, the table's write units
+ * at the peak, the busiest key and what it takes, and the close's standings read.
+ */
+export function scoringRows(
+  audiences: readonly number[],
+  before: RequestPattern = OURS_PATTERN,
+  after: RequestPattern = SCORING_PATTERN,
+): Array<Record<string, string>> {
+  return audiences.map((audience) => {
+    const b = capacityFor(audience, 'ours', before);
+    const a = capacityFor(audience, 'ours + scoring', after);
+    const read = a.standingsRead!;
+    return {
+      audience: fmt(audience),
+      'votes/s': fmt(a.peakVotesPerSecond),
+      'WU/vote before→after': `${fmt(b.writeUnitsPerVote)} → ${fmt(a.writeUnitsPerVote)}`,
+      'table WU/s before→after': `${fmt(b.tableWriteUnits.value)} → ${fmt(a.tableWriteUnits.value)}`,
+      'busiest key before': `${b.busiestKey.kind} ${fmt(b.busiestKey.writeUnits)} WU/s`,
+      'busiest key after': `${a.busiestKey.kind} ${fmt(a.busiestKey.writeUnits)} WU/s`,
+      'score key WU/s ≤1,000': cell(a.scoreKeyWriteUnits),
+      'score keys': fmt(a.scoreKeys),
+      'standings read RU': fmt(read.readUnits),
+      'per key RU ≤3,000': cell(read.keyReadUnits),
+      'pages/key': fmt(read.pagesPerKey),
+      within: withinLimits(a) ? 'yes' : 'no',
+    };
+  });
 }

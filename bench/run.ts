@@ -18,6 +18,10 @@ import { table } from './lib.ts';
 import {
   benchCapacity,
   benchStorm,
+  benchStormScoring,
+  metered,
+  scoringCheckRow,
+  scoringMeterRow,
   patternRows,
   QUICK_STORM_SIZE,
   STORM_SIZE,
@@ -25,10 +29,18 @@ import {
   type StormSize,
 } from './audience.ts';
 import type { StormMeasurement } from './storm.ts';
-import { withinLimits } from './capacity.ts';
+import {
+  CAPACITY_AUDIENCES,
+  OURS_PATTERN,
+  SCORING_PATTERN,
+  patternFromStorm,
+  scoringRows,
+  withinLimits,
+} from './capacity.ts';
+import { benchStandings, QUICK_STANDINGS_SIZES, STANDINGS_SIZES } from './standings.ts';
 
-const HELP = `Usage: npm run bench -- [--only sync,votes,poll_get,schedule,cue_to_air,footprint,dead_air,storm,capacity,first_run]
-                       [--quick] [--viewers N] [--watchers N]
+const HELP = `Usage: npm run bench -- [--only sync,votes,poll_get,schedule,cue_to_air,footprint,dead_air,storm,storm_scoring,capacity,standings,first_run]
+                       [--quick] [--scoring] [--viewers N] [--watchers N]
 
 Runs the benchmarks against a fresh local stack, prints a table, writes
 bench/results/summary.json and updates docs/BENCHMARKS.md.
@@ -38,7 +50,12 @@ bench/results/summary.json and updates docs/BENCHMARKS.md.
                 first_run runs only when named: it clones this checkout's HEAD, runs npm install
                 with the warm npm cache and npm start — a minute or more and ~1 GB of disk;
                 node bench/first-run.ts --cold-cache for the figure with every download)
+                storm_scoring: the storm with quiz scoring on (a quiz question, the speed bonus, votes
+                with elapsed_ms), checked after the close: no vote and no point lost; then quiz
+                scoring's cost in the capacity model, before and after, at 1k…1M viewers;
+                standings: 1k, 10k and 100k players' score items, the time to compute the standings
   --quick       smaller sizes, for a smoke run (figures are not comparable; first_run is unchanged)
+  --scoring     with storm: also run storm_scoring (a second storm row, scoring on)
   --viewers N   storm and capacity: simulated viewers (default ${STORM_SIZE.viewers}; --quick ${QUICK_STORM_SIZE.viewers})
   --watchers N  storm and capacity: how many of them download the stream (default ${STORM_SIZE.watchers})
   -h, --help    this help
@@ -53,7 +70,9 @@ const BENCHES = [
   'footprint',
   'dead_air',
   'storm',
+  'storm_scoring',
   'capacity',
+  'standings',
   'first_run',
 ] as const;
 type BenchName = (typeof BENCHES)[number];
@@ -63,13 +82,20 @@ const DEFAULT_BENCHES: readonly BenchName[] = BENCHES.filter((name) => name !== 
  * storm and capacity start metered stacks of their own, dead_air two with different vote settles,
  * first_run its own clone: the rest share one.
  */
-const OWN_STACK_BENCHES: readonly BenchName[] = ['dead_air', 'storm', 'capacity', 'first_run'];
+const OWN_STACK_BENCHES: readonly BenchName[] = [
+  'dead_air',
+  'storm',
+  'storm_scoring',
+  'capacity',
+  'first_run',
+];
 const STACK_BENCHES: readonly BenchName[] = BENCHES.filter((name) => !OWN_STACK_BENCHES.includes(name));
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     quick: { type: 'boolean' },
+    scoring: { type: 'boolean' },
     viewers: { type: 'string' },
     watchers: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -81,6 +107,8 @@ if (values.help) {
   process.exit(0);
 }
 const only = (values.only?.split(',').map((s) => s.trim()) ?? [...DEFAULT_BENCHES]) as BenchName[];
+if (values.scoring && only.includes('storm') && !only.includes('storm_scoring'))
+  only.splice(only.indexOf('storm') + 1, 0, 'storm_scoring');
 for (const name of only) {
   if (!BENCHES.includes(name)) {
     console.error(`--only: unknown benchmark "${name}" (known: ${BENCHES.join(', ')})`);
@@ -168,6 +196,17 @@ try {
       summary.schedule = schedule;
       console.log(`\nschedule (target: p99_late_ms ≤ 1000)\n${table([schedule as never])}\n`);
     }
+    if (only.includes('standings')) {
+      const sizes = values.quick ? QUICK_STANDINGS_SIZES : STANDINGS_SIZES;
+      log(
+        `standings: ${sizes.join(', ')} players' score items, then the standings read at close and by the producer…`,
+      );
+      const rows = await benchStandings(stack.edgeUrl, sizes, {}, log);
+      summary.standings = rows;
+      console.log(
+        `\nstandings (close: every score shard read, top 10 named; producer: every player named; ordered = true, read = players)\n${table(rows as never)}\n`,
+      );
+    }
     if (only.includes('cue_to_air')) {
       log('cue_to_air: `npx showrunner cue RUN` as a producer types it, until IVS accepts the question…');
       const cueToAir = await benchCueToAir(stack, values.quick ? { cues: 2, startups: 2 } : undefined, log);
@@ -199,6 +238,33 @@ if (only.includes('storm')) {
   console.log(`\nstorm (target: lost = doubled = 0, 5xx = 0)\n${table([stormRow(storm.result)])}`);
   if (storm.result.tally_lag_note) console.log(`tally_lag_ms: ${storm.result.tally_lag_note}`);
   console.log('');
+}
+if (only.includes('storm_scoring')) {
+  log(
+    `storm_scoring: ${stormSize.viewers} viewers on one quiz question (speed bonus on, votes with elapsed_ms), then the standings against every acknowledged vote…`,
+  );
+  const scored = await benchStormScoring(stormSize, log);
+  const before = storm?.meter ? patternFromStorm(OURS_PATTERN, metered(storm)) : OURS_PATTERN;
+  const after = scored.meter ? patternFromStorm(SCORING_PATTERN, metered(scored)) : SCORING_PATTERN;
+  const rows = scoringRows(CAPACITY_AUDIENCES, before, after);
+  summary.storm_scoring = {
+    storm: scored.result,
+    meter: scored.meter ? scoringMeterRow(scored) : null,
+    before: { tableWriteUnitsPerVote: before.tableWriteUnitsPerVote, measured: before.measured.length > 0 },
+    after: {
+      tableWriteUnitsPerVote: after.tableWriteUnitsPerVote,
+      scoreWriteUnitsPerVote: after.scoreWriteUnitsPerVote,
+      measured: after.measured.length > 0,
+    },
+    model: rows,
+  };
+  console.log(
+    `\nstorm with scoring (target: lost = doubled = 0, 5xx = 0; players_missing = points_lost = score_mismatches = 0)\n${table([stormRow(scored.result)])}\n\n${table([scoringCheckRow(scored.result)])}\n`,
+  );
+  if (scored.meter) console.log(`what the meter counted\n${table([scoringMeterRow(scored)])}\n`);
+  console.log(
+    `quiz scoring at the peak second, before → after (the score writes per vote measured above when metered)\n${table(rows)}\n`,
+  );
 }
 if (only.includes('capacity')) {
   log('capacity: request patterns measured on the local stack, scaled by the model…');

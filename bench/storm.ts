@@ -23,6 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ASSUMPTIONS } from '../cdk/lib/sizing.ts';
+import type { RunLeaderboard, RunResults } from '../contract/producer.ts';
+import { DEFAULT_POINTS, scoreVote } from '../core/scoring.ts';
 import { decodeCue, type Cue } from '../contract/cues.ts';
 import { IVS_PRIV_OWNER } from '../local/ivs/id3.ts';
 import { METER_PATH, type MeterSnapshot } from '../local/meter.ts';
@@ -46,6 +48,13 @@ export interface StormOptions {
   /** Seconds the poll is open (its `duration`; the show's latencyGraceSeconds is added by the lifecycle). */
   duration: number;
   seed: number;
+  /**
+   * Quiz scoring on (issue 22): the question is a quiz question (`correct`: the first answer) of a
+   * show with `"scoring":{"speed":true}`, votes carry `elapsed_ms` (the time from seeing the
+   * question to the tap), and after the close the standings are checked against the acknowledged
+   * votes: no vote and no point lost.
+   */
+  scoring: boolean;
 }
 
 export const STORM_DEFAULTS: StormOptions = {
@@ -54,7 +63,45 @@ export const STORM_DEFAULTS: StormOptions = {
   pollEverySeconds: 0,
   duration: 15,
   seed: 12,
+  scoring: false,
 };
+
+/** The quiz question's right answer and worth in a storm with scoring on (the show's default points). */
+const STORM_CORRECT = 0;
+const STORM_POINTS = DEFAULT_POINTS;
+
+/**
+ * With scoring on: the standings after the close (`showrunner leaderboard RUN --json`) against the
+ * votes the API acknowledged. With one quiz question a player's total answer time is that vote's
+ * accepted time (boundElapsed), so each acknowledged vote's points follow from its answer and its
+ * accepted time alone (scoreVote); the accepted time may never be below what the vote claimed.
+ */
+export interface StormScoring {
+  /** Players in the standings; acknowledged voters. */
+  players: number;
+  /** Acknowledged voters missing from the standings (a vote lost to scoring). */
+  players_missing: number;
+  /** Players who were not acknowledged, beyond the 5xx and network errors that may have landed. */
+  players_extra: number;
+  /** Right answers among the acknowledged votes. */
+  correct_votes: number;
+  /** Σ over acknowledged votes of scoreVote(answer, accepted time): what the standings must hold. */
+  points_expected: number;
+  /** Σ of the standings' scores. */
+  points_standings: number;
+  /** What the close recorded the question gave (`showrunner results` points_given). */
+  points_given: number | null;
+  /** Points acknowledged votes earned that the standings do not hold (expected − held, per player, ≥ 0). */
+  points_lost: number;
+  /** Players whose score is not what their acknowledged vote earns. */
+  score_mismatches: number;
+  /** Votes whose accepted time is below their claim or above the duration (boundElapsed never does that). */
+  elapsed_out_of_bounds: number;
+  /** The leaderboard said final (every quiz question closed). */
+  final: boolean | null;
+  /** Close → the standings read by the producer's CLI (ms, the whole `showrunner leaderboard` run). */
+  leaderboard_cli_ms: number;
+}
 
 export interface StormResult {
   design: string;
@@ -88,6 +135,8 @@ export interface StormResult {
   tally_lag_note?: string;
   /** GET /poll-get requests (the seed's live bars) and their share answered 2xx. */
   poll_gets: number;
+  /** With scoring on: the standings checked against the acknowledged votes. */
+  scoring?: StormScoring;
 }
 
 /** What the pattern of bench/capacity.ts needs besides the figures. */
@@ -207,6 +256,7 @@ export async function runStorm(
     id: 'storm',
     title: 'Vote storm',
     latencyGraceSeconds: 5,
+    ...(options.scoring ? { scoring: { speed: true } } : {}),
     polls: [
       {
         id: 'q',
@@ -214,6 +264,7 @@ export async function runStorm(
         question: 'Which answer?',
         answers: ANSWER_WEIGHTS.map((_, i) => `Answer ${i + 1}`),
         duration: options.duration,
+        ...(options.scoring ? { correct: STORM_CORRECT, points: STORM_POINTS } : {}),
       },
     ],
   };
@@ -274,6 +325,8 @@ export async function runStorm(
   let pollGets = 0;
   let pollingMs = 0;
   const acked = ANSWER_WEIGHTS.map(() => 0);
+  /** Each acknowledged vote: its answer and the elapsed time it claimed. */
+  const ackedVotes = new Map<string, { answer: number; claimedMs: number }>();
   const closedBy = () => resultsSeen.some((t) => t !== undefined);
 
   const vote = async (v: (typeof voters)[number]) => {
@@ -297,6 +350,8 @@ export async function runStorm(
           poll_id: pollId,
           requestor_id: requestorId,
           answer: v.answer,
+          // The page's claim: video time from the question's frame to the tap.
+          ...(options.scoring ? { elapsed_ms: Math.round(v.delayMs) } : {}),
         }),
       });
       await response.arrayBuffer();
@@ -305,6 +360,7 @@ export async function runStorm(
         accepted++;
         acked[v.answer]!++;
         ackedAt.push(Date.now());
+        ackedVotes.set(requestorId, { answer: v.answer, claimedMs: Math.round(v.delayMs) });
       } else if (response.status >= 500) errors++;
       else refused++;
       if (response.status !== 201 || options.pollEverySeconds <= 0) return;
@@ -368,6 +424,10 @@ export async function runStorm(
     pollSeen[0] !== undefined && resultsSeen[0] !== undefined ? (resultsSeen[0] - pollSeen[0]) / 1000 : null;
   const shards = (meter?.dynamodb.partition_keys ?? []).filter((k) => k.key.startsWith(`${pollId}#`)).length;
 
+  const scoring = options.scoring
+    ? await checkScoring(stack, started.runId, ackedVotes, options.duration * 1000, errors + networkErrors)
+    : undefined;
+
   const result: StormResult = {
     design,
     viewers: options.viewers,
@@ -391,8 +451,67 @@ export async function runStorm(
     tally_lag_ms: tallyLag === null ? null : round(tallyLag, 0),
     ...(tallyNote ? { tally_lag_note: tallyNote } : {}),
     poll_gets: pollGets,
+    ...(scoring ? { scoring } : {}),
   };
   return { result, pollId, meter, pollingViewerSeconds: pollingMs / 1000, openSeconds };
+}
+
+/** The standings and the results after the close, read as a producer does, against the acknowledged votes. */
+async function checkScoring(
+  stack: StackProcess,
+  runId: string,
+  ackedVotes: ReadonlyMap<string, { answer: number; claimedMs: number }>,
+  durationMs: number,
+  maybeLanded: number,
+): Promise<StormScoring> {
+  const t = performance.now();
+  const board = JSON.parse(await showrunner(stack, 'leaderboard', runId, '--json')) as RunLeaderboard;
+  const leaderboardMs = performance.now() - t;
+  const results = JSON.parse(await showrunner(stack, 'results', runId, '--json')) as RunResults;
+  const byId = new Map(board.standings.map((s) => [s.requestor_id, s]));
+  let missing = 0;
+  let expected = 0;
+  let lost = 0;
+  let mismatches = 0;
+  let outOfBounds = 0;
+  let correctVotes = 0;
+  for (const [requestorId, vote] of ackedVotes) {
+    if (vote.answer === STORM_CORRECT) correctVotes++;
+    const standing = byId.get(requestorId);
+    const accepted = standing?.total_answer_ms ?? Math.min(vote.claimedMs, durationMs);
+    const earns = scoreVote({
+      correct: STORM_CORRECT,
+      answer: vote.answer,
+      points: STORM_POINTS,
+      speed: true,
+      durationMs,
+      elapsedMs: accepted,
+    });
+    expected += earns;
+    if (!standing) {
+      missing++;
+      lost += earns;
+      continue;
+    }
+    if (standing.score !== earns) mismatches++;
+    lost += Math.max(0, earns - standing.score);
+    if (accepted < Math.min(vote.claimedMs, durationMs) || accepted > durationMs) outOfBounds++;
+  }
+  const extra = board.standings.filter((s) => !ackedVotes.has(s.requestor_id)).length;
+  return {
+    players: board.players,
+    players_missing: missing,
+    players_extra: Math.max(0, extra - maybeLanded),
+    correct_votes: correctVotes,
+    points_expected: expected,
+    points_standings: board.standings.reduce((n, s) => n + s.score, 0),
+    points_given: results.polls[0]?.points_given ?? null,
+    points_lost: lost,
+    score_mismatches: mismatches,
+    elapsed_out_of_bounds: outOfBounds,
+    final: board.final,
+    leaderboard_cli_ms: round(leaderboardMs, 0),
+  };
 }
 
 function pick(r: number, weights: readonly number[]): number {

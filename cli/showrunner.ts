@@ -49,6 +49,8 @@ const FIELD_NAMES: Record<string, string> = {
   runId: '--name',
   status: '--status',
   limit: '--limit',
+  requestorId: 'REQUESTOR_ID',
+  hidden: '--show',
 };
 
 const TARGET_HELP = `Target:
@@ -292,6 +294,56 @@ results go into the stream; then the channel is free for the next show.
       return 0;
     },
   },
+  leaderboard: {
+    usage: 'showrunner leaderboard RUN [--json | --csv]',
+    summary: "a run's standings: every player's rank, name, score and answer time",
+    details: `Players are the viewers who answered at least one quiz question of the run, best first: the
+higher score, then the less total answer time, then the earlier first answer. A hidden nickname
+shows as viewers see it ("Player 7K3Q") with the nickname beside it. The standings are final once
+every quiz question of the run has closed.
+  --json   one object: {runId, players, final, standings: [{rank, requestor_id, name, …}]}
+  --csv    one row per player (for spreadsheets), as the control room exports it`,
+    options: { json: { type: 'boolean' }, csv: { type: 'boolean' }, ...targetOptions },
+    async run(v, p, io) {
+      if (v.json && v.csv) throw new UsageError('--json, --csv: choose one');
+      const run = requireOne(p, 'RUN', 'showrunner leaderboard RUN');
+      const [{ withTarget }, { leaderboard }, { renderLeaderboard }] = await Promise.all([
+        import('../ops/target.ts'),
+        import('../ops/leaderboard.ts'),
+        import('./render/leaderboard.ts'),
+      ]);
+      const data = await withTarget(io.target, (target) => leaderboard(target, run));
+      io.out(renderLeaderboard(data, v.csv ? 'csv' : v.json ? 'json' : 'table'));
+      return 0;
+    },
+  },
+  'hide-name': {
+    usage: 'showrunner hide-name REQUESTOR_ID [--show] [--json]',
+    summary: "hide a player's nickname from the leaderboards (--show: show it again)",
+    details: `The player then shows as "Player" and a short id in every later leaderboard cue and in
+showrunner leaderboard (which still lists the nickname for you). A leaderboard already in the
+stream stays as it was sent. REQUESTOR_ID is the REQUESTOR ID column of showrunner leaderboard.
+  --show   show the nickname again
+  --json   print {"requestorId","hidden"}`,
+    options: { show: { type: 'boolean' }, json: { type: 'boolean' }, ...targetOptions },
+    async run(v, p, io) {
+      if (p.length !== 1)
+        throw new UsageError(
+          p.length === 0
+            ? 'REQUESTOR_ID: missing (usage: showrunner hide-name REQUESTOR_ID)'
+            : `unexpected argument "${p[1]}" (usage: showrunner hide-name REQUESTOR_ID)`,
+        );
+      const [{ withTarget }, { checkHideName, hideName }, { renderNameHidden }] = await Promise.all([
+        import('../ops/target.ts'),
+        import('../ops/leaderboard.ts'),
+        import('./render/leaderboard.ts'),
+      ]);
+      const request = checkHideName({ requestorId: p[0], hidden: v.show !== true });
+      const done = await withTarget(io.target, (target) => hideName(target, request));
+      io.out(renderNameHidden(done, v.json === true));
+      return 0;
+    },
+  },
   doctor: {
     usage: 'showrunner doctor --target aws [--audience N] [--region R] [--stack NAME] [--json]',
     summary: "check an AWS account's settings and quotas against what the stack needs, before a deploy",
@@ -354,7 +406,7 @@ Runs interactive live shows: timed poll and quiz questions sent inside the video
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(13)}${c.summary}`)
   .join('\n')}
 
 Run \`showrunner <command> --help\` for a command's options.

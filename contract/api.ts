@@ -16,6 +16,12 @@ export const API_ROUTES = {
   poll: '/poll-get',
   /** GET → 200 PollView of the latest opened poll, for viewers who join mid-poll; 404 no_poll before any. */
   currentPoll: '/poll-current',
+  /**
+   * PUT NameRequest {requestor_id, nickname} with the requestor's token → 200 NameResponse (the
+   * stored, normalised name); 400 `bad_request` (`nickname: …`) when core/nickname.ts refuses it;
+   * 409 `name_locked` once the run live on the API's channel has closed a quiz question.
+   */
+  name: '/requestor-name',
 } as const;
 
 export type PollState = 'open' | 'closed';
@@ -66,6 +72,26 @@ export interface VoteRequest {
   poll_id: string;
   requestor_id: string;
   answer: number;
+  /**
+   * Quiz questions: the video time from the frame the question appeared on to the tap, in whole ms
+   * (0–MAX_ELAPSED_MS), for the speed bonus. The server bounds it (core/scoring.ts boundElapsed).
+   */
+  elapsed_ms?: number;
+}
+
+/** The largest `elapsed_ms` a vote may carry: an hour. */
+export const MAX_ELAPSED_MS = 3_600_000;
+
+/** PUT /requestor-name: a viewer's nickname for the leaderboard. */
+export interface NameRequest {
+  requestor_id: string;
+  nickname: string;
+}
+
+/** 200 from PUT /requestor-name: the nickname as stored (NFC, trimmed, spaces collapsed). */
+export interface NameResponse {
+  requestor_id: string;
+  nickname: string;
 }
 
 /**
@@ -132,6 +158,12 @@ export interface PollView {
   closes_at: string;
   /** Why it closed before its time: the run was stopped, timed out or failed. */
   closed_by?: RunEndReason;
+  /** The show's title, as the poll cue carries it. */
+  title?: string;
+  /** Quiz questions only: what a right answer is worth, as the poll cue says. */
+  points?: number;
+  /** Set when the show's speed bonus is on (quiz questions only). */
+  speed?: true;
 }
 
 /** One answer in a viewer's history (GET /requestor-get), with the question it answered. */
@@ -145,6 +177,8 @@ export interface HistoryEntry {
   correct?: number;
   /** Why it closed before its time, as GET /poll-get says. */
   closed_by?: RunEndReason;
+  /** Quiz questions only, once closed (revealed): what this answer earned. */
+  points?: number;
 }
 
 /** A page of history, newest first; `next_cursor` is null on the last page. */
@@ -172,6 +206,8 @@ export const API_ERROR_CODES = [
   'conflict',
   /** 409 from a producer start: another show runs on the channel (the message names it). */
   'channel_busy',
+  /** 409 from PUT /requestor-name: the show live on the channel has closed its first quiz question; names are fixed until it ends. */
+  'name_locked',
   'payload_too_large',
   'unsupported_media_type',
   /** 429: too many requests from one network (the WAF's per-IP limits in the cloud). */
@@ -184,7 +220,7 @@ export const API_ERROR_CODES = [
   'challenge_expired',
   /** 400 from POST /requestor-token: SHA-256(challenge + nonce) has fewer leading zero bits than `difficulty`. */
   'work_insufficient',
-  /** 401: a vote or history read without a valid viewer token. */
+  /** 401: a vote, name or history request without a valid viewer token. */
   'unauthorized',
   /** 403: another viewer's token, or refused by the firewall (AWS's common rule set in the cloud). */
   'forbidden',

@@ -14,6 +14,12 @@ export interface PollCue {
   answers: string[];
   /** Seconds of video time viewers have to answer. */
   duration: number;
+  /** The show's title, so the card can show it. */
+  title?: string;
+  /** Quiz questions only: what a right answer is worth (never which answer is right). */
+  points?: number;
+  /** Set when the show's speed bonus is on: half the points fall with the time taken to answer. */
+  speed?: true;
 }
 
 /**
@@ -38,7 +44,38 @@ export interface ResultsCue {
   correct?: number;
 }
 
-export type Cue = PollCue | TallyCue | ResultsCue;
+/** One listed player of a leaderboard cue. */
+export interface LeaderboardEntry {
+  rank: number;
+  name: string;
+  score: number;
+}
+
+/** The "top p %" buckets a leaderboard cue carries a threshold for, smallest first. */
+export const THRESHOLD_PERCENTS = [1, 5, 10, 25, 50] as const;
+export type ThresholdPercent = (typeof THRESHOLD_PERCENTS)[number];
+/** The lowest score inside each top p %, keyed by p as a string, as in the cue. */
+export type Thresholds = Record<`${ThresholdPercent}`, number>;
+
+/**
+ * `{"v":1,"type":"leaderboard","poll_id":…,"players":N,"top":[{"rank":1,"name":"…","score":…},…],
+ * "thresholds":{"1":…,"5":…,"10":…,"25":…,"50":…},"final":true}`, sent right after a quiz
+ * question's results (core/leaderboard.ts leaderboardOf builds it); `final` once every quiz question
+ * of the run has closed, or the run has ended.
+ */
+export interface LeaderboardCue {
+  v: 1;
+  type: 'leaderboard';
+  /** The quiz question whose results this follows. */
+  poll_id: string;
+  /** How many players the standings hold. */
+  players: number;
+  top: LeaderboardEntry[];
+  thresholds: Thresholds;
+  final?: true;
+}
+
+export type Cue = PollCue | TallyCue | ResultsCue | LeaderboardCue;
 
 const isCount = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
 
@@ -59,7 +96,10 @@ export function decodeCue(text: string): Cue | undefined {
       Array.isArray(cue.answers) &&
       cue.answers.every((a) => typeof a === 'string') &&
       typeof cue.duration === 'number' &&
-      cue.duration > 0;
+      cue.duration > 0 &&
+      (cue.title === undefined || typeof cue.title === 'string') &&
+      (cue.points === undefined || isCount(cue.points)) &&
+      (cue.speed === undefined || cue.speed === true);
     return ok ? (cue as unknown as PollCue) : undefined;
   }
   if (cue.type === 'tally' || cue.type === 'results') {
@@ -70,5 +110,23 @@ export function decodeCue(text: string): Cue | undefined {
       (cue.type === 'tally' ? cue.correct === undefined : cue.correct === undefined || isCount(cue.correct));
     return ok ? (cue as unknown as TallyCue | ResultsCue) : undefined;
   }
+  if (cue.type === 'leaderboard') return isLeaderboard(cue) ? (cue as unknown as LeaderboardCue) : undefined;
   return undefined;
+}
+
+const isScore = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+
+function isLeaderboard(cue: Record<string, unknown>): boolean {
+  const { players, top, thresholds } = cue;
+  if (!isCount(players) || !Array.isArray(top) || top.length > players) return false;
+  const entriesOk = top.every((entry: unknown, i) => {
+    if (typeof entry !== 'object' || entry === null) return false;
+    const e = entry as Record<string, unknown>;
+    return e.rank === i + 1 && typeof e.name === 'string' && isScore(e.score);
+  });
+  if (!entriesOk) return false;
+  if (typeof thresholds !== 'object' || thresholds === null || Array.isArray(thresholds)) return false;
+  const t = thresholds as Record<string, unknown>;
+  if (!THRESHOLD_PERCENTS.every((p) => isScore(t[`${p}`]))) return false;
+  return cue.final === undefined || cue.final === true;
 }

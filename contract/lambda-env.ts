@@ -25,7 +25,10 @@ export const LAMBDA_ENV = {
   VOTE_SETTLE_MS: 'VOTE_SETTLE_MS',
   /** The show state machine the producer Lambda starts, stops and reads. */
   STATE_MACHINE_ARN: 'STATE_MACHINE_ARN',
-  /** The stack's IVS channel: a run's default channel (producer Lambda). */
+  /**
+   * The stack's IVS channel: a run's default channel (producer Lambda); the channel whose live run
+   * locks viewers' nicknames once it closed a quiz question (API Lambda).
+   */
   CHANNEL_ARN: 'CHANNEL_ARN',
   /** Node's flags: the stack sets --enable-source-maps, so stack traces name the bundle's sources. */
   NODE_OPTIONS: 'NODE_OPTIONS',

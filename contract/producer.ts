@@ -31,6 +31,18 @@ export const PRODUCER_ROUTES = {
    * from one read of the run (the control room polls it every 2 s while the run runs).
    */
   run: '/producer/run',
+  /**
+   * GET ?runId=&top= → 200 RunLeaderboard: every player of the run best first, with rank, name,
+   * nickname, hidden flag, score and total answer time (the same figures as `showrunner leaderboard`);
+   * with `top` (1–100,000) only the best `top` of them (`players` still counts all). A Lambda answers
+   * at most 6 MB: about 40,000 players' standings, so a page for a larger audience asks for a top.
+   */
+  leaderboard: '/producer/leaderboard',
+  /**
+   * POST HideNameBody {requestorId, hidden} → 200 NameHidden: a player's nickname shown as
+   * "Player 7K3Q" (hidden) or as chosen again (not hidden), in every later leaderboard.
+   */
+  hideName: '/producer/hide-name',
 } as const;
 
 export interface ValidateBody {
@@ -73,6 +85,18 @@ export interface CueBody {
 export interface StopBody {
   runId: string;
   cause?: string;
+}
+
+/** POST /producer/hide-name: hide (or show again) one player's nickname. */
+export interface HideNameBody {
+  requestorId: string;
+  hidden: boolean;
+}
+
+/** POST /producer/hide-name (ops/leaderboard.ts hideName): what is now stored. */
+export interface NameHidden {
+  requestorId: string;
+  hidden: boolean;
 }
 
 /** GET /producer/list: the runs, newest first. */
@@ -126,6 +150,10 @@ export interface PollTimeline {
   lateMs?: number;
   closesAt?: number;
   closedAt?: number;
+  /** What a quiz question is worth (its `points`, the show's default when it names none); absent for polls. */
+  points?: number;
+  /** The points its answers earned, summed over every player, once it closed; absent for polls. */
+  pointsGiven?: number;
   /**
    * The run's end closed it (a stop, a failure, a timeout), not its Close step: it was open when the
    * run ended. Its close, counts and results cue (`resultsAt`) are then read from the table.
@@ -185,6 +213,10 @@ export interface PollResult {
   correct?: number;
   /** Answers with the most votes (several on a tie, none without votes). */
   winner: string[];
+  /** What a quiz question is worth; absent for polls. */
+  points?: number;
+  /** The points its answers earned, summed over every player, once it is closed; absent for polls. */
+  points_given?: number;
 }
 
 /** GET /producer/results (ops/results.ts): a run's results. */
@@ -202,6 +234,33 @@ export interface RunState {
   status: RunStatus;
   history: RunHistory;
   results: RunResults;
+}
+
+/** One player's place in a run's leaderboard (RunLeaderboard). */
+export interface LeaderboardStanding {
+  /** 1, 2, 3…: the tie-breaks (total answer time, first answer, id) make the order total, so no two share a rank. */
+  rank: number;
+  requestor_id: string;
+  /** The name viewers see: the nickname, or "Player 7K3Q" when hidden or none (core/leaderboard.ts displayName). */
+  name: string;
+  /** The nickname the player chose (shown to the producer even when hidden), or null. */
+  nickname: string | null;
+  /** The producer (or the player) hid the nickname. */
+  hidden: boolean;
+  score: number;
+  /** The sum of the accepted answer times over the quiz questions the player answered, ms. */
+  total_answer_ms: number;
+}
+
+/** GET /producer/leaderboard (ops/leaderboard.ts): a run's standings, best first. */
+export interface RunLeaderboard {
+  runId: string;
+  /** Who answered at least one quiz question of the run. */
+  players: number;
+  /** Every quiz question of the run is closed: the standings will not change. */
+  final: boolean;
+  /** Best first: every player, or the best `top` when the request asked for a top. */
+  standings: LeaderboardStanding[];
 }
 
 /** POST /producer/start (ops/start.ts). */
@@ -273,6 +332,8 @@ export const RESULTS_CSV_COLUMNS = [
   'correct',
   'winner',
   'closed_by',
+  'points',
+  'points_given',
 ] as const;
 
 /** One row per answer, as `showrunner results --csv` prints it. */
@@ -294,6 +355,8 @@ export function resultsCsv({ runId, polls }: RunResults): string {
         r.correct === undefined ? '' : r.correct === i ? 'yes' : 'no',
         r.winner.includes(answer) ? 'yes' : 'no',
         r.closedBy ?? '',
+        r.points ?? '',
+        r.points_given ?? '',
       ]);
     });
   }
@@ -303,4 +366,55 @@ export function resultsCsv({ runId, polls }: RunResults): string {
 /** As `showrunner results --json` prints it. */
 export function resultsJson({ runId, polls }: RunResults): string {
   return JSON.stringify({ runId, polls }, null, 2) + '\n';
+}
+
+// ---- the leaderboard export: what `showrunner leaderboard --csv/--json` print and the control room downloads
+
+export const LEADERBOARD_CSV_COLUMNS = [
+  'run_id',
+  'rank',
+  'requestor_id',
+  'name',
+  'nickname',
+  'hidden',
+  'score',
+  'total_answer_ms',
+  'final',
+] as const;
+
+/**
+ * One row per player, best first, as `showrunner leaderboard --csv` prints it. Names and nicknames
+ * are viewers' text: a cell a spreadsheet would run as a formula is neutralised as in resultsCsv.
+ */
+export function leaderboardCsv({ runId, final, standings }: RunLeaderboard): string {
+  const rows: (string | number)[][] = [[...LEADERBOARD_CSV_COLUMNS]];
+  for (const s of standings) {
+    rows.push([
+      runId,
+      s.rank,
+      s.requestor_id,
+      s.name,
+      s.nickname ?? '',
+      s.hidden ? 'yes' : 'no',
+      s.score,
+      s.total_answer_ms,
+      final ? 'yes' : 'no',
+    ]);
+  }
+  return csv(rows);
+}
+
+/** As `showrunner leaderboard --json` prints it. */
+export function leaderboardJson({ runId, players, final, standings }: RunLeaderboard): string {
+  // Each player's fields in the contract's order, whatever object the standings came as.
+  const rows = standings.map((s) => ({
+    rank: s.rank,
+    requestor_id: s.requestor_id,
+    name: s.name,
+    nickname: s.nickname,
+    hidden: s.hidden,
+    score: s.score,
+    total_answer_ms: s.total_answer_ms,
+  }));
+  return JSON.stringify({ runId, players, final, standings: rows }, null, 2) + '\n';
 }

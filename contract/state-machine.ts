@@ -51,6 +51,10 @@ export const STATES = {
   Close: 'Close',
   /** Sends the results cue with IVS PutMetadata. */
   ResultsCue: 'ResultsCue',
+  /** After a quiz question's results: whether Close returned a leaderboard cue. */
+  HasLeaderboard: 'HasLeaderboard',
+  /** Sends the leaderboard cue with IVS PutMetadata, right after the results cue (quiz questions only). */
+  LeaderboardCue: 'LeaderboardCue',
   /** A run that fails after Plan closes its polls still open (Lambda `endRun`), then fails with the same error. */
   EndRunPolls: 'EndRunPolls',
   /** A run whose questions all ran gives its channel back (Lambda `release`) before it succeeds. */
@@ -108,6 +112,12 @@ export interface PlannedPoll {
   correct?: number;
   duration: number;
   latencyGraceSeconds: number;
+  /** Quiz questions only: what a right answer is worth (the show's `points`, default 1,000). */
+  points?: number;
+  /** Quiz questions of a show with the speed bonus. */
+  speed?: boolean;
+  /** The show's title, which the poll cue carries. */
+  title?: string;
 }
 
 /** Plan's result: absolute ask times computed once from the start, so hours of waiting never drift. */
@@ -128,13 +138,20 @@ export interface OpenResult {
   cue: string;
 }
 
-/** Close's result: the recounted counts and the results cue. */
+/**
+ * Close's result: the recounted counts and the results cue; for a quiz question also the
+ * leaderboard cue (sent right after the results) and the points its answers earned in all.
+ */
 export interface CloseResult {
   pollId: string;
   counts: number[];
   total: number;
   correct?: number;
   cue: string;
+  /** The encoded leaderboard cue (≤ 1 KB) of a quiz question; null for a poll (the ASL's HasLeaderboard tests it). */
+  leaderboardCue: string | null;
+  /** Quiz questions only: the sum of the points its answers earned. */
+  pointsGiven?: number;
 }
 
 /** LiveTally's result: one slice of the tally loop. `done` once closesAt has come. */
@@ -154,6 +171,8 @@ export interface TallyResult {
 export interface EndRunResult {
   ended: string[];
   resultsSent?: string[];
+  /** The quiz questions among `ended` whose (final) leaderboard cue IVS took after their results. */
+  leaderboardsSent?: string[];
   released?: boolean;
 }
 
@@ -181,7 +200,7 @@ export const TASK_OUTPUTS = {
   },
   Close: {
     resultPath: '$.closed',
-    fields: ['counts', 'total', 'cue'] as const satisfies readonly (keyof CloseResult)[],
+    fields: ['counts', 'total', 'cue', 'leaderboardCue'] as const satisfies readonly (keyof CloseResult)[],
   },
 } as const;
 

@@ -48,13 +48,35 @@ export function channelClaimPartition(channelId: string): string {
 }
 /**
  * A run's own item: partition '#run#<run id>', sort key '#run', holding the channel it runs on
- * (channel_arn, execution_arn). Written at Plan, before the claim, so an end of the run that the
+ * (channel_arn, execution_arn) and, for quiz scoring (store/scores.ts), `quiz_polls` (string set of
+ * its quiz questions' poll ids, written at Plan), `closed_quiz` (those closed so far, ADD at each
+ * close) and `score_shards` (set once, when its first question opens). Written at Plan, before the claim, so an end of the run that the
  * state machine does not see (a stop, a timeout: the EventBridge rule) finds the channel to release
  * and to send its last results to. Kept ANSWER_TTL_SECONDS, like answers.
  */
 export const RUN_ITEM_KEY = '#run';
 export function runPartition(runId: string): string {
   return `#run#${runId}`;
+}
+/**
+ * A player's score in a run (issue 22): partition '#score#<runId>#<shard>', sort key the viewer id,
+ * holding `score`, `total_ms` (ADD), `answered` (string set of the quiz questions' local ids, the
+ * condition that makes a retried update harmless), `first_at` (epoch ms) and `timestamp_ttl`. No
+ * `timestamp_created`, so it stays out of the requestor index. The shard is shardOf(viewer id,
+ * `score_shards`), a count fixed on the run item when its first question opens, so each score key
+ * takes at most its share of a vote storm, like a vote shard (VOTE_WRITE_UNITS does not include it:
+ * it is another key).
+ */
+export function scorePartition(runId: string, shard: number): string {
+  return `#score#${runId}#${shard}`;
+}
+/**
+ * A viewer's name (issue 22): partition '#viewer#<viewer id>', sort key '#name', holding `nickname`
+ * (checked and normalised, core/nickname.ts), `hidden` (a producer hid it) and `timestamp_ttl`.
+ */
+export const NAME_ITEM_KEY = '#name';
+export function viewerPartition(requestorId: string): string {
+  return `#viewer#${requestorId}`;
 }
 /** Answers are kept 90 days, like Step Functions keeps execution history. */
 export const ANSWER_TTL_SECONDS = 90 * 24 * 3600;
@@ -111,6 +133,10 @@ export interface AnswerItem {
   answer: number;
   timestamp_created: number;
   timestamp_ttl: number;
+  /** Quiz questions only: what the answer earned (core/scoring.ts scoreVote). Never shown before the reveal. */
+  points?: number;
+  /** Quiz questions only: the answer time the server accepted (boundElapsed), ms. */
+  elapsed_ms?: number;
 }
 
 /** The CreateTable input (plain data, so the contract stays free of the SDK). */

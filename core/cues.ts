@@ -26,11 +26,21 @@ export function encodeCue(cue: Cue): string {
   return text;
 }
 
-export function pollCue(
-  pollId: string,
-  poll: { question: string; answers: readonly string[]; duration: number },
-): PollCue {
-  return {
+/** What a poll cue says of its question, besides the poll id. */
+export interface PollCueFields {
+  question: string;
+  answers: readonly string[];
+  duration: number;
+  /** The show's title. */
+  title?: string | undefined;
+  /** Quiz questions only: what it is worth. */
+  points?: number | undefined;
+  /** Quiz questions of a show with the speed bonus. */
+  speed?: boolean | undefined;
+}
+
+export function pollCue(pollId: string, poll: PollCueFields): PollCue {
+  const cue: PollCue = {
     v: 1,
     type: 'poll',
     poll_id: pollId,
@@ -38,6 +48,12 @@ export function pollCue(
     answers: [...poll.answers],
     duration: poll.duration,
   };
+  if (poll.title !== undefined) cue.title = poll.title;
+  if (poll.points !== undefined) {
+    cue.points = poll.points;
+    if (poll.speed === true) cue.speed = true;
+  }
+  return cue;
 }
 
 export function tallyCue(pollId: string, counts: readonly number[]): TallyCue {

@@ -4,7 +4,14 @@
 // (ownPlace) without asking the API: 100,000 viewers reading a leaderboard at once would be a
 // storm, one cue in the stream is not. Like every cue it must fit IVS's 1,024 UTF-8 bytes, names
 // included (leaderboardOf trims the longest names when they would not fit).
-import { MAX_CUE_BYTES } from '../contract/cues.ts';
+import {
+  MAX_CUE_BYTES,
+  THRESHOLD_PERCENTS,
+  type LeaderboardCue,
+  type LeaderboardEntry,
+  type ThresholdPercent,
+  type Thresholds,
+} from '../contract/cues.ts';
 import { CueTooLargeError, utf8Bytes } from './cues.ts';
 import { compareStandings, type StandingKey } from './scoring.ts';
 import { fnv1a32 } from './shard.ts';
@@ -17,34 +24,8 @@ export interface PlayerStanding extends StandingKey {
 
 /** How many players the cue lists by name. */
 export const LEADERBOARD_TOP = 10;
-/** The "top p %" buckets the cue carries a threshold for, smallest first. */
-export const THRESHOLD_PERCENTS = [1, 5, 10, 25, 50] as const;
-export type ThresholdPercent = (typeof THRESHOLD_PERCENTS)[number];
-/** The lowest score inside each top p % (see thresholdsOf), keyed by p as a string, as in the cue. */
-export type Thresholds = Record<`${ThresholdPercent}`, number>;
-
-export interface LeaderboardEntry {
-  rank: number;
-  name: string;
-  score: number;
-}
-
-/**
- * `{"v":1,"type":"leaderboard","poll_id":…,"players":N,"top":[{"rank":1,"name":"…","score":…},…],
- * "thresholds":{"1":…,"5":…,"10":…,"25":…,"50":…},"final":true}`, sent after a quiz question's
- * results; `final` only after the run's last quiz question.
- */
-export interface LeaderboardCue {
-  v: 1;
-  type: 'leaderboard';
-  /** The quiz question whose results this follows. */
-  poll_id: string;
-  /** How many players the standings hold. */
-  players: number;
-  top: LeaderboardEntry[];
-  thresholds: Thresholds;
-  final?: true;
-}
+export { THRESHOLD_PERCENTS };
+export type { LeaderboardCue, LeaderboardEntry, ThresholdPercent, Thresholds };
 
 /** The standings, best first, in compareStandings order (a new array). */
 export function standings<T extends StandingKey>(players: readonly T[]): T[] {

@@ -3,7 +3,7 @@
 // hours of waiting never drift.
 import type { PlannedPoll, ShowPlan } from '../contract/state-machine.ts';
 import { makePollId } from './ids.ts';
-import { askAt, type ExecutionInput } from './show.ts';
+import { askAt, pointsOf, speedBonusOf, type ExecutionInput } from './show.ts';
 
 export function planShow(input: ExecutionInput, runId: string, now: Date): ShowPlan {
   const start = input.startAt ? new Date(input.startAt) : now;
@@ -27,8 +27,14 @@ export function planShow(input: ExecutionInput, runId: string, now: Date): ShowP
         answers: poll.answers,
         duration: poll.duration,
         latencyGraceSeconds: input.latencyGraceSeconds,
+        title: input.title,
       };
       if (poll.correct !== undefined) planned.correct = poll.correct;
+      const points = pointsOf(poll);
+      if (points !== undefined) {
+        planned.points = points;
+        if (speedBonusOf(input)) planned.speed = true;
+      }
       return planned;
     }),
   };

@@ -3,6 +3,7 @@
 import { VOTE_CLOSE_DEADLINE_MS, VOTE_DEADLINE_MS, type PollState, type PollView } from '../contract/api.ts';
 import type { RunEndReason } from '../contract/state-machine.ts';
 import type { Refusal } from './refusal.ts';
+import { boundElapsed, DEFAULT_POINTS, scoreVote } from './scoring.ts';
 
 /** What the poll item holds (see store/polls.ts for the attribute names). */
 export interface PollRecord {
@@ -27,6 +28,25 @@ export interface PollRecord {
   resultsAt?: string;
   /** How many shard partitions its answers and counters are spread over (contract/table.ts), fixed at open. */
   voteShards: number;
+  /** Quiz questions: what a right answer is worth. */
+  points?: number;
+  /** Quiz questions of a show with the speed bonus. */
+  speed?: boolean;
+  /** The show's title (the poll cue's). */
+  title?: string;
+  /** The question's duration in seconds (without the grace), for the speed bonus. */
+  durationSeconds?: number;
+  /** The show's latency grace in seconds, for boundElapsed. */
+  graceSeconds?: number;
+  /** The run's score shard count (store/scores.ts), fixed at open; quiz questions only. */
+  scoreShards?: number;
+  /** Quiz questions, once closed: the points its answers earned in all. */
+  pointsGiven?: number;
+}
+
+/** A quiz question (one with `correct`) scores: what it is worth. */
+export function isQuiz(poll: Pick<PollRecord, 'correct'>): boolean {
+  return poll.correct !== undefined;
 }
 
 /** A poll closes `duration` seconds after it is asked, plus the grace for viewers further behind live. */
@@ -113,5 +133,44 @@ export function viewPoll(poll: PollRecord, liveCounts: readonly number[], now: D
   };
   if (revealed && poll.correct !== undefined) view.correct = poll.correct;
   if (poll.closedBy) view.closed_by = poll.closedBy;
+  if (poll.title !== undefined) view.title = poll.title;
+  if (poll.correct !== undefined && poll.points !== undefined) {
+    view.points = poll.points;
+    if (poll.speed === true) view.speed = true;
+  }
   return view;
+}
+
+/**
+ * What a vote on a quiz question earns (core/scoring.ts), its time bounded from the poll's open (the
+ * moment its cue was made; the cue goes out right after) and the show's grace; undefined for a poll.
+ */
+export function scoreOf(
+  poll: PollRecord,
+  answer: number,
+  elapsedMs: number | undefined,
+  arrivedAt: Date,
+): { points: number; elapsedMs: number } | undefined {
+  if (poll.correct === undefined) return undefined;
+  const openedAt = Date.parse(poll.openedAt);
+  const durationMs =
+    poll.durationSeconds !== undefined
+      ? poll.durationSeconds * 1000
+      : Math.max(1, Date.parse(poll.closesAt) - openedAt - (poll.graceSeconds ?? 0) * 1000);
+  const accepted = boundElapsed({
+    claimedMs: elapsedMs,
+    askedAtMs: openedAt,
+    arrivedAtMs: arrivedAt.getTime(),
+    graceMs: (poll.graceSeconds ?? 0) * 1000,
+    durationMs,
+  });
+  const points = scoreVote({
+    correct: poll.correct,
+    answer,
+    points: poll.points ?? DEFAULT_POINTS,
+    speed: poll.speed === true,
+    durationMs,
+    elapsedMs: accepted,
+  });
+  return { points, elapsedMs: accepted };
 }

@@ -3,8 +3,9 @@
 // the editor's JSON Schema (shows/show.schema.json, written by `npm run schema`).
 import { z } from 'zod';
 import { MAX_CUE_BYTES } from '../contract/cues.ts';
-import { encodeCue, pollCue, utf8Bytes, CueTooLargeError } from './cues.ts';
+import { encodeCue, pollCue, utf8Bytes, CueTooLargeError, type PollCueFields } from './cues.ts';
 import { LOCAL_ID, makePollId } from './ids.ts';
+import { DEFAULT_POINTS } from './scoring.ts';
 import {
   DEFAULT_LATENCY_GRACE_SECONDS,
   MAX_AT_SECONDS,
@@ -22,6 +23,8 @@ export const MAX_ANSWERS = 6;
 export const MAX_DURATION_SECONDS = 1800;
 export const MAX_LATENCY_GRACE_SECONDS = 60;
 export const DEFAULT_DURATION_SECONDS = 30;
+/** The most a quiz question may be worth (`points`). */
+export const MAX_POINTS = 100_000;
 /**
  * The most polls a show may have. The state machine runs every poll as one iteration of an inline
  * Map, which runs at most 40 iterations at once, and each waiting poll holds one: a 41st poll would
@@ -86,10 +89,28 @@ export const PollSchema = z
         .max(MAX_DURATION_SECONDS, { error: `expected at most ${MAX_DURATION_SECONDS} seconds` })
         .default(DEFAULT_DURATION_SECONDS)
         .describe('Seconds viewers have to answer, in video time'),
+      points: z
+        .number({ error: 'expected points (number)' })
+        .int({ error: 'expected whole points' })
+        .min(0, { error: 'expected ≥ 0' })
+        .max(MAX_POINTS, { error: `expected at most ${MAX_POINTS}` })
+        .optional()
+        .describe(
+          `What a quiz question (one with "correct") is worth; default ${DEFAULT_POINTS}. Only a quiz question scores points.`,
+        ),
     },
     { error: 'expected a poll object' },
   )
   .describe('One question');
+
+export const ScoringSchema = z.strictObject(
+  {
+    speed: z
+      .boolean({ error: 'expected true or false' })
+      .describe('A right answer earns half its points, plus up to half more the faster it came'),
+  },
+  { error: 'expected an object like {"speed": true}' },
+);
 
 export const ShowSchema = z
   .strictObject(
@@ -104,6 +125,9 @@ export const ShowSchema = z
         .max(MAX_LATENCY_GRACE_SECONDS, { error: `expected at most ${MAX_LATENCY_GRACE_SECONDS} seconds` })
         .default(DEFAULT_LATENCY_GRACE_SECONDS)
         .describe('Extra seconds a poll stays open after its duration, for viewers further behind live'),
+      scoring: ScoringSchema.optional().describe(
+        'How quiz questions score: {"speed": true} adds a speed bonus (half the points fall with the time taken to answer)',
+      ),
       polls: z
         .array(PollSchema, { error: 'expected an array of polls' })
         .min(1, { error: 'expected at least one poll' })
@@ -136,6 +160,31 @@ export const ExecutionInputSchema = ShowSchema.extend({
 export type Show = z.output<typeof ShowSchema>;
 export type Poll = z.output<typeof PollSchema>;
 export type ExecutionInput = z.output<typeof ExecutionInputSchema>;
+
+/** What a question is worth: its `points` (DEFAULT_POINTS when it names none) for a quiz question, undefined for a poll. */
+export function pointsOf(poll: Pick<Poll, 'correct' | 'points'>): number | undefined {
+  return poll.correct === undefined ? undefined : (poll.points ?? DEFAULT_POINTS);
+}
+
+/** Whether the show's speed bonus is on. */
+export function speedBonusOf(show: Pick<Show, 'scoring'>): boolean {
+  return show.scoring?.speed === true;
+}
+
+/** The poll cue a question of this show sends (without its run's poll id). */
+export function pollCueFields(
+  show: { title?: string | undefined; scoring?: Show['scoring'] | undefined },
+  poll: Pick<Poll, 'question' | 'answers' | 'duration' | 'correct' | 'points'>,
+): PollCueFields {
+  const points = pointsOf(poll);
+  const fields: PollCueFields = { question: poll.question, answers: poll.answers, duration: poll.duration };
+  if (show.title !== undefined) fields.title = show.title;
+  if (points !== undefined) {
+    fields.points = points;
+    if (show.scoring?.speed === true) fields.speed = true;
+  }
+  return fields;
+}
 
 /** Formats a path like zod's (['polls', 2, 'answers']) the way producers read it: polls[2].answers. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -214,19 +263,31 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 interface RuleView {
   /** Undefined when it is itself invalid: overlaps cannot be judged then. */
   latencyGraceSeconds: number | undefined;
+  /** The title and scoring the poll cues carry (undefined when invalid: the cue is measured without them). */
+  title: string | undefined;
+  scoring: Show['scoring'];
   polls: Array<{
     fields: Partial<Poll>;
     /** How many answers the file lists, even when the list itself is invalid (for the `correct` range). */
     answerCount: number | undefined;
     /** The whole poll, when it is valid (the cue-size check needs all of it). */
     poll: Poll | undefined;
+    /** Whether the file gives it a `correct` (valid or not): only then may it have `points`. */
+    hasCorrect: boolean;
   }>;
 }
 
 function viewOfShow(show: Show): RuleView {
   return {
     latencyGraceSeconds: show.latencyGraceSeconds,
-    polls: show.polls.map((poll) => ({ fields: poll, answerCount: poll.answers.length, poll })),
+    title: show.title,
+    scoring: show.scoring,
+    polls: show.polls.map((poll) => ({
+      fields: poll,
+      answerCount: poll.answers.length,
+      poll,
+      hasCorrect: poll.correct !== undefined,
+    })),
   };
 }
 
@@ -234,12 +295,17 @@ function viewOfShow(show: Show): RuleView {
 function viewOfInput(input: unknown): RuleView | null {
   if (!isRecord(input) || !Array.isArray(input['polls'])) return null;
   const grace = ShowSchema.shape.latencyGraceSeconds.safeParse(input['latencyGraceSeconds']);
+  const title = ShowSchema.shape.title.safeParse(input['title']);
+  const scoring = ShowSchema.shape.scoring.safeParse(input['scoring']);
   return {
     latencyGraceSeconds: grace.success ? grace.data : undefined,
+    title: title.success ? title.data : undefined,
+    scoring: scoring.success ? scoring.data : undefined,
     polls: input['polls'].map((raw: unknown) => {
       const whole = PollSchema.safeParse(raw);
+      const hasCorrect = isRecord(raw) && raw['correct'] !== undefined;
       if (whole.success)
-        return { fields: whole.data, answerCount: whole.data.answers.length, poll: whole.data };
+        return { fields: whole.data, answerCount: whole.data.answers.length, poll: whole.data, hasCorrect };
       const fields: Record<string, unknown> = {};
       if (isRecord(raw)) {
         for (const [key, schema] of Object.entries(PollSchema.shape)) {
@@ -252,6 +318,7 @@ function viewOfInput(input: unknown): RuleView | null {
         fields: fields as Partial<Poll>,
         answerCount: Array.isArray(answers) ? answers.length : undefined,
         poll: undefined,
+        hasCorrect,
       };
     }),
   };
@@ -262,7 +329,7 @@ function checkShowRules(show: RuleView): RawIssue[] {
   const issues: RawIssue[] = [];
   const seen = new Map<string, number>();
   let previous: { id: string; closesAt: number } | undefined;
-  show.polls.forEach(({ fields, answerCount, poll }, i) => {
+  show.polls.forEach(({ fields, answerCount, poll, hasCorrect }, i) => {
     const at = (...rest: PropertyKey[]) => ['polls', i, ...rest];
     if (fields.id !== undefined) {
       const first = seen.get(fields.id);
@@ -281,6 +348,13 @@ function checkShowRules(show: RuleView): RawIssue[] {
           message: `duplicate of answers[${same}] ${JSON.stringify(answer)}`,
         });
     });
+
+    if (fields.points !== undefined && !hasCorrect) {
+      issues.push({
+        path: at('points'),
+        message: 'only a quiz question (one with "correct") scores points',
+      });
+    }
 
     if (fields.correct !== undefined && answerCount !== undefined && fields.correct >= answerCount) {
       issues.push({
@@ -315,7 +389,7 @@ function checkShowRules(show: RuleView): RawIssue[] {
 
     if (poll === undefined) return;
     try {
-      encodeCue(pollCue(makePollId(LONGEST_RUN_ID, poll.id), poll));
+      encodeCue(pollCue(makePollId(LONGEST_RUN_ID, poll.id), pollCueFields(show, poll)));
     } catch (error) {
       if (!(error instanceof CueTooLargeError)) throw error;
       issues.push({
@@ -526,9 +600,14 @@ export function parseShowText(text: string): ShowValidation<Show> {
   return read.ok ? { ok: true, value: read.value.show } : read;
 }
 
-/** The poll cue size for the longest possible run id: what `showrunner validate` reports. */
-export function pollCueBytes(poll: Poll): number {
-  return utf8Bytes(JSON.stringify(pollCue(makePollId(LONGEST_RUN_ID, poll.id), poll)));
+/**
+ * The poll cue size for the longest possible run id: what `showrunner validate` reports. With the
+ * show, the cue as sent (its title, points and speed flag); without it, the question alone.
+ */
+export function pollCueBytes(poll: Poll, show?: Pick<Show, 'title' | 'scoring'>): number {
+  return utf8Bytes(
+    JSON.stringify(pollCue(makePollId(LONGEST_RUN_ID, poll.id), pollCueFields(show ?? {}, poll))),
+  );
 }
 
 export function askAt(poll: Poll): AskAt {

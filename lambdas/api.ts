@@ -5,6 +5,7 @@
 //   GET  /requestor-get   ?requestor_id=&limit=&cursor=     → 200 {items, next_cursor}    (the viewer's token)
 //   GET  /poll-get        ?poll_id=                          → 200 the poll with its counts
 //   GET  /poll-current    ?channel=                          → 200 the channel's latest opened poll (for late joiners)
+//   PUT  /requestor-name  {requestor_id, nickname}           → 200 the stored nickname          (the viewer's token)
 // Built by createApiHandler from its dependencies; nothing here runs at import. The Lambda entry
 // (lambdas/handlers/api.ts) builds them from its environment; locally the same entry runs in a
 // worker thread (local/api) with the local stack's environment, and is invoked with API Gateway v1
@@ -14,6 +15,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import {
   API_ROUTES,
+  MAX_ELAPSED_MS,
   POLL_VIEW_MAX_AGE_SECONDS,
   TOKEN_NONCE,
   type HistoryPage,
@@ -21,11 +23,16 @@ import {
   type TokenRequest,
   type PollView,
   type ViewerIdentity,
+  type NameRequest,
+  type NameResponse,
   type VoteRequest,
   type VoteResponse,
 } from '../contract/api.ts';
+import { checkNickname, type ProfanityCheck } from '../core/nickname.ts';
+import type { ScoreStore } from '../store/scores.ts';
+import { isProfane } from './profanity.ts';
 import { LAMBDA_ENV } from '../contract/lambda-env.ts';
-import { CHANNEL_ID, POLL_ID, REQUESTOR_ID } from '../core/ids.ts';
+import { CHANNEL_ID, channelIdOf, POLL_ID, REQUESTOR_ID } from '../core/ids.ts';
 import { PollCache, PollStore } from '../store/polls.ts';
 import { documentClient } from '../store/clients.ts';
 import {
@@ -36,7 +43,7 @@ import {
   getTokenWorkBitsFromEnv,
   type Env,
 } from './config.ts';
-import { ApiError, NotFoundError, httpErrorFor } from './http-errors.ts';
+import { ApiError, BadRequestError, ConflictError, NotFoundError, httpErrorFor } from './http-errors.ts';
 import { httpApiMiddlewares, json, jsonBody, parse, query, exactPathRouter } from './http-request.ts';
 import { isThrottled, type Observability } from './observability.ts';
 import {
@@ -56,6 +63,11 @@ export interface ApiConfig {
   pollCacheMs: number;
   /** The proof of work a new viewer identity costs, in leading zero bits (0: none). */
   tokenWorkBits: number;
+  /**
+   * The channel the API serves (CHANNEL_ARN's id: the stack's channel, `local` locally): nicknames
+   * lock once the run live on it has closed a quiz question. Undefined: they never lock.
+   */
+  channelId?: string;
 }
 
 /**
@@ -69,11 +81,26 @@ export function apiConfigFromEnv(env: Env): ApiConfig {
     maxBodyBytes: getMaxBodyBytesFromEnv(env),
     pollCacheMs: getPollCacheMsFromEnv(env),
     tokenWorkBits: getTokenWorkBitsFromEnv(env),
+    ...channelOf(getStringFromEnv(env, LAMBDA_ENV.CHANNEL_ARN, '')),
   };
 }
 
-/** What the routes read and write of the table: the store's (store/polls.ts), or a test's fake. */
-export type ApiStore = Pick<PollStore, 'requirePoll' | 'recordVote' | 'history' | 'view' | 'getCurrentPoll'>;
+function channelOf(channelArn: string): { channelId?: string } {
+  if (channelArn === '') return {};
+  try {
+    return { channelId: channelIdOf(channelArn) };
+  } catch (error) {
+    throw new Error(`${LAMBDA_ENV.CHANNEL_ARN}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** What the routes read and write of the table: the store's (store/polls.ts, store/scores.ts), or a test's fake. */
+export type ApiStore = Pick<
+  PollStore,
+  'requirePoll' | 'recordVote' | 'history' | 'view' | 'getCurrentPoll'
+> & {
+  scores: Pick<ScoreStore, 'setNickname' | 'namesLocked'>;
+};
 
 export interface ApiDeps {
   store: ApiStore;
@@ -82,6 +109,8 @@ export interface ApiDeps {
   tokens: ViewerTokens;
   /** Logs, metrics and traces (lambdas/observability.ts): the entry passes them; tests may not. */
   observability?: Observability;
+  /** The nickname profanity filter (default: obscenity's English preset, lambdas/profanity.ts). */
+  isProfane?: ProfanityCheck;
 }
 
 /**
@@ -113,6 +142,21 @@ const VoteBody = z.strictObject(
       .number({ error: 'expected the index of an answer (number)' })
       .int({ error: 'expected a whole number' })
       .min(0, { error: 'expected an index ≥ 0' }),
+    elapsed_ms: z
+      .number({ error: 'expected milliseconds (number)' })
+      .int({ error: 'expected whole milliseconds' })
+      .min(0, { error: 'expected ≥ 0' })
+      .max(MAX_ELAPSED_MS, { error: `expected at most ${MAX_ELAPSED_MS}` })
+      .optional(),
+  },
+  { error: 'expected a JSON object' },
+);
+
+const NameBody = z.strictObject(
+  {
+    requestor_id: requestorId,
+    // The rules are checkNickname's; this bound only keeps a huge string from reaching them.
+    nickname: z.string({ error: 'expected a string' }).max(400, { error: 'too long' }),
   },
   { error: 'expected a JSON object' },
 );
@@ -156,8 +200,10 @@ export function apiRoutes({
   config,
   tokens,
   observability,
+  isProfane: profane = isProfane,
 }: ApiDeps): Record<keyof typeof API_ROUTES, Route> {
   const polls = new PollCache(store, config.pollCacheMs);
+  const locks = new NameLockCache(store.scores, config.channelId, NAME_LOCK_CACHE_MS);
   return {
     async challenge(event) {
       parse(NoQuery, query(event), 'query');
@@ -193,13 +239,35 @@ export function apiRoutes({
         // Checked against closes_at now; written into the viewer's shard (the poll item's vote_shards).
         // A write later than VOTE_DEADLINE_MS after this check is not acknowledged (500): the close
         // recount may not include it.
-        const stored: VoteResponse = await store.recordVote(poll, vote.requestor_id, vote.answer, new Date());
+        const stored: VoteResponse = await store.recordVote(
+          poll,
+          vote.requestor_id,
+          vote.answer,
+          new Date(),
+          vote.elapsed_ms,
+        );
         observability?.voteAccepted(pollId);
         return json(201, stored);
       } catch (error) {
         if (observability) countVoteFailure(observability, pollId, error);
         throw error;
       }
+    },
+
+    async name(event) {
+      const request: NameRequest = parse(NameBody, jsonBody(event, config.maxBodyBytes), 'body');
+      await tokens.verify(request.requestor_id, event.headers.authorization);
+      const checked = checkNickname(request.nickname, profane);
+      if (!checked.ok) throw new BadRequestError(checked.message);
+      if (await locks.locked()) {
+        throw new ConflictError(
+          'name_locked',
+          'nickname: the show has closed its first quiz question; names are fixed until it ends',
+        );
+      }
+      const nickname = await store.scores.setNickname(request.requestor_id, checked.nickname, new Date());
+      const stored: NameResponse = { requestor_id: request.requestor_id, nickname };
+      return json(200, stored);
     },
 
     async history(event) {
@@ -225,6 +293,35 @@ export function apiRoutes({
   };
 }
 
+/**
+ * How long a container trusts what it read of the name lock: a name request arriving this long after
+ * the first quiz question closed may still be taken. A second keeps a crowd choosing names at once
+ * from reading the channel's claim and run items more than once a second per container.
+ */
+export const NAME_LOCK_CACHE_MS = 1000;
+
+/** Whether names are locked on the API's channel (ScoreStore.namesLocked), read at most once per `ttlMs`. */
+class NameLockCache {
+  readonly #scores: Pick<ScoreStore, 'namesLocked'>;
+  readonly #channelId: string | undefined;
+  readonly #ttlMs: number;
+  #read: { locked: boolean; until: number } | undefined;
+
+  constructor(scores: Pick<ScoreStore, 'namesLocked'>, channelId: string | undefined, ttlMs: number) {
+    this.#scores = scores;
+    this.#channelId = channelId;
+    this.#ttlMs = ttlMs;
+  }
+
+  async locked(now = Date.now()): Promise<boolean> {
+    if (this.#channelId === undefined) return false;
+    if (this.#read && this.#read.until > now) return this.#read.locked;
+    const locked = await this.#scores.namesLocked(this.#channelId);
+    this.#read = { locked, until: now + this.#ttlMs };
+    return locked;
+  }
+}
+
 /** A vote not taken: refused (4xx, by its API error code) or throttled by DynamoDB; other failures are 5xx errors, not refusals. */
 function countVoteFailure(observability: Observability, pollId: string | undefined, error: unknown): void {
   if (isThrottled(error)) return observability.voteThrottled(pollId);
@@ -243,6 +340,7 @@ export function createApiHandler(deps: ApiDeps) {
         { method: 'POST', path: API_ROUTES.token, handler: routes.token },
         { method: 'POST', path: API_ROUTES.vote, handler: routes.vote },
         { method: 'GET', path: API_ROUTES.history, handler: routes.history },
+        { method: 'PUT', path: API_ROUTES.name, handler: routes.name },
         { method: 'GET', path: API_ROUTES.poll, handler: routes.poll },
         { method: 'GET', path: API_ROUTES.currentPoll, handler: routes.currentPoll },
       ]),

@@ -57,12 +57,12 @@ export class NotFoundError extends ApiError {
 
 /**
  * 409: a valid request the state of things refuses: the poll's (`already_answered`, `poll_closed`),
- * a run's (`conflict`), a channel's (`channel_busy`).
+ * a run's (`conflict`), a channel's (`channel_busy`, `name_locked`).
  */
 export class ConflictError extends ApiError {
   override readonly name = 'ConflictError';
   constructor(
-    code: 'already_answered' | 'poll_closed' | 'conflict' | typeof CHANNEL_BUSY_CODE,
+    code: 'already_answered' | 'poll_closed' | 'conflict' | 'name_locked' | typeof CHANNEL_BUSY_CODE,
     message: string,
     options?: ErrorOptions,
   ) {

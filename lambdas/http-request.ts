@@ -41,7 +41,7 @@ export function httpApiMiddlewares(
     httpHeaderNormalizer(),
     httpCors({
       origins,
-      methods: 'GET,POST,OPTIONS',
+      methods: 'GET,POST,PUT,OPTIONS',
       headers: `Content-Type,${VIEWER_TOKEN_HEADER}`,
       maxAge: CORS_MAX_AGE_SECONDS,
       // API Gateway answers preflights in the cloud; the local adapter relies on this.

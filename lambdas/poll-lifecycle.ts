@@ -45,12 +45,15 @@ import {
 } from '../contract/state-machine.ts';
 import { DEFAULT_VOTE_SHARDS, MAX_VOTE_SHARDS } from '../contract/table.ts';
 import { encodeCue, pollCue, resultsCue, tallyCue } from '../core/cues.ts';
+import { LEADERBOARD_TOP, leaderboardOf } from '../core/leaderboard.ts';
 import { channelIdOf, makePollId, POLL_ID } from '../core/ids.ts';
 import { planShow } from '../core/plan.ts';
 import { closingTime, type PollRecord } from '../core/poll.ts';
+import { DEFAULT_POINTS } from '../core/scoring.ts';
 import { MAX_POLLS, summarizeIssues, validateExecutionInput } from '../core/show.ts';
 import type { ChannelClaim, ChannelClaims } from '../store/channels.ts';
 import { PollStore } from '../store/polls.ts';
+import type { ScoreStore } from '../store/scores.ts';
 import { documentClient } from '../store/clients.ts';
 import { getIntFromEnv, getPollCacheMsFromEnv, getStringFromEnv, type Env } from './config.ts';
 import type { LifecycleAction, Observability } from './observability.ts';
@@ -172,7 +175,10 @@ export type LifecycleStore = Pick<
   | 'closePoll'
   | 'endPoll'
   | 'markResultsSent'
-> & { channels: Pick<ChannelClaims, 'putRunChannel' | 'claim' | 'release' | 'runChannel'> };
+> & {
+  channels: Pick<ChannelClaims, 'putRunChannel' | 'claim' | 'release' | 'runChannel'>;
+  scores: Pick<ScoreStore, 'recordRunQuiz' | 'runScoreShards' | 'closeQuizQuestion' | 'standings'>;
+};
 
 export interface PollLifecycleDeps {
   store: LifecycleStore;
@@ -202,6 +208,9 @@ const PlannedPollSchema = z.object({
   correct: z.number().int().min(0).optional(),
   duration: z.number().int().positive(),
   latencyGraceSeconds: z.number().int().min(0),
+  points: z.number().int().min(0).optional(),
+  speed: z.boolean().optional(),
+  title: z.string().optional(),
 });
 
 const LifecycleEvent = z.discriminatedUnion('action', [
@@ -386,6 +395,12 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
     // First where the run runs, so an end of the run racing this claim still finds the channel.
     const now = new Date();
     await store.channels.putRunChannel({ runId, channelArn, executionArn }, now);
+    // The run's quiz questions, on the same run item: a close knows when the leaderboard is final.
+    await store.scores.recordRunQuiz(
+      runId,
+      planned.polls.filter((p) => p.correct !== undefined).map((p) => p.pollId),
+      now,
+    );
     const claim: ChannelClaim = {
       channelId,
       channelArn,
@@ -420,11 +435,29 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
       openedAt: now.toISOString(),
       closesAt: closingTime(now, poll.duration, poll.latencyGraceSeconds).toISOString(),
       voteShards: config.voteShards,
+      durationSeconds: poll.duration,
+      graceSeconds: poll.latencyGraceSeconds,
     };
-    if (poll.correct !== undefined) record.correct = poll.correct;
+    if (poll.title !== undefined) record.title = poll.title;
+    if (poll.correct !== undefined) {
+      record.correct = poll.correct;
+      record.points = poll.points ?? DEFAULT_POINTS;
+      if (poll.speed === true) record.speed = true;
+      // Every question of the run scores into the same items: the run fixes the shard count once.
+      record.scoreShards = await store.scores.runScoreShards(poll.runId, config.voteShards, now);
+    }
     const stored = await store.openPoll(record);
     await store.setCurrentPoll(channelIdOf(channelArn), stored.pollId);
-    const cue = encodeCue(pollCue(stored.pollId, { ...stored, duration: poll.duration }));
+    const cue = encodeCue(
+      pollCue(stored.pollId, {
+        question: stored.question,
+        answers: stored.answers,
+        duration: poll.duration,
+        title: stored.title,
+        points: stored.correct !== undefined ? stored.points : undefined,
+        speed: stored.speed,
+      }),
+    );
     return {
       pollId: stored.pollId,
       openedAt: stored.openedAt,
@@ -481,9 +514,30 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
     const closed = await store.closePoll(pollId, new Date());
     const counts = closed.finalCounts ?? [];
     const cue = resultsCue(pollId, counts, closed.correct);
-    const result: CloseResult = { pollId, counts, total: cue.total, cue: encodeCue(cue) };
-    if (closed.correct !== undefined) result.correct = closed.correct;
+    const result: CloseResult = {
+      pollId,
+      counts,
+      total: cue.total,
+      cue: encodeCue(cue),
+      leaderboardCue: null,
+    };
+    if (closed.correct !== undefined) {
+      result.correct = closed.correct;
+      result.pointsGiven = closed.pointsGiven ?? 0;
+      result.leaderboardCue = await leaderboardAfter(closed);
+    }
     return result;
+  }
+
+  /**
+   * The leaderboard cue after a quiz question closed (recounted: every acknowledged vote's score is
+   * in): the question recorded closed on its run, then the standings with the top names. `final`
+   * once every quiz question of the run is closed, or when the run has ended (`runEnded`).
+   */
+  async function leaderboardAfter(closed: PollRecord, runEnded = false): Promise<string> {
+    const { final } = await store.scores.closeQuizQuestion(closed.runId, closed.pollId);
+    const players = await store.scores.standings(closed.runId, { namesFor: LEADERBOARD_TOP });
+    return encodeCue(leaderboardOf(players, { pollId: closed.pollId, final: final || runEnded }));
   }
 
   /**
@@ -492,13 +546,23 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
    */
   async function sendResults(channelArn: string, poll: PollRecord): Promise<boolean> {
     const metadata = encodeCue(resultsCue(poll.pollId, poll.finalCounts ?? [], poll.correct));
+    return sendCue(channelArn, metadata, 'results', poll.pollId);
+  }
+
+  /** One cue the end of a run sends itself: retried while IVS throttles it, given up (and logged) on anything else. */
+  async function sendCue(
+    channelArn: string,
+    metadata: string,
+    kind: 'results' | 'leaderboard',
+    pollId: string,
+  ): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
         await ivs.send(new PutMetadataCommand({ channelArn, metadata }));
         return true;
       } catch (error) {
         if (!(error instanceof ThrottlingException) || attempt >= END_RESULTS_ATTEMPTS) {
-          warn(`results PutMetadata for ${poll.pollId} not sent (${(error as Error).name}) on ${channelArn}`);
+          warn(`${kind} PutMetadata for ${pollId} not sent (${(error as Error).name}) on ${channelArn}`);
           return false;
         }
         // Full jitter, 0.25 s doubling up to 2 s.
@@ -525,6 +589,7 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
     const now = new Date();
     const ended: string[] = [];
     const resultsSent: string[] = [];
+    const leaderboardsSent: string[] = [];
     let released = false;
     try {
       // Each question still open: ended now (closes_at moves to now), or already past its time with
@@ -553,6 +618,11 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
         if (channelArn && (await sendResults(channelArn, closed))) {
           resultsSent.push(pollId);
           await store.markResultsSent(pollId, new Date());
+          // A quiz question's leaderboard follows its results; the run is over, so it is final.
+          if (closed.correct !== undefined) {
+            const metadata = await leaderboardAfter(closed, true);
+            if (await sendCue(channelArn, metadata, 'leaderboard', pollId)) leaderboardsSent.push(pollId);
+          }
         }
       }
     } finally {
@@ -560,7 +630,7 @@ export function pollLifecycle({ store, ivs, config, observability }: PollLifecyc
       // however the closing went, the channel is given back.
       if (runId && channelArn) released = await store.channels.release(channelIdOf(channelArn), runId);
     }
-    return { ended, resultsSent, released };
+    return { ended, resultsSent, ...(leaderboardsSent.length > 0 ? { leaderboardsSent } : {}), released };
   }
 
   async function release(runId: string, channelArn: string): Promise<ReleaseResult> {

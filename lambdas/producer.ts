@@ -15,9 +15,11 @@ import { LAMBDA_ENV } from '../contract/lambda-env.ts';
 import {
   PRODUCER_ROUTES,
   type Cued,
+  type NameHidden,
   type ProducerClaims,
   type RunHistory,
   type RunInfo,
+  type RunLeaderboard,
   type RunList,
   type RunResults,
   type RunState,
@@ -27,9 +29,10 @@ import {
   type ValidateResponse,
 } from '../contract/producer.ts';
 import { RUN_ID } from '../contract/state-machine.ts';
-import { LOCAL_ID } from '../core/ids.ts';
+import { LOCAL_ID, REQUESTOR_ID } from '../core/ids.ts';
 import { cue, type CueRequest } from '../ops/cue.ts';
 import { history } from '../ops/history.ts';
+import { hideName, leaderboard, type HideNameRequest, type LeaderboardOptions } from '../ops/leaderboard.ts';
 import { list, type ListRequest } from '../ops/list.ts';
 import { results } from '../ops/results.ts';
 import { startShow, type StartOptions, type StartRequest } from '../ops/start.ts';
@@ -63,6 +66,10 @@ export interface ProducerOperations {
   results(run: string): Promise<RunResults>;
   /** status, history and results from one read of the run. */
   state(run: string): Promise<RunState>;
+  /** The run's standings, every player best first (the best `top` when given). */
+  leaderboard(run: string, options: LeaderboardOptions): Promise<RunLeaderboard>;
+  /** Hides (or shows again) a player's nickname. */
+  hideName(request: HideNameRequest): Promise<NameHidden>;
 }
 
 /** The operations of ops/ on the stack `target` names (its state machine and table). */
@@ -76,6 +83,8 @@ export function targetOperations(target: Target): ProducerOperations {
     history: (run) => history(target, run),
     results: (run) => results(target, run),
     state: (run) => runState(target, run),
+    leaderboard: (run, options) => leaderboard(target, run, options),
+    hideName: (request) => hideName(target, request),
   };
 }
 
@@ -135,7 +144,29 @@ const StopBody = z.strictObject(
   { runId, cause: z.string().max(256, { error: 'at most 256 characters' }).optional() },
   { error: 'expected a JSON object' },
 );
+const HideNameBody = z.strictObject(
+  {
+    requestorId: z
+      .string({ error: 'required (a viewer id)' })
+      .regex(REQUESTOR_ID, { error: 'expected a viewer id (letters, digits, - and _, at most 64)' }),
+    hidden: z.boolean({ error: 'required (true or false)' }),
+  },
+  { error: 'expected a JSON object' },
+);
 const RunQuery = z.strictObject({ runId });
+/** The most players one leaderboard answer lists (`top`). */
+export const LEADERBOARD_MAX_TOP = 100_000;
+const LeaderboardQuery = z.strictObject({
+  runId,
+  top: z
+    .string()
+    .regex(/^\d{1,6}$/, { error: 'expected a whole number' })
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= LEADERBOARD_MAX_TOP, {
+      error: `expected a whole number from 1 to ${LEADERBOARD_MAX_TOP}`,
+    })
+    .optional(),
+});
 const ListQuery = z.strictObject({
   status: z.string().max(20).optional(),
   limit: z
@@ -235,6 +266,14 @@ export function producerRoutes({
       const q = parse(RunQuery, query(event), 'query');
       return json(200, await operations.state(q.runId));
     },
+    async leaderboard(event) {
+      const q = parse(LeaderboardQuery, query(event), 'query');
+      return json(200, await operations.leaderboard(q.runId, q.top !== undefined ? { top: q.top } : {}));
+    },
+    async hideName(event) {
+      const b = parse(HideNameBody, jsonBody(event, config.maxBodyBytes), 'body');
+      return json(200, await operations.hideName({ requestorId: b.requestorId, hidden: b.hidden }));
+    },
   };
 }
 
@@ -249,6 +288,8 @@ const METHODS: Record<keyof typeof PRODUCER_ROUTES, 'GET' | 'POST'> = {
   history: 'GET',
   results: 'GET',
   run: 'GET',
+  leaderboard: 'GET',
+  hideName: 'POST',
 };
 
 /**

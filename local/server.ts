@@ -266,6 +266,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // The cloud's API reads its secret from Secrets Manager (VIEWER_TOKEN_SECRET_ARN); this one
       // gets the local stack's own, kept in the data directory.
       [LAMBDA_ENV.VIEWER_TOKEN_SECRET]: await localViewerSecret(dataDir),
+      // The channel whose live run locks nicknames (its first quiz question closed): the stack's.
+      [LAMBDA_ENV.CHANNEL_ARN]: DEFAULT_CHANNEL_ARN,
       AWS_ENDPOINT_URL: edgeUrl,
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -1,7 +1,9 @@
 // history: a run as it happened, read from its execution history (the same locally and in AWS):
 // each question scheduled, cued, asked, late by, closed, its votes, and the cues sent.
 import type { RunHistory } from '../contract/producer.ts';
-import { readEndedPolls } from './ended.ts';
+import { PollStore } from '../store/polls.ts';
+import { readEndedPolls, readPollRecords } from './ended.ts';
+import { applyPoints } from './points.ts';
 import { executionArnFor, loadRun, runInfo, type LoadedRun } from './runs.ts';
 import type { Target } from './target.ts';
 
@@ -13,7 +15,16 @@ export async function history(target: Target, run: string): Promise<RunHistory> 
   const loaded = await loadRun(target.sfn, executionArn);
   // A run that failed or was stopped closes its open polls outside its own history (the lifecycle's
   // endRun): the table says when, with what counts and why, so history agrees with /poll-get and results.
-  const endCues = await readEndedPolls(target, loaded.timeline, loaded.execution.status === 'RUNNING');
+  // Each question's poll item, read once: the ends of questions the history has not seen close, and
+  // what the quiz questions scored.
+  const records = await readPollRecords(new PollStore(target.db, target.tableName), loaded.timeline.polls);
+  const endCues = await readEndedPolls(
+    target,
+    loaded.timeline,
+    loaded.execution.status === 'RUNNING',
+    records,
+  );
+  applyPoints(loaded.timeline.polls, records);
   return historyOf(loaded, endCues);
 }
 

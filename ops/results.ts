@@ -5,6 +5,7 @@ import { winners } from '../core/poll.ts';
 import { PollStore } from '../store/polls.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { readPollRecords, type PollRecords } from './ended.ts';
+import { pointsWorth } from './points.ts';
 import { executionArnFor, loadRun, runIdOf } from './runs.ts';
 import type { Target } from './target.ts';
 import type { RunTimeline } from './timeline.ts';
@@ -54,6 +55,11 @@ export async function resultsOf(
       };
       const correct = record?.correct ?? p.correct;
       if (correct !== undefined) result.correct = correct;
+      const worth = pointsWorth(p, record);
+      if (worth !== undefined) {
+        result.points = worth;
+        if (record?.pointsGiven !== undefined) result.points_given = record.pointsGiven;
+      }
       return result;
     }),
   );

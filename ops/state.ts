@@ -7,6 +7,7 @@ import { PollStore } from '../store/polls.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { readEndedPolls, readPollRecords } from './ended.ts';
 import { historyOf } from './history.ts';
+import { applyPoints } from './points.ts';
 import { resultsOf } from './results.ts';
 import { executionArnFor, loadRun, runIdOf } from './runs.ts';
 import { statusOf } from './status.ts';
@@ -26,6 +27,7 @@ export async function runState(target: Target, run: string, clock: Clock = syste
     loaded.execution.status === 'RUNNING',
     records,
   );
+  applyPoints(loaded.timeline.polls, records);
   return {
     status: statusOf(loaded, executionArn),
     history: historyOf(loaded, endCues),

@@ -65,6 +65,9 @@ function fromPlan(poll: PlannedPoll): PollTimeline {
     throttled: 0,
   };
   if (poll.correct !== undefined) entry.correct = poll.correct;
+  // A quiz question's worth, as the plan carries it (the poll item's, once opened, wins: ops/points.ts).
+  const points = (poll as { points?: unknown }).points;
+  if (poll.correct !== undefined && typeof points === 'number') entry.points = points;
   if (poll.askAt) entry.scheduledAt = Date.parse(poll.askAt);
   return entry;
 }

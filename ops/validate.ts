@@ -24,7 +24,7 @@ function report(file: string, checked: ShowValidation<ValidShow>): CheckedShow {
     ok: true,
     issues: [],
     valid,
-    polls: valid.show.polls.map((p) => ({ id: p.id, at: p.at, cueBytes: pollCueBytes(p) })),
+    polls: valid.show.polls.map((p) => ({ id: p.id, at: p.at, cueBytes: pollCueBytes(p, valid.show) })),
   };
 }
 

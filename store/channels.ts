@@ -147,18 +147,21 @@ export class ChannelClaims {
     }
   }
 
-  /** Records the channel a run runs on (idempotent). */
+  /**
+   * Records the channel a run runs on (idempotent). An update, not a put: the run item also holds
+   * the run's quiz scoring state (store/scores.ts), which this must not wipe.
+   */
   async putRunChannel(run: RunChannel, now: Date): Promise<void> {
     await this.#db.send(
-      new PutCommand({
+      new UpdateCommand({
         TableName: this.#table,
-        Item: {
-          poll_id: runPartition(run.runId),
-          requestor_id: RUN_ITEM_KEY,
-          run_id: run.runId,
-          channel_arn: run.channelArn,
-          execution_arn: run.executionArn,
-          timestamp_ttl: Math.floor(now.getTime() / 1000) + ANSWER_TTL_SECONDS,
+        Key: { poll_id: runPartition(run.runId), requestor_id: RUN_ITEM_KEY },
+        UpdateExpression: 'SET run_id = :run, channel_arn = :c, execution_arn = :e, timestamp_ttl = :ttl',
+        ExpressionAttributeValues: {
+          ':run': run.runId,
+          ':c': run.channelArn,
+          ':e': run.executionArn,
+          ':ttl': Math.floor(now.getTime() / 1000) + ANSWER_TTL_SECONDS,
         },
       }),
     );

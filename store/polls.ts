@@ -33,6 +33,7 @@ import {
   countAnswers,
   emptyCounts,
   isRecounted,
+  scoreOf,
   viewPoll,
   voteRefusal,
   withinVoteDeadline,
@@ -42,6 +43,7 @@ import { POLL_ID } from '../core/ids.ts';
 import { RefusedError } from '../core/refusal.ts';
 import { shardOf } from '../core/shard.ts';
 import { ChannelClaims } from './channels.ts';
+import { ScoreStore } from './scores.ts';
 
 interface PollItem {
   poll_id: string;
@@ -60,6 +62,13 @@ interface PollItem {
   /** When the run's end got its results cue into the stream. */
   results_at?: string;
   vote_shards: number;
+  points?: number;
+  speed?: boolean;
+  title?: string;
+  duration_s?: number;
+  grace_s?: number;
+  score_shards?: number;
+  points_given?: number;
 }
 
 /**
@@ -99,6 +108,13 @@ function toRecord(item: PollItem): PollRecord {
   if (item.closed_at !== undefined) record.closedAt = item.closed_at;
   if (item.closed_by !== undefined) record.closedBy = item.closed_by;
   if (item.results_at !== undefined) record.resultsAt = item.results_at;
+  if (item.points !== undefined) record.points = item.points;
+  if (item.speed !== undefined) record.speed = item.speed;
+  if (item.title !== undefined) record.title = item.title;
+  if (item.duration_s !== undefined) record.durationSeconds = item.duration_s;
+  if (item.grace_s !== undefined) record.graceSeconds = item.grace_s;
+  if (item.score_shards !== undefined) record.scoreShards = item.score_shards;
+  if (item.points_given !== undefined) record.pointsGiven = item.points_given;
   return record;
 }
 
@@ -115,6 +131,12 @@ function toItem(record: PollRecord): PollItem {
     vote_shards: record.voteShards,
   };
   if (record.correct !== undefined) item.correct = record.correct;
+  if (record.points !== undefined) item.points = record.points;
+  if (record.speed !== undefined) item.speed = record.speed;
+  if (record.title !== undefined) item.title = record.title;
+  if (record.durationSeconds !== undefined) item.duration_s = record.durationSeconds;
+  if (record.graceSeconds !== undefined) item.grace_s = record.graceSeconds;
+  if (record.scoreShards !== undefined) item.score_shards = record.scoreShards;
   return item;
 }
 
@@ -162,11 +184,14 @@ export class PollStore {
   readonly #table: string;
   /** The channel claims in the same table (store/channels.ts): one running show per channel. */
   readonly channels: ChannelClaims;
+  /** Quiz scores and nicknames in the same table (store/scores.ts). */
+  readonly scores: ScoreStore;
 
   constructor(db: DynamoDBDocumentClient, tableName: string) {
     this.#db = db;
     this.#table = tableName;
     this.channels = new ChannelClaims(db, tableName);
+    this.scores = new ScoreStore(db, tableName);
   }
 
   async getPoll(pollId: string): Promise<PollRecord | undefined> {
@@ -262,7 +287,13 @@ export class PollStore {
    * `now`, the time it was checked against closes_at. The caller looks the poll up (possibly
    * through PollCache); the answer goes back as the viewer knows it (the plain poll id).
    */
-  async recordVote(poll: PollRecord, requestorId: string, answer: number, now: Date): Promise<VoteResponse> {
+  async recordVote(
+    poll: PollRecord,
+    requestorId: string,
+    answer: number,
+    now: Date,
+    elapsedMs?: number,
+  ): Promise<VoteResponse> {
     const refusal = voteRefusal(poll, answer, now);
     if (refusal) throw new RefusedError(refusal);
     const pollId = poll.pollId;
@@ -275,6 +306,11 @@ export class PollStore {
       timestamp_created: now.getTime(),
       timestamp_ttl: Math.floor(now.getTime() / 1000) + ANSWER_TTL_SECONDS,
     };
+    const scored = scoreOf(poll, answer, elapsedMs, now);
+    if (scored) {
+      item.points = scored.points;
+      item.elapsed_ms = scored.elapsedMs;
+    }
     try {
       // The same viewer always maps to the same shard, so this one condition refuses a re-vote.
       await this.#db.send(
@@ -296,7 +332,7 @@ export class PollStore {
       }
       throw error;
     }
-    const writtenBy = new Date();
+    let writtenBy = new Date();
     await this.#db.send(
       new UpdateCommand({
         TableName: this.#table,
@@ -306,6 +342,20 @@ export class PollStore {
         ExpressionAttributeValues: { ':one': 1 },
       }),
     );
+    if (scored) {
+      // The player's score (another key, `#score#<runId>#<shard>`): inside the same deadline, since
+      // the close reads the standings right after the recount.
+      await this.scores.addScore({
+        runId: poll.runId,
+        pollId,
+        requestorId,
+        shards: poll.scoreShards ?? poll.voteShards,
+        points: scored.points,
+        elapsedMs: scored.elapsedMs,
+        at: now,
+      });
+      writtenBy = new Date();
+    }
     if (!withinVoteDeadline(now, writtenBy, new Date(poll.closesAt))) {
       throw new VoteDeadlineError(
         `vote by ${requestorId} on ${pollId} written ${writtenBy.getTime() - now.getTime()} ms after its check (closes_at ${poll.closesAt}): not acknowledged`,
@@ -353,8 +403,23 @@ export class PollStore {
    * every answer: for close, not for viewers.
    */
   async recountPoll(poll: PollRecord, answerCount = poll.answers.length): Promise<number[]> {
-    const shards = await Promise.all(votePartitions(poll).map((partition) => this.#answersIn(partition)));
-    return countAnswers(shards.flat(), answerCount);
+    return (await this.#recount(poll, answerCount)).counts;
+  }
+
+  async #recount(
+    poll: PollRecord,
+    answerCount = poll.answers.length,
+  ): Promise<{ counts: number[]; pointsGiven: number }> {
+    const shards = (
+      await Promise.all(votePartitions(poll).map((partition) => this.#answersIn(partition)))
+    ).flat();
+    return {
+      counts: countAnswers(
+        shards.map((a) => a.answer),
+        answerCount,
+      ),
+      pointsGiven: shards.reduce((sum, a) => sum + a.points, 0),
+    };
   }
 
   /** recountPoll of a poll by id. */
@@ -362,8 +427,8 @@ export class PollStore {
     return this.recountPoll(await this.requirePoll(pollId), answerCount);
   }
 
-  async #answersIn(partition: string): Promise<number[]> {
-    const answers: number[] = [];
+  async #answersIn(partition: string): Promise<Array<{ answer: number; points: number }>> {
+    const answers: Array<{ answer: number; points: number }> = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.#db.send(
@@ -371,13 +436,14 @@ export class PollStore {
           TableName: this.#table,
           KeyConditionExpression: 'poll_id = :p',
           ExpressionAttributeValues: { ':p': partition },
-          ProjectionExpression: 'requestor_id, answer',
+          ProjectionExpression: 'requestor_id, answer, points',
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
       );
       for (const item of page.Items ?? []) {
-        if (!String(item.requestor_id).startsWith('#')) answers.push(Number(item.answer));
+        if (!String(item.requestor_id).startsWith('#'))
+          answers.push({ answer: Number(item.answer), points: Number(item.points ?? 0) });
       }
       start = page.LastEvaluatedKey;
     } while (start);
@@ -428,17 +494,23 @@ export class PollStore {
   /** Marks the poll closed with its recounted result. Closing twice recounts again and keeps it closed. */
   async closePoll(pollId: string, now: Date): Promise<PollRecord> {
     const poll = await this.requirePoll(pollId);
-    const finalCounts = await this.recountPoll(poll);
+    const { counts: finalCounts, pointsGiven } = await this.#recount(poll);
+    const quiz = poll.correct !== undefined;
     await this.#db.send(
       new UpdateCommand({
         TableName: this.#table,
         Key: { poll_id: pollId, requestor_id: POLL_ITEM_KEY },
-        UpdateExpression: 'SET #s = :closed, final_counts = :c, closed_at = :t',
+        UpdateExpression: `SET #s = :closed, final_counts = :c, closed_at = :t${quiz ? ', points_given = :g' : ''}`,
         ExpressionAttributeNames: { '#s': 'state' },
-        ExpressionAttributeValues: { ':closed': 'closed', ':c': finalCounts, ':t': now.toISOString() },
+        ExpressionAttributeValues: {
+          ':closed': 'closed',
+          ':c': finalCounts,
+          ':t': now.toISOString(),
+          ...(quiz ? { ':g': pointsGiven } : {}),
+        },
       }),
     );
-    return { ...poll, state: 'closed', finalCounts };
+    return { ...poll, state: 'closed', finalCounts, ...(quiz ? { pointsGiven } : {}) };
   }
 
   /** A viewer's answers, newest first, `limit` per page, with the questions they answered. */
@@ -470,6 +542,9 @@ export class PollStore {
         entry.state = poll.state;
         if (poll.state === 'closed' && poll.correct !== undefined) entry.correct = poll.correct;
         if (poll.closedBy) entry.closed_by = poll.closedBy;
+        // What the answer earned says whether it was right: only once the question is revealed.
+        if (isRecounted(poll) && poll.correct !== undefined && a.points !== undefined)
+          entry.points = a.points;
       }
       return entry;
     });

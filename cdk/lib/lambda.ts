@@ -45,6 +45,8 @@ export interface NodeFunctionOptions {
   data: ShowData;
   /** Granted on the table; Query on its index too (item actions never address an index). */
   tableActions: readonly string[];
+  /** False: the table's Query only, not the index's (a role that reads partitions, not viewers' histories). */
+  queriesIndex?: boolean;
   /** Further grants beyond logs and the table. */
   extraStatements?: PolicyStatement[];
   roleDescription?: string;
@@ -65,7 +67,7 @@ export function nodeFunction(scope: Construct, id: string, options: NodeFunction
   for (const statement of tableGrants(
     [...options.tableActions],
     options.data.table.tableArn,
-    options.data.indexArns,
+    options.queriesIndex === false ? [] : options.data.indexArns,
   )) {
     role.addToPrincipalPolicy(statement);
   }

@@ -157,8 +157,11 @@ export class ProducerSignIn {
       },
       data: props.data,
       // What the operations read and write: poll items and shard counters (results), the '#cue'
-      // item a manual question waits on (cue claims it).
-      tableActions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+      // item a manual question waits on (cue claims it), a run's score shards (Query, the
+      // leaderboard) and the viewers' name items (BatchGetItem; UpdateItem to hide one).
+      tableActions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      // It queries score partitions of the table, never the requestor index.
+      queriesIndex: false,
       roleDescription: 'logs, the poll table, and the show state machine and its executions',
       tracing: props.tracing,
     });

@@ -146,7 +146,13 @@ export class ShowrunnerStack extends Stack {
     const site = (this.site = new ViewerSite(this));
     const { siteUrl } = site;
     // Both Lambdas before the REST API that fronts one and the state machine that invokes the other.
-    const viewerHandler = new ViewerApiHandler(this, { data, siteUrl, sizing, tracing });
+    const viewerHandler = new ViewerApiHandler(this, {
+      data,
+      siteUrl,
+      sizing,
+      tracing,
+      channelArn: channel.channelArn,
+    });
     const lifecycleFunction = pollLifecycleFunction(this, { data, channel, sizing, tracing });
     const viewerApi = (this.viewerApi = new ViewerApi(this, {
       handler: viewerHandler.function,

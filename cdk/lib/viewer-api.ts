@@ -54,6 +54,8 @@ export interface ViewerApiHandlerProps {
   /** The poll cache and the reserved concurrency follow the audience. */
   readonly sizing: Sizing;
   readonly tracing: boolean;
+  /** The stack's channel: nicknames lock once the run live on it has closed a quiz question. */
+  readonly channelArn: string;
 }
 
 /** The viewer API's Lambda (the Middy router, lambdas/handlers/api.ts) and the key it signs viewer tokens with. */
@@ -79,6 +81,7 @@ export class ViewerApiHandler {
       environment: {
         [LAMBDA_ENV.TABLE_NAME]: props.data.table.tableName,
         [LAMBDA_ENV.CORS_ORIGINS]: props.siteUrl,
+        [LAMBDA_ENV.CHANNEL_ARN]: props.channelArn,
         // Longer for large audiences: all environments together re-read a poll item ≤ 1,000 units/s.
         [LAMBDA_ENV.POLL_CACHE_MS]: String(sizing.pollCacheMs),
         [LAMBDA_ENV.VIEWER_TOKEN_SECRET_ARN]: this.viewerTokenSecret.secretArn,
@@ -181,7 +184,7 @@ export class ViewerApi {
       // Preflight is answered by API Gateway (the Lambda's httpCors handles the actual responses).
       defaultCorsPreflightOptions: {
         allowOrigins: [siteUrl],
-        allowMethods: ['GET', 'POST', 'OPTIONS'],
+        allowMethods: ['GET', 'POST', 'PUT', 'OPTIONS'],
         // Authorization: the viewer token (contract/api.ts VIEWER_TOKEN_HEADER).
         allowHeaders: ['Content-Type', VIEWER_TOKEN_HEADER],
         maxAge: Duration.seconds(CORS_MAX_AGE_SECONDS),

@@ -2,6 +2,7 @@
 import { winners } from '../../core/poll.ts';
 import type { PollTimeline, RunHistory } from '../../contract/producer.ts';
 import { closedByWords, clock, dateTime, seconds, table } from '../format.ts';
+import { pointsCell } from './results.ts';
 
 const iso = (ms: number | undefined) => (ms !== undefined ? new Date(ms).toISOString() : null);
 
@@ -29,6 +30,8 @@ export function renderHistory(h: RunHistory, json: boolean): string {
           votes: p.total ?? null,
           counts: p.counts ?? null,
           ...(p.correct !== undefined ? { correct: p.correct } : {}),
+          ...(p.points !== undefined ? { points: p.points } : {}),
+          ...(p.pointsGiven !== undefined ? { pointsGiven: p.pointsGiven } : {}),
           throttled: p.throttled,
         })),
       }) + '\n'
@@ -63,6 +66,10 @@ export function renderHistory(h: RunHistory, json: boolean): string {
       },
       { header: 'VOTES', value: (p) => (p.total !== undefined ? String(p.total) : '–'), align: 'right' },
       { header: 'RESULT', value: resultText },
+      {
+        header: 'POINTS',
+        value: (p) => pointsCell(p.points, p.pointsGiven),
+      },
     ]) +
     `\n${h.cuesSent} cue${h.cuesSent === 1 ? '' : 's'} sent${h.throttled ? `, ${h.throttled} throttled by IVS and retried` : ''}\n` +
     h.polls

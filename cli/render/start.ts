@@ -58,7 +58,16 @@ export function renderFollowEvent(e: FollowEvent, json: boolean): string {
       if (cue.type === 'poll') {
         const late =
           poll?.lateMs !== undefined ? `  (${seconds(poll.lateMs)})` : poll?.manual ? '  (cued)' : '';
-        return `${clock(sent.at, true)}  ask      ${id} ${JSON.stringify(cue.question)}  [${cue.answers.join(' | ')}]  ${cue.duration} s${late}\n`;
+        const worth =
+          cue.points !== undefined ? `  ${cue.points} points${cue.speed ? ' (speed bonus)' : ''}` : '';
+        return `${clock(sent.at, true)}  ask      ${id} ${JSON.stringify(cue.question)}  [${cue.answers.join(' | ')}]  ${cue.duration} s${worth}${late}\n`;
+      }
+      if (cue.type === 'leaderboard') {
+        const top = cue.top
+          .slice(0, 3)
+          .map((entry) => `${entry.rank}. ${entry.name} ${entry.score}`)
+          .join(' · ');
+        return `${clock(sent.at, true)}  leaders  ${id} ${top || 'no player yet'}  (${cue.players} player${cue.players === 1 ? '' : 's'}${cue.final ? ', final' : ''})\n`;
       }
       const answers = poll?.answers ?? cue.counts.map((_, i) => `#${i}`);
       const counts = cue.counts.map((c, i) => `${answers[i]} ${c}`).join(' · ');

@@ -238,7 +238,7 @@ describe('REST API', () => {
     expect(render(headers['method.response.header.Access-Control-Allow-Origin'])).toBe(
       `'https://<${distribution}.DomainName>'`,
     );
-    expect(headers['method.response.header.Access-Control-Allow-Methods']).toBe("'GET,POST,OPTIONS'");
+    expect(headers['method.response.header.Access-Control-Allow-Methods']).toBe("'GET,POST,PUT,OPTIONS'");
     // API Gateway's own 4xx/5xx (e.g. throttling) carry the origin too.
     for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX', 'THROTTLED', 'UNAUTHORIZED']) {
       const [, response] = onlyResource(created.template, 'AWS::ApiGateway::GatewayResponse', {
@@ -898,7 +898,7 @@ describe('control room', () => {
     }
   });
 
-  it('"Least privilege": the producer Lambda may start this state machine, act on its executions and answer its cue tokens, and touch the table\'s items only', () => {
+  it('"Least privilege": the producer Lambda may start this state machine, act on its executions and answer its cue tokens, touch the table\'s items and query its partitions (the leaderboard), never its index', () => {
     const producerFunction = logicalId(created, 'AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('producer API'),
     });
@@ -921,7 +921,7 @@ describe('control room', () => {
     // CDK merges statements with the same resources.
     expect(granted).toEqual([
       {
-        actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         resources: [`<${table}.Arn>`],
       },
       {

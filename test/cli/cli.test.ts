@@ -135,7 +135,8 @@ describe('showrunner CLI on the local stack', () => {
       .filter((c) => c.poll_id.startsWith(`${runId}:`));
     const asksAndResults = cuesOfRun.filter((c) => c.type !== 'tally');
     expect(asksAndResults.map((c) => `${c.poll_id.split(':')[1]}:${c.type}`).sort()).toEqual(
-      ['q1:poll', 'q1:results', 'q2:poll', 'q2:results', 'q3:poll', 'q3:results'].sort(),
+      // q1 is a quiz question: its standings follow its results (issue 22).
+      ['q1:poll', 'q1:results', 'q1:leaderboard', 'q2:poll', 'q2:results', 'q3:poll', 'q3:results'].sort(),
     );
     // While q1 was open its live count went out as tally cues, only when it changed: the last one
     // has every vote; q2 and q3 got no votes, so no tally.
@@ -155,7 +156,7 @@ describe('showrunner CLI on the local stack', () => {
     // and its segment is published only when the following keyframe cuts it (~0.5 s, longer on a loaded
     // machine): wait for the published segments, not for the run.
     const ofRun = recorder.accepted.filter((a) => a.payload.toString('utf8').includes(`"${runId}:`));
-    expect(ofRun).toHaveLength(6 + tallies.length);
+    expect(ofRun).toHaveLength(7 + tallies.length);
     await waitFor(
       'the segments carrying every cue of the run to be published',
       async () => {
@@ -196,9 +197,9 @@ describe('showrunner CLI on the local stack', () => {
     expect(polls[1]).toMatchObject({ poll: 'q2', state: 'closed', counts: [0, 0], total: 0, winner: [] });
     const csv = await cli(['results', runId, '--csv'], env);
     expect(csv.stdout.split('\r\n')[0]).toBe(
-      'run_id,poll,question,state,answer_index,answer,votes,total,share,correct,winner,closed_by',
+      'run_id,poll,question,state,answer_index,answer,votes,total,share,correct,winner,closed_by,points,points_given',
     );
-    expect(csv.stdout).toContain(`${runId},q1,First?,closed,2,C,2,3,0.6667,yes,yes`);
+    expect(csv.stdout).toContain(`${runId},q1,First?,closed,2,C,2,3,0.6667,yes,yes,,1000,`);
 
     // history: the readable table and its JSON agree with the execution history.
     const table = await cli(['history', runId], env);
@@ -277,13 +278,17 @@ describe('showrunner CLI on the local stack', () => {
     expect(out.code).toBe(0);
     const lines = out.stdout.split('\n');
     const ask = lines.findIndex((l) =>
-      /^\d\d:\d\d:\d\d\.\d{3} {2}ask {6}q1 +"Followed\?" {2}\[Yes \| No\] {2}5 s {2}\(\+0\.\d\d s\)$/.test(l),
+      /^\d\d:\d\d:\d\d\.\d{3} {2}ask {6}q1 +"Followed\?" {2}\[Yes \| No\] {2}5 s {2}1000 points {2}\(\+0\.\d\d s\)$/.test(
+        l,
+      ),
     );
     const results = lines.findIndex((l) =>
       /results {2}q1 +Yes 0 · No 0 {2}\(0 votes\) {2}correct: Yes$/.test(l),
     );
+    // A quiz question: its leaderboard follows its results (nobody played).
+    const leaders = lines.findIndex((l) => /leaders {2}q1 +no player yet {2}\(0 players, final\)$/.test(l));
     const end = lines.findIndex((l) => /end +SUCCEEDED$/.test(l));
-    expect([ask >= 0, results > ask, end > results]).toEqual([true, true, true]);
+    expect([ask >= 0, results > ask, leaders > results, end > leaders]).toEqual([true, true, true, true]);
   }, 30_000);
 
   it('stop mid-show: ABORTED, the open question closes with its results cue, and no further questions', async () => {

@@ -101,7 +101,18 @@ describe('showrunner CLI usage', () => {
   });
 
   it('every command has --help; a stack that is not running is explained', async () => {
-    for (const command of ['validate', 'start', 'cue', 'stop', 'status', 'list', 'history', 'results']) {
+    for (const command of [
+      'validate',
+      'start',
+      'cue',
+      'stop',
+      'status',
+      'list',
+      'history',
+      'results',
+      'leaderboard',
+      'hide-name',
+    ]) {
       const help = await run(command, '--help');
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(new RegExp(`^Usage: showrunner ${command}`));

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { decodeCue } from '../../contract/cues.ts';
 import type { PlannedPoll } from '../../contract/state-machine.ts';
+import { leaderboardOf } from '../../core/leaderboard.ts';
 import { encodeCue, pollCue, resultsCue } from '../../core/cues.ts';
 import { planShow } from '../../core/plan.ts';
 import { summarizeIssues, validateExecutionInput } from '../../core/show.ts';
@@ -127,6 +128,9 @@ export class StubAws implements TaskIntegrations {
       total: cue.total,
       ...(poll.correct !== undefined ? { correct: poll.correct } : {}),
       cue: encodeCue(cue),
+      // A quiz question's leaderboard follows its results (LeaderboardCue); a poll's is null.
+      leaderboardCue:
+        poll.correct !== undefined ? encodeCue(leaderboardOf([], { pollId: poll.pollId })) : null,
     };
   }
 

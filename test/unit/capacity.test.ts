@@ -8,7 +8,10 @@ import {
   IVS_LIMITS,
   OURS_PATTERN,
   patternFromStorm,
+  SCORE_ITEM_MAX_BYTES,
+  SCORING_PATTERN,
   SEED_PATTERN,
+  standingsRead,
   stormCurve,
   withinLimits,
   type MeteredStorm,
@@ -150,5 +153,64 @@ describe('a pattern from a metered storm', () => {
     // The seed sent no tally cues: its PutMetadata stays the design's.
     expect(p.putMetadataPeakPerSecond).toBe(SEED_PATTERN.putMetadataPeakPerSecond);
     expect(p.measured).not.toContain('putMetadataPeakPerSecond');
+  });
+});
+
+describe('quiz scoring on (issue 22): a third write per quiz vote, on the score keys', () => {
+  it('costs 3 write units per vote instead of 2, on as many score keys as vote keys, none busier than a vote key', () => {
+    for (const audience of [1_000, 10_000, 100_000]) {
+      const before = capacityFor(audience, 'ours', OURS_PATTERN);
+      const after = capacityFor(audience, 'ours + scoring', SCORING_PATTERN);
+      expect([before.writeUnitsPerVote, after.writeUnitsPerVote]).toEqual([2, 3]);
+      expect(before.scoreKeys).toBe(0);
+      expect(after.scoreKeys).toBe(after.voteKeys);
+      expect(after.busiestKey).toEqual(before.busiestKey);
+      expect(after.busiestKey.kind).toBe('vote shard');
+      expect(after.scoreKeyWriteUnits.value).toBeLessThanOrEqual(AWS_LIMITS.dynamoDbPartitionWriteUnits);
+      expect(after.tableWriteUnits.value).toBe(Math.ceil(after.peakVotesPerSecond * 3 - 1e-9));
+    }
+  });
+
+  it('at 100,000 viewers the table takes 45,000 write units/s at the peak: past the 40,000 default, a raise sizing must list', () => {
+    const after = capacityFor(100_000, 'ours + scoring', SCORING_PATTERN);
+    expect(after.tableWriteUnits.value).toBe(45_000);
+    expect(after.tableWriteUnits.verdict).toBe('quota raise');
+    expect(after.scoreKeyWriteUnits.verdict).toBe('ok');
+  });
+
+  it("reads the standings at close within a score key's 3,000 read units/s, in one Query page per key, up to 1,000,000 viewers", () => {
+    for (const audience of [1_000, 10_000, 100_000, 1_000_000]) {
+      const read = capacityFor(audience, 'ours + scoring', SCORING_PATTERN).standingsRead!;
+      expect(read.players).toBe(audience * ASSUMPTIONS.answeringShare);
+      expect(read.keyReadUnits.verdict).toBe('ok');
+    }
+    expect(standingsRead(60_000, 60).pagesPerKey).toBe(1);
+    expect(SCORE_ITEM_MAX_BYTES).toBeLessThan(1024);
+    expect(capacityFor(100_000, 'ours', OURS_PATTERN).standingsRead).toBeUndefined();
+  });
+
+  it('measures the score writes per vote from a metered storm', () => {
+    const p = patternFromStorm(SCORING_PATTERN, {
+      pollId: 'run-1:q',
+      votes: 100,
+      pollingViewerSeconds: 0,
+      meter: {
+        dynamodb: {
+          partition_keys: [
+            { key: 'run-1:q#0', total: 200 },
+            { key: '#score#run-1#0', total: 60 },
+            { key: '#score#run-1#1', total: 40 },
+          ],
+          items_by_kind: { '#tally': { items: 1, write_units: 100 } },
+          index_write_units: { total: 100 },
+          hottest_read_items: [],
+        },
+        api: { requests: { 'POST /requestor-put': 100 } },
+        edge: { put_metadata: { peak_per_s: 2 } },
+      },
+    });
+    expect(p.scoreWriteUnitsPerVote).toBe(1);
+    expect(p.measured).toContain('scoreWriteUnitsPerVote');
+    expect(p.scoreKeys).toBe('votes');
   });
 });

@@ -62,7 +62,7 @@ describe('contract/state-machine.ts against statemachine/show.asl.json', () => {
   });
 
   it('the cue states call PutMetadata and retry its throttling error', () => {
-    for (const name of [STATES.AskCue, STATES.ResultsCue]) {
+    for (const name of [STATES.AskCue, STATES.ResultsCue, STATES.LeaderboardCue]) {
       const state = states[name]!;
       expect(state.Resource).toBe(`arn:aws:states:::aws-sdk:ivs:${CUE_RESOURCE}`);
       const retried = (state.Retry as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);

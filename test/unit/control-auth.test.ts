@@ -417,6 +417,9 @@ function fakeApi() {
       start: refused,
       cue: refused,
       stop: refused,
+      // Read beside every run read; not what these tests count.
+      leaderboard: async (runId) => ({ runId, players: 0, final: false, standings: [] }),
+      hideName: refused,
     };
   };
   return { calls, state, make };

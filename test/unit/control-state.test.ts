@@ -18,7 +18,15 @@ import type { Session } from '../../site/src/control/lib/auth.ts';
 import { ControlState } from '../../site/src/control/lib/control.svelte.ts';
 import { checkDraft, emptyDraft } from '../../site/src/control/lib/draft.ts';
 import { resultsCsv, resultsJson } from '../../site/src/control/lib/figures.ts';
-import type { RunHistory, RunInfo, RunResults, RunStatus } from '../../contract/producer.ts';
+import { leaderboardCsv, leaderboardJson } from '../../contract/producer.ts';
+import { displayName } from '../../core/leaderboard.ts';
+import type {
+  LeaderboardStanding,
+  RunHistory,
+  RunInfo,
+  RunResults,
+  RunStatus,
+} from '../../contract/producer.ts';
 import type { ShowPlan } from '../../contract/state-machine.ts';
 import { ProducerFailure, type ProducerApi } from '../../site/src/control/lib/producer-api.ts';
 
@@ -60,6 +68,7 @@ class FakeRun {
   q1: Partial<RunHistory['polls'][number]> = {};
   q2: Partial<RunHistory['polls'][number]> = { waitingForCue: true };
   votes: Record<string, number[]> = {};
+  standings: LeaderboardStanding[] = [];
 
   info(): RunInfo {
     return runInfo(RUN, this.status, '2030-01-01T11:59:00.000Z');
@@ -178,6 +187,16 @@ function setup(options: { runs?: RunInfo[] } = {}) {
       history: run.history(),
       results: run.results(),
     })),
+    leaderboard: jest.fn<ProducerApi['leaderboard']>(async (runId) => ({
+      runId,
+      players: run.standings.length,
+      final: run.status !== 'RUNNING',
+      standings: run.standings,
+    })),
+    hideName: jest.fn<ProducerApi['hideName']>(async ({ requestorId, hidden }) => {
+      run.standings = run.standings.map((s) => (s.requestor_id === requestorId ? { ...s, hidden } : s));
+      return { requestorId, hidden };
+    }),
   };
   const forgetSession = jest.fn<() => void>();
   const player = { events: null as PlayerEvents | null, destroyed: false };
@@ -415,7 +434,7 @@ describe('ControlState: the running show', () => {
     );
     expect(csv).toBe(renderResults(results as RunResults, 'csv'));
     expect(csv.split('\r\n')[0]).toBe(
-      'run_id,poll,question,state,answer_index,answer,votes,total,share,correct,winner,closed_by',
+      'run_id,poll,question,state,answer_index,answer,votes,total,share,correct,winner,closed_by,points,points_given',
     );
     expect(control.run.downloads!.csv.filename).toBe(`${RUN}-results.csv`);
     const reads = api.run.mock.calls.length;
@@ -626,5 +645,71 @@ describe('ControlState: starting a show', () => {
 
   it('checkDraft: an empty draft is no error', () => {
     expect(checkDraft(emptyDraft)).toMatchObject({ empty: true, issues: [], body: null });
+  });
+});
+
+describe('ControlState: the standings', () => {
+  const standing = (rank: number, nickname: string | null, score: number, hidden = false) => ({
+    rank,
+    requestor_id: `player-${rank}`,
+    name: displayName(nickname, hidden, `player-${rank}`),
+    nickname,
+    hidden,
+    score,
+    total_answer_ms: 4000 * rank,
+  });
+
+  it('reads them beside the run on every cycle, hides a name, and exports them as the CLI does', async () => {
+    const { control, api, run } = setup();
+    run.standings = [standing(1, 'Ada', 1900), standing(2, null, 1000), standing(3, 'Rude', 850)];
+    control.start(CONFIG, SESSION);
+    await settle();
+    expect(control.run.runId).toBe(RUN);
+    expect(control.run.leaderboard?.players).toBe(3);
+    const cycles = api.run.mock.calls.length;
+    expect(api.leaderboard).toHaveBeenCalledTimes(cycles);
+    jest.advanceTimersByTime(2000);
+    await settle();
+    // One more read of each per cycle, no more.
+    expect(api.run.mock.calls.length).toBe(cycles + 1);
+    expect(api.leaderboard).toHaveBeenCalledTimes(cycles + 1);
+
+    await control.run.hideName('player-3', true);
+    expect(api.hideName).toHaveBeenCalledWith({ requestorId: 'player-3', hidden: true });
+    const hidden = control.run.leaderboard!.standings[2]!;
+    expect(hidden).toMatchObject({
+      hidden: true,
+      nickname: 'Rude',
+      name: displayName(null, true, 'player-3'),
+    });
+    expect(control.announcer.words).toBe(`Name hidden: now shown as ${hidden.name}.`);
+
+    const board = control.run.leaderboard!;
+    const csv = decodeURIComponent(
+      control.run.leaderboardDownloads!.csv.href.replace(/^data:text\/csv;charset=utf-8,/, ''),
+    );
+    expect(csv).toBe(leaderboardCsv(board));
+    const json = decodeURIComponent(
+      control.run.leaderboardDownloads!.json.href.replace(/^data:application\/json;charset=utf-8,/, ''),
+    );
+    expect(json).toBe(leaderboardJson(board));
+    expect(control.run.leaderboardDownloads!.csv.filename).toBe(`${RUN}-leaderboard.csv`);
+  });
+
+  it('a failed read keeps the last standings with a word; an API without them shows none', async () => {
+    const { control, api, run } = setup();
+    run.standings = [standing(1, 'Ada', 1900)];
+    control.start(CONFIG, SESSION);
+    await settle();
+    api.leaderboard.mockRejectedValueOnce(new ProducerFailure(500, 'internal_error', 'boom'));
+    jest.advanceTimersByTime(2000);
+    await settle();
+    expect(control.run.leaderboard?.players).toBe(1);
+    expect(control.run.leaderboardError).toBe('The show server had a problem. Try again.');
+    api.leaderboard.mockRejectedValueOnce(new ProducerFailure(404, 'not_found', 'no route'));
+    jest.advanceTimersByTime(2000);
+    await settle();
+    expect(control.run.leaderboard).toBeNull();
+    expect(control.run.leaderboardError).toBeNull();
   });
 });

@@ -489,6 +489,6 @@ describe('showrunner doctor --help', () => {
     expect(stdout).toContain('Exit code 1 when the deploy would fail');
     let help = '';
     await main(['--help'], { out: (t) => (help += t), err: () => {}, env: {} });
-    expect(help).toMatch(/^ {2}doctor {4}check an AWS account's settings and quotas/m);
+    expect(help).toMatch(/^ {2}doctor +check an AWS account's settings and quotas/m);
   });
 });

@@ -5,16 +5,115 @@
 import type { HistoryEntry, HistoryPage, PollView, VoteResponse } from '../../contract/api.ts';
 import type { RunEndReason } from '../../contract/state-machine.ts';
 import { ANSWER_TTL_SECONDS, DEFAULT_VOTE_SHARDS } from '../../contract/table.ts';
-import { countAnswers, isRecounted, viewPoll, voteRefusal, type PollRecord } from '../../core/poll.ts';
+import { displayName } from '../../core/leaderboard.ts';
+import {
+  countAnswers,
+  isRecounted,
+  scoreOf,
+  viewPoll,
+  voteRefusal,
+  type PollRecord,
+} from '../../core/poll.ts';
+import { compareStandings } from '../../core/scoring.ts';
 import { RefusedError } from '../../core/refusal.ts';
 import type { ApiStore } from '../../lambdas/api.ts';
 import type { LifecycleStore } from '../../lambdas/poll-lifecycle.ts';
 import type { ChannelClaim, ClaimOutcome, RunChannel } from '../../store/channels.ts';
+import type { QuizClosed, ScoreWrite, Standing, StandingsOptions, ViewerName } from '../../store/scores.ts';
 
 interface Answer {
   requestorId: string;
   answer: number;
   at: number;
+  points?: number;
+}
+
+type Scores = LifecycleStore['scores'] & ApiStore['scores'];
+
+/** Scores, names and the run items' quiz sets, as store/scores.ts keeps them (no shards). */
+export class MemoryScores implements Scores {
+  /** runId → requestorId → score */
+  readonly scores = new Map<
+    string,
+    Map<string, { score: number; totalAnswerMs: number; firstAnsweredAt: number; answered: Set<string> }>
+  >();
+  readonly names = new Map<string, ViewerName>();
+  readonly quiz = new Map<string, Set<string>>();
+  readonly closedQuiz = new Map<string, Set<string>>();
+  readonly shards = new Map<string, number>();
+  /** What namesLocked answers, by channel id (the real store reads the claim and the run item). */
+  readonly locked = new Set<string>();
+
+  async recordRunQuiz(runId: string, quizPollIds: readonly string[]): Promise<void> {
+    if (quizPollIds.length > 0) this.quiz.set(runId, new Set(quizPollIds));
+  }
+
+  async runScoreShards(runId: string, shards: number): Promise<number> {
+    if (!this.shards.has(runId)) this.shards.set(runId, shards);
+    return this.shards.get(runId)!;
+  }
+
+  async closeQuizQuestion(runId: string, pollId: string): Promise<QuizClosed> {
+    const closed = this.closedQuiz.get(runId) ?? new Set<string>();
+    closed.add(pollId);
+    this.closedQuiz.set(runId, closed);
+    const quiz = this.quiz.get(runId);
+    return { final: quiz !== undefined && [...quiz].every((id) => closed.has(id)) };
+  }
+
+  addScore(write: ScoreWrite): void {
+    const run = this.scores.get(write.runId) ?? new Map();
+    this.scores.set(write.runId, run);
+    const player = run.get(write.requestorId) ?? {
+      score: 0,
+      totalAnswerMs: 0,
+      firstAnsweredAt: write.at.getTime(),
+      answered: new Set<string>(),
+    };
+    if (player.answered.has(write.pollId)) return;
+    player.answered.add(write.pollId);
+    player.score += write.points;
+    player.totalAnswerMs += write.elapsedMs;
+    run.set(write.requestorId, player);
+  }
+
+  async standings(runId: string, options: StandingsOptions = {}): Promise<Standing[]> {
+    const players = [...(this.scores.get(runId) ?? new Map()).entries()]
+      .map(([requestorId, p]) => ({
+        requestorId,
+        score: p.score,
+        totalAnswerMs: p.totalAnswerMs,
+        firstAnsweredAt: p.firstAnsweredAt,
+      }))
+      .sort(compareStandings);
+    return players.map((player, i) => {
+      const stored = i < (options.namesFor ?? Infinity) ? this.names.get(player.requestorId) : undefined;
+      const nickname = stored?.nickname ?? null;
+      const hidden = stored?.hidden ?? false;
+      return { ...player, nickname, hidden, name: displayName(nickname, hidden, player.requestorId) };
+    });
+  }
+
+  async setNickname(requestorId: string, nickname: string): Promise<string> {
+    this.names.set(requestorId, {
+      requestorId,
+      nickname,
+      hidden: this.names.get(requestorId)?.hidden ?? false,
+    });
+    return nickname;
+  }
+
+  async setHidden(requestorId: string, hidden: boolean): Promise<void> {
+    this.names.set(requestorId, {
+      requestorId,
+      nickname: this.names.get(requestorId)?.nickname ?? null,
+      hidden,
+    });
+  }
+
+  async namesLocked(channelId: string): Promise<boolean> {
+    return this.locked.has(channelId);
+  }
 }
 
 type Channels = LifecycleStore['channels'];
@@ -62,6 +161,7 @@ export class MemoryStore implements ApiStore, LifecycleStore {
   readonly answers = new Map<string, Answer[]>();
   readonly current = new Map<string, string>();
   readonly channels = new MemoryChannels();
+  readonly scores = new MemoryScores();
 
   async getPoll(pollId: string): Promise<PollRecord | undefined> {
     const poll = this.polls.get(pollId);
@@ -93,7 +193,13 @@ export class MemoryStore implements ApiStore, LifecycleStore {
     return pollId === undefined ? undefined : this.getPoll(pollId);
   }
 
-  async recordVote(poll: PollRecord, requestorId: string, answer: number, now: Date): Promise<VoteResponse> {
+  async recordVote(
+    poll: PollRecord,
+    requestorId: string,
+    answer: number,
+    now: Date,
+    elapsedMs?: number,
+  ): Promise<VoteResponse> {
     const refusal = voteRefusal(poll, answer, now);
     if (refusal) throw new RefusedError(refusal);
     const answers = this.answers.get(poll.pollId) ?? [];
@@ -103,8 +209,20 @@ export class MemoryStore implements ApiStore, LifecycleStore {
         message: `requestor_id: ${requestorId} already answered ${poll.pollId}`,
       });
     }
-    answers.push({ requestorId, answer, at: now.getTime() });
+    const scored = scoreOf(poll, answer, elapsedMs, now);
+    answers.push({ requestorId, answer, at: now.getTime(), ...(scored ? { points: scored.points } : {}) });
     this.answers.set(poll.pollId, answers);
+    if (scored) {
+      this.scores.addScore({
+        runId: poll.runId,
+        pollId: poll.pollId,
+        requestorId,
+        shards: poll.scoreShards ?? poll.voteShards,
+        points: scored.points,
+        elapsedMs: scored.elapsedMs,
+        at: now,
+      });
+    }
     return {
       poll_id: poll.pollId,
       requestor_id: requestorId,
@@ -137,6 +255,9 @@ export class MemoryStore implements ApiStore, LifecycleStore {
       finalCounts: this.#count(poll),
       closedAt: now.toISOString(),
     };
+    if (poll.correct !== undefined) {
+      closed.pointsGiven = (this.answers.get(pollId) ?? []).reduce((sum, a) => sum + (a.points ?? 0), 0);
+    }
     this.polls.set(pollId, structuredClone(closed));
     return closed;
   }
@@ -177,6 +298,7 @@ export class MemoryStore implements ApiStore, LifecycleStore {
       };
       if (poll.state === 'closed' && poll.correct !== undefined) entry.correct = poll.correct;
       if (poll.closedBy) entry.closed_by = poll.closedBy;
+      if (isRecounted(poll) && poll.correct !== undefined && a.points !== undefined) entry.points = a.points;
       return entry;
     });
     return { items, next_cursor: start + limit < mine.length ? String(start + limit) : null };

@@ -10,7 +10,7 @@ import {
   ThrottlingException,
   type IvsClient,
 } from '@aws-sdk/client-ivs';
-import { decodeCue } from '../../contract/cues.ts';
+import { decodeCue, type LeaderboardCue, type PollCue } from '../../contract/cues.ts';
 import type {
   CloseResult,
   EndRunResult,
@@ -21,7 +21,9 @@ import type {
 import { encodeCue, pollCue, resultsCue, tallyCue } from '../../core/cues.ts';
 import { makePollId } from '../../core/ids.ts';
 import { planShow } from '../../core/plan.ts';
+import { displayName } from '../../core/leaderboard.ts';
 import { closingTime, countAnswers } from '../../core/poll.ts';
+import { DEFAULT_POINTS } from '../../core/scoring.ts';
 import { summarizeIssues, validateExecutionInput } from '../../core/show.ts';
 import {
   pollLifecycle,
@@ -216,13 +218,21 @@ describe('pollLifecycle: a question', () => {
     const poll = await closedByTime(store, 'cats-1', votes);
     const closed = (await lifecycle.handle({ action: 'close', pollId: poll.pollId })) as CloseResult;
     const counts = countAnswers(votes, poll.answers.length);
-    expect(closed).toEqual({
+    const { leaderboardCue, ...rest } = closed;
+    expect(rest).toEqual({
       pollId: poll.pollId,
       counts,
       total: votes.length,
       correct: poll.correct,
       cue: encodeCue(resultsCue(poll.pollId, counts, poll.correct)),
+      pointsGiven: 3 * DEFAULT_POINTS,
     });
+    // A quiz question's leaderboard: three right answers (v0, v2, v4), two wrong; not final (the
+    // run's Plan did not list its quiz questions here).
+    const board = decodeCue(leaderboardCue!) as LeaderboardCue;
+    expect(board).toMatchObject({ type: 'leaderboard', poll_id: poll.pollId, players: 5 });
+    expect(board.top.map((e) => e.score)).toEqual([1000, 1000, 1000, 0, 0]);
+    expect(board.final).toBeUndefined();
     expect(await store.requirePoll(poll.pollId)).toMatchObject({ state: 'closed', finalCounts: counts });
   });
 
@@ -279,14 +289,28 @@ describe('pollLifecycle: the end of a run', () => {
       'detail-type': 'Step Functions Execution Status Change',
       detail: { name: runId, status: 'ABORTED', input: JSON.stringify(SHOW) },
     })) as EndRunResult;
-    expect(result).toEqual({ ended: [poll.pollId], resultsSent: [poll.pollId], released: true });
+    expect(result).toEqual({
+      ended: [poll.pollId],
+      resultsSent: [poll.pollId],
+      leaderboardsSent: [poll.pollId],
+      released: true,
+    });
     const closed = await store.requirePoll(poll.pollId);
     const counts = countAnswers([0, 0, 1], poll.answers.length);
     expect(closed).toMatchObject({ state: 'closed', closedBy: 'stop', finalCounts: counts });
     expect(closed.resultsAt).toBeDefined();
-    expect(sent).toEqual([
-      { channelArn: CHANNEL, metadata: encodeCue(resultsCue(poll.pollId, counts, poll.correct)) },
-    ]);
+    // The results, then the quiz question's leaderboard: final, since the run is over.
+    expect(sent).toHaveLength(2);
+    expect(sent[0]).toEqual({
+      channelArn: CHANNEL,
+      metadata: encodeCue(resultsCue(poll.pollId, counts, poll.correct)),
+    });
+    expect(decodeCue(sent[1]!.metadata!)).toMatchObject({
+      type: 'leaderboard',
+      poll_id: poll.pollId,
+      players: 3,
+      final: true,
+    });
     expect(store.channels.holder('local')).toBeUndefined();
   });
 
@@ -318,5 +342,84 @@ describe('pollLifecycle: events it does not know', () => {
     expect((error as Error).cause).toBeDefined();
     await expect(lifecycle.handle({ action: 'dance' })).rejects.toBeInstanceOf(LifecycleInputError);
     expect(store.polls.size).toBe(0);
+  });
+});
+
+describe('pollLifecycle: a quiz run (issue 22)', () => {
+  const QUIZ = {
+    id: 'quiz',
+    title: 'Friday Quiz',
+    latencyGraceSeconds: 0,
+    scoring: { speed: true },
+    polls: [
+      { id: 'q1', at: 10, question: 'One?', answers: ['A', 'B'], correct: 0, points: 100, duration: 10 },
+      { id: 'p1', at: 30, question: 'Mood?', answers: ['Good', 'Bad'], duration: 10 },
+      { id: 'q2', at: 50, question: 'Two?', answers: ['A', 'B'], correct: 1, duration: 10 },
+    ],
+  };
+
+  it('the poll cue says the title, the points and the speed bonus; the leaderboard follows each quiz question, final after the last', async () => {
+    const { store, lifecycle } = setup();
+    const plan = (await lifecycle.handle(planEvent('quiz-1', QUIZ, new Date().toISOString()))) as ShowPlan;
+    const [q1, p1, q2] = plan.polls;
+    expect(q1).toMatchObject({ points: 100, speed: true, title: QUIZ.title });
+    expect(q2).toMatchObject({ points: DEFAULT_POINTS, speed: true });
+    expect(p1).not.toHaveProperty('points');
+
+    const boards: Array<LeaderboardCue | null> = [];
+    const votes: Record<string, Array<[string, number, number]>> = {
+      // [viewer, answer, elapsed_ms]
+      q1: [
+        ['ann', 0, 0],
+        ['bob', 0, 5000],
+        ['cy', 1, 0],
+      ],
+      p1: [['ann', 1, 0]],
+      q2: [
+        ['bob', 1, 0],
+        ['cy', 1, 10_000],
+        ['dee', 0, 0],
+      ],
+    };
+    await store.scores.setNickname('ann', 'Ann');
+    await store.scores.setNickname('bob', 'Bob');
+    await store.scores.setHidden('bob', true);
+    for (const poll of [q1!, p1!, q2!]) {
+      const opened = (await lifecycle.handle({ action: 'open', poll, channelArn: CHANNEL })) as OpenResult;
+      const cue = decodeCue(opened.cue) as PollCue;
+      expect(cue.title).toBe(QUIZ.title);
+      if (poll.correct === undefined) expect(cue).not.toHaveProperty('points');
+      else expect(cue).toMatchObject({ points: poll.points, speed: true });
+      const stored = await store.requirePoll(poll.pollId);
+      // The votes arrive at once: the claims stand (the bound allows any claim above arrival − open).
+      for (const [who, answer, elapsed] of votes[poll.id]!) {
+        await store.recordVote(stored, who, answer, new Date(Date.parse(stored.openedAt)), elapsed);
+      }
+      store.polls.get(poll.pollId)!.closesAt = new Date(Date.now() - 1).toISOString();
+      const closed = (await lifecycle.handle({ action: 'close', pollId: poll.pollId })) as CloseResult;
+      boards.push(
+        closed.leaderboardCue === null ? null : (decodeCue(closed.leaderboardCue) as LeaderboardCue),
+      );
+      if (poll.id === 'q1') expect(closed.pointsGiven).toBe(100 + 75);
+      if (poll.id === 'p1') expect(closed).not.toHaveProperty('pointsGiven');
+    }
+    const [after1, afterPoll, after2] = boards;
+    expect(afterPoll).toBeNull();
+    // q1 (100 points, speed): ann right at once 100, bob right at half time 50 + 25 = 75, cy wrong.
+    expect(after1!.top).toEqual([
+      { rank: 1, name: 'Ann', score: 100 },
+      { rank: 2, name: displayName('Bob', true, 'bob'), score: 75 },
+      { rank: 3, name: displayName(null, false, 'cy'), score: 0 },
+    ]);
+    expect(after1!.final).toBeUndefined();
+    // q2 (1,000): bob 1,000 at once, cy right at the end (the base 500), dee wrong.
+    expect(after2).toMatchObject({ players: 4, final: true });
+    expect(after2!.top.map((e) => [e.name, e.score])).toEqual([
+      [displayName('Bob', true, 'bob'), 1075],
+      [displayName(null, false, 'cy'), 500],
+      ['Ann', 100],
+      [displayName(null, false, 'dee'), 0],
+    ]);
+    expect(after2!.thresholds).toEqual({ 1: 1075, 5: 1075, 10: 1075, 25: 1075, 50: 500 });
   });
 });

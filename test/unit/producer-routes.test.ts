@@ -10,6 +10,7 @@ import {
   CHANNEL_BUSY_CODE,
   PRODUCER_ROUTES,
   type RunInfo,
+  type RunLeaderboard,
   type RunState,
   type Started,
 } from '../../contract/producer.ts';
@@ -49,10 +50,20 @@ function fakeOperations(answers: Partial<Record<keyof ProducerOperations, unknow
       return answer;
     };
   const operations = Object.fromEntries(
-    (['start', 'cue', 'stop', 'list', 'status', 'history', 'results', 'state'] as const).map((name) => [
-      name,
-      op(name),
-    ]),
+    (
+      [
+        'start',
+        'cue',
+        'stop',
+        'list',
+        'status',
+        'history',
+        'results',
+        'state',
+        'leaderboard',
+        'hideName',
+      ] as const
+    ).map((name) => [name, op(name)]),
   ) as unknown as ProducerOperations;
   return { operations, calls };
 }
@@ -89,7 +100,13 @@ describe('producerRoutes: signed in', () => {
   it('answers 401 on every route without a producer, and calls no operation', async () => {
     const { operations, calls } = fakeOperations();
     const handler = handlerOver(operations);
-    const methods: Record<string, string> = { validate: 'POST', start: 'POST', cue: 'POST', stop: 'POST' };
+    const methods: Record<string, string> = {
+      validate: 'POST',
+      start: 'POST',
+      cue: 'POST',
+      stop: 'POST',
+      hideName: 'POST',
+    };
     for (const [name, path] of Object.entries(PRODUCER_ROUTES)) {
       const method = methods[name] ?? 'GET';
       const got = await invoke(handler, method, path, method === 'POST' ? { body: '{}' } : {});
@@ -197,6 +214,63 @@ describe('producerRoutes: what each route asks of its operation', () => {
     expect(calls.at(-1)).toEqual({ op: 'list', args: [{ status: 'running', limit: 5 }] });
   });
 
+  it('leaderboard takes ?runId= and answers the standings; hide-name hands {requestorId, hidden} on', async () => {
+    const board: RunLeaderboard = {
+      runId: RUN,
+      players: 1,
+      final: true,
+      standings: [
+        {
+          rank: 1,
+          requestor_id: 'viewer-1',
+          name: 'Bob',
+          nickname: 'Bob',
+          hidden: false,
+          score: 1000,
+          total_answer_ms: 1234,
+        },
+      ],
+    };
+    const { operations, calls } = fakeOperations({
+      leaderboard: board,
+      hideName: { requestorId: 'viewer-1', hidden: true },
+    });
+    const handler = handlerOver(operations);
+    const got = await get(handler, PRODUCER_ROUTES.leaderboard, { runId: RUN });
+    expect([got.status, got.json]).toEqual([200, board]);
+    const top = await get(handler, PRODUCER_ROUTES.leaderboard, { runId: RUN, top: '10' });
+    expect(top.status).toBe(200);
+    const hidden = await post(handler, PRODUCER_ROUTES.hideName, { requestorId: 'viewer-1', hidden: true });
+    expect([hidden.status, hidden.json]).toEqual([200, { requestorId: 'viewer-1', hidden: true }]);
+    expect(calls.map((c) => c.args)).toEqual([
+      [RUN, {}],
+      [RUN, { top: 10 }],
+      [{ requestorId: 'viewer-1', hidden: true }],
+    ]);
+  });
+
+  it('hide-name checks its body, naming the field: 400 and no operation', async () => {
+    const { operations, calls } = fakeOperations();
+    const handler = handlerOver(operations);
+    const cases: Array<[unknown, RegExp]> = [
+      [{ hidden: true }, /^requestorId: required/],
+      [{ requestorId: '#score#x', hidden: true }, /^requestorId: expected a viewer id/],
+      [{ requestorId: 'viewer-1' }, /^hidden: required/],
+      [{ requestorId: 'viewer-1', hidden: 'yes' }, /^hidden: /],
+      [{ requestorId: 'viewer-1', hidden: true, extra: 1 }, /^extra: unknown field/],
+    ];
+    for (const [body, message] of cases) {
+      const got = await post(handler, PRODUCER_ROUTES.hideName, body);
+      expect([got.status, got.json.error.message]).toEqual([400, expect.stringMatching(message)]);
+    }
+    const badTop = await get(handler, PRODUCER_ROUTES.leaderboard, { runId: RUN, top: '0' });
+    expect(badTop.json.error.message).toMatch(/^top: expected a whole number from 1 to 100000/);
+    expect((await get(handler, PRODUCER_ROUTES.leaderboard, {})).json.error.message).toMatch(
+      /^runId: required/,
+    );
+    expect(calls).toEqual([]);
+  });
+
   it('checks the query and body before any operation: the field at fault named, 400', async () => {
     const { operations, calls } = fakeOperations();
     const handler = handlerOver(operations);
@@ -221,7 +295,11 @@ describe('producerRoutes: validate', () => {
     expect(got.json).toEqual({
       ok: true,
       issues: [],
-      polls: checked.value.polls.map((p) => ({ id: p.id, at: p.at, cueBytes: pollCueBytes(p) })),
+      polls: checked.value.polls.map((p) => ({
+        id: p.id,
+        at: p.at,
+        cueBytes: pollCueBytes(p, checked.value),
+      })),
     });
   });
 

@@ -63,6 +63,10 @@ async function setup(
     poll: jest.fn<ShowApi['poll']>(async (pollId) => view(pollId)),
     current: jest.fn<ShowApi['current']>(async () => null),
     history: jest.fn<ShowApi['history']>(async () => ({ items: [], next_cursor: null })),
+    nickname: jest.fn<ShowApi['nickname']>(async (viewer, nickname) => ({
+      requestor_id: viewer.requestor_id,
+      nickname,
+    })),
   };
   const video = new FakeVideo();
   const player = {
@@ -178,7 +182,8 @@ describe('ShowState: answers and results', () => {
     const sent = show.question.answer(1);
     expect(show.question.sending).toBe(true);
     await sent;
-    expect(api.answer).toHaveBeenCalledWith('run:q1', VIEWER, 1);
+    // With the video time from the question's frame to the tap (the speed bonus's measure).
+    expect(api.answer).toHaveBeenCalledWith('run:q1', VIEWER, 1, 1000);
     expect(show.question.sending).toBe(false);
     expect(show.question.phase).toBe('answered');
     expect(show.question.myAnswer).toBe(1);
@@ -207,7 +212,9 @@ describe('ShowState: answers and results', () => {
     expect(show.question.correct).toBe(0);
     expect(show.question.remaining).toBeNull();
     expect(show.question.myAnswer).toBe(1);
-    expect(show.question.announcement).toBe('Results: 10 votes, 60% top answer. The answer: A.');
+    expect(show.question.announcement).toBe(
+      'Results: 10 votes, 60% top answer. The answer: A. You answered B.',
+    );
 
     // A late tally cue (replayed, or sent before the close) no longer overwrites the final count.
     cue(41, encodeCue(tallyCue('run:q1', [3, 5, 1])));
@@ -233,7 +240,7 @@ describe('ShowState: answers and results', () => {
     const issued = { requestor_id: 'new-viewer', token: 'new-token' };
     expect(api.identity).toHaveBeenCalledTimes(1);
     expect(identities.saved).toEqual([issued]);
-    expect(api.answer).toHaveBeenCalledWith('run:q1', issued, 0);
+    expect(api.answer).toHaveBeenCalledWith('run:q1', issued, 0, 0);
     expect(api.history).toHaveBeenLastCalledWith(issued, null);
   });
 
@@ -399,6 +406,10 @@ async function setupJoining(closesAt: string) {
       view('run:q1', { closes_at: closesAt, counts: [2, 0, 1], total: 3 }),
     ),
     history: jest.fn<ShowApi['history']>(async () => ({ items: [], next_cursor: null })),
+    nickname: jest.fn<ShowApi['nickname']>(async (viewer, nickname) => ({
+      requestor_id: viewer.requestor_id,
+      nickname,
+    })),
   };
   show = new ShowState(knownViewer(), {
     api: () => api,

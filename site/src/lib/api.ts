@@ -4,8 +4,11 @@
 // The routes, bodies and error codes are the contract's, shared with the API that sends them.
 import {
   API_ROUTES,
+  MAX_ELAPSED_MS,
   type HistoryPage,
   type PollView,
+  type NameRequest,
+  type NameResponse,
   type TokenChallenge,
   type TokenRequest,
   type ViewerIdentity,
@@ -31,6 +34,8 @@ export class ViewerFailure extends ApiFailure {
         return 'You already answered this question.';
       case 'unknown_poll':
         return 'This question is no longer available.';
+      case 'name_locked':
+        return 'Names are fixed once the first quiz question has closed.';
       case 'forbidden':
         return 'The show server refused this request. Reload the page and try again.';
       case 'work_required':
@@ -47,7 +52,7 @@ export class ViewerFailure extends ApiFailure {
 }
 
 /** The API calls the viewer page makes (tests pass a fake). */
-export type ShowApi = Pick<ApiClient, 'identity' | 'answer' | 'poll' | 'current' | 'history'>;
+export type ShowApi = Pick<ApiClient, 'identity' | 'answer' | 'poll' | 'current' | 'history' | 'nickname'>;
 
 export class ApiClient {
   readonly #http: JsonClient;
@@ -79,10 +84,25 @@ export class ApiClient {
     }
   }
 
-  /** The stored answer (VoteResponse) comes back; the page needs only to know it counted. */
-  answer(pollId: string, viewer: ViewerIdentity, answer: number): Promise<unknown> {
-    const vote: VoteRequest = { poll_id: pollId, requestor_id: viewer.requestor_id, answer };
+  /**
+   * The stored answer (VoteResponse) comes back; the page needs only to know it counted.
+   * `elapsedMs`: video time from the question's frame to the tap (the speed bonus), when known.
+   */
+  answer(pollId: string, viewer: ViewerIdentity, answer: number, elapsedMs?: number): Promise<unknown> {
+    const vote: VoteRequest = {
+      poll_id: pollId,
+      requestor_id: viewer.requestor_id,
+      answer,
+    };
+    if (elapsedMs !== undefined)
+      vote.elapsed_ms = Math.min(MAX_ELAPSED_MS, Math.max(0, Math.round(elapsedMs)));
     return this.#http.request(API_ROUTES.vote, { body: vote, headers: authorization(viewer) });
+  }
+
+  /** Sets the viewer's nickname: the name as the API stored it (normalised) comes back. */
+  nickname(viewer: ViewerIdentity, nickname: string): Promise<NameResponse> {
+    const body: NameRequest = { requestor_id: viewer.requestor_id, nickname };
+    return this.#http.request(API_ROUTES.name, { body, method: 'PUT', headers: authorization(viewer) });
   }
 
   poll(pollId: string): Promise<PollView> {
@@ -107,6 +127,12 @@ export class ApiClient {
     if (cursor) params.set('cursor', cursor);
     return this.#http.request(`${API_ROUTES.history}?${params}`, { headers: authorization(viewer) });
   }
+}
+
+/** `nickname: expected 1–20 characters, got 0` → `Expected 1–20 characters, got 0.` */
+export function fieldWords(message: string): string {
+  const text = message.replace(/^[a-z_]+(\[\d+\])?(\.[a-z_]+)*: /i, '');
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? '' : '.'}`;
 }
 
 function authorization(viewer: ViewerIdentity): Record<string, string> {

@@ -45,8 +45,10 @@ export interface JsonClientOptions {
 }
 
 export interface JsonRequest {
-  /** Sent as JSON in a POST; without it the request is a GET. */
+  /** Sent as JSON in a POST (or `method`); without it the request is a GET. */
   body?: unknown;
+  /** A request with a body other than a POST (PUT /requestor-name). */
+  method?: 'PUT';
   /** Headers of this request alone (a viewer's token). */
   headers?: Readonly<Record<string, string>>;
   /** Another address than the client's (the cacheable reads' CDN). */
@@ -74,13 +76,13 @@ export class JsonClient {
   /** The answer's JSON; any failure is the client's ApiFailure. */
   async request<T>(
     path: string,
-    { body, headers = {}, baseUrl = this.#baseUrl }: JsonRequest = {},
+    { body, headers = {}, baseUrl = this.#baseUrl, method }: JsonRequest = {},
   ): Promise<T> {
     const json = body !== undefined;
     let response: Response;
     try {
       response = await fetch(`${baseUrl}${path}`, {
-        method: json ? 'POST' : 'GET',
+        method: json ? (method ?? 'POST') : 'GET',
         headers: { ...this.#headers, ...headers, ...(json ? { 'content-type': 'application/json' } : {}) },
         ...(json ? { body: JSON.stringify(body) } : {}),
         ...(this.#cache ? { cache: this.#cache } : {}),

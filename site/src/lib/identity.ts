@@ -42,6 +42,36 @@ export function localIdentity(storage: Storage = localStorage): IdentityStore {
   };
 }
 
+/** The nickname this viewer saved (the API has no read of it): kept beside their identity. */
+export interface NicknameStore {
+  /** The nickname saved for this requestor id, or null. */
+  load(requestorId: string): string | null;
+  save(requestorId: string, nickname: string): void;
+}
+
+const NICKNAME_KEY = 'showrunner.nickname';
+
+export function localNickname(storage: Storage = localStorage): NicknameStore {
+  return {
+    load(requestorId) {
+      try {
+        const value = JSON.parse(storage.getItem(NICKNAME_KEY) ?? 'null') as {
+          requestor_id?: unknown;
+          nickname?: unknown;
+        } | null;
+        return value?.requestor_id === requestorId && typeof value.nickname === 'string'
+          ? value.nickname
+          : null;
+      } catch {
+        return null;
+      }
+    },
+    save(requestorId, nickname) {
+      storage.setItem(NICKNAME_KEY, JSON.stringify({ requestor_id: requestorId, nickname }));
+    },
+  };
+}
+
 export interface SolveOptions {
   /** How long one slice of hashing may hold the thread before the page gets it back (default 40 ms). */
   sliceMs?: number;

@@ -2,10 +2,11 @@
 // who joined mid-poll, by the API), answered, counted live by tally cues, revealed by the results
 // cue. It is one `$state.raw` value that only the methods here write, always replacing it whole (so
 // a new question can never inherit a field of the last one); what follows from it and the clocks —
-// phase, countdown, announcement — is `$derived`.
-import type { PollView } from '../../../contract/api.ts';
+// phase, countdown, announcement, the outcome once revealed — is `$derived`.
 import { decodeCue, type PollCue, type ResultsCue, type TallyCue } from '../../../contract/cues.ts';
-import { DEFAULT_VOTE_SETTLE_MS } from '../../../contract/api.ts';
+import { DEFAULT_VOTE_SETTLE_MS, type PollView } from '../../../contract/api.ts';
+import { winners } from '../../../core/poll.ts';
+import { scoreVote } from '../../../core/scoring.ts';
 import { DEFAULT_LATENCY_GRACE_SECONDS } from '../../../core/timeline.ts';
 import type { ShowApi } from './api.ts';
 import type { ApiConnection } from './connection.svelte.ts';
@@ -19,6 +20,12 @@ export interface ActivePoll {
   readonly pollId: string;
   readonly question: string;
   readonly answers: readonly string[];
+  /** The show's title, when the cue or the API says it. */
+  readonly title: string | null;
+  /** What the question is worth: present for quiz questions only (the cue says it before anyone answers). */
+  readonly points: number | null;
+  /** The show's speed bonus: a right answer earns more the sooner it is given. */
+  readonly speed: boolean;
   /** Seconds to answer: of video time from `cueTime`, or of wall time up to `closesAt`. */
   readonly duration: number;
   /** Media time of the frame carrying the cue; null when the poll came from the API (late join). */
@@ -53,6 +60,8 @@ interface Question {
   readonly poll: ActivePoll;
   /** The answer this page sent, once the API took it. */
   readonly myAnswer: number | null;
+  /** Video ms from the question's frame to the tap, as sent with the answer; null when not measured. */
+  readonly elapsedMs: number | null;
   /** The API has an answer from this viewer (this one, or one sent earlier). */
   readonly answered: boolean;
   /** The API said the poll is closed or gone. */
@@ -62,7 +71,24 @@ interface Question {
   readonly tally: Tally | null;
   /** The results cue has been shown. */
   readonly revealed: boolean;
+  /** What this page's answer earned, computed at the reveal (scoreVote); null when it cannot tell. */
+  readonly points: number | null;
   readonly notice: string | null;
+}
+
+/** What the revealed question meant for this viewer. */
+export type Outcome =
+  /** A quiz question answered right, with the points it earned when known. */
+  | { kind: 'right'; points: number | null }
+  /** A quiz question answered wrong (`answered`) or not at all: the right answer. */
+  | { kind: 'wrong'; correct: string; answered: boolean }
+  /** A poll: the answers with the most votes (several when tied; none without votes). */
+  | { kind: 'poll'; winners: readonly number[] };
+
+/** What the page remembers of an answer from the viewer's history (a reload, another tab). */
+export interface Recalled {
+  answer: number;
+  points?: number;
 }
 
 export interface QuestionOptions {
@@ -74,6 +100,10 @@ export interface QuestionOptions {
   graceLearnt: (seconds: number) => void;
   /** This viewer's answers changed (one was taken, or results came): their history is read again. */
   answersChanged: () => void;
+  /** This viewer's answer to a poll, from their history, when this page did not send it. */
+  recall?: (pollId: string) => Recalled | null;
+  /** A quiz question's results came: what this page's answer earned (null: none sent, or unknown). */
+  scored?: (pollId: string, points: number | null, answered: boolean) => void;
 }
 
 /**
@@ -90,11 +120,13 @@ const WALL_TICK_MS = 250;
 const question = (poll: ActivePoll): Question => ({
   poll,
   myAnswer: null,
+  elapsedMs: null,
   answered: false,
   closed: false,
   sending: false,
   tally: null,
   revealed: false,
+  points: null,
   notice: null,
 });
 
@@ -147,6 +179,36 @@ export class QuestionState {
     return Math.max(0, Math.ceil(Math.min(poll.duration, left)));
   });
 
+  /**
+   * The share of the time to answer that is left, 0 to 1, read on every frame (the countdown bar);
+   * null when nothing counts down.
+   */
+  readonly timeLeft: number | null = $derived.by(() => {
+    const q = this.#question;
+    if (!q || q.revealed || q.closed || q.poll.duration <= 0) return null;
+    const { poll } = q;
+    let left: number;
+    if (poll.cueTime !== null) {
+      if (this.#videoNow === null) return null;
+      left = poll.duration - (this.#videoNow - poll.cueTime);
+    } else if (poll.closesAt !== null) {
+      left = (poll.closesAt - this.#wallNow) / 1000;
+    } else return null;
+    return Math.min(1, Math.max(0, left / poll.duration));
+  });
+
+  /** Once revealed: right (and the points), wrong (and the right answer), or a poll's winners. */
+  readonly outcome: Outcome | null = $derived.by(() => {
+    const q = this.#question;
+    if (!q?.revealed || !q.tally) return null;
+    const { correct, counts } = q.tally;
+    if (correct === undefined) return { kind: 'poll', winners: winners(counts) };
+    const recalled = q.myAnswer === null ? (this.#options.recall?.(q.poll.pollId) ?? null) : null;
+    const mine = q.myAnswer ?? recalled?.answer ?? null;
+    if (mine === correct) return { kind: 'right', points: q.points ?? recalled?.points ?? null };
+    return { kind: 'wrong', correct: q.poll.answers[correct] ?? '', answered: mine !== null };
+  });
+
   readonly phase: Phase = $derived.by(() => {
     const q = this.#question;
     if (q?.revealed) return 'revealed';
@@ -160,7 +222,7 @@ export class QuestionState {
   readonly announcement: string = $derived.by(() => {
     const q = this.#question;
     if (!q) return '';
-    if (this.phase === 'revealed') return resultsWords(q);
+    if (this.phase === 'revealed') return resultsWords(q) + outcomeWords(this.outcome, q);
     if (q.notice) return q.notice;
     if (this.phase === 'answering') return `New question: ${q.poll.question}`;
     if (this.phase === 'timeup')
@@ -205,6 +267,10 @@ export class QuestionState {
   get notice(): string | null {
     return this.#question?.notice ?? null;
   }
+  /** The elapsed time sent with the answer (video ms), or null. */
+  get elapsedMs(): number | null {
+    return this.#question?.elapsedMs ?? null;
+  }
 
   /** Starts the wall clock, and asks the API for the channel's open poll (a viewer joining mid-poll). */
   start(channel: string): void {
@@ -244,20 +310,27 @@ export class QuestionState {
   /** A cue of the stream, on the frame it is stamped on. */
   onCue(due: DueCue): void {
     const cue = decodeCue(due.payload);
-    if (!cue) return;
-    if (cue.type === 'poll') this.#ask(cue, due);
-    else if (cue.type === 'tally') this.#liveTally(cue, due);
-    else void this.#reveal(cue, due);
+    if (cue?.type === 'poll') this.#ask(cue, due);
+    else if (cue?.type === 'tally') this.#liveTally(cue, due);
+    else if (cue?.type === 'results') void this.#reveal(cue, due);
   }
 
   async answer(index: number): Promise<void> {
     const q = this.#question;
     if (!q || this.phase !== 'answering' || q.sending) return;
-    const { pollId } = q.poll;
+    const { pollId, cueTime } = q.poll;
+    // The speed bonus's time: video time from the question's frame to this tap, so a viewer further
+    // behind live is not the slower for it. Not measured for a poll from the API (no frame).
+    const elapsedMs =
+      cueTime !== null && this.#videoNow !== null
+        ? Math.max(0, Math.round((this.#videoNow - cueTime) * 1000))
+        : null;
     this.#question = { ...q, sending: true, notice: null };
     try {
-      await this.#options.viewer.call((api, viewer) => api.answer(pollId, viewer, index));
-      this.#update(pollId, (q) => ({ ...q, sending: false, myAnswer: index, answered: true }));
+      await this.#options.viewer.call((api, viewer) =>
+        api.answer(pollId, viewer, index, elapsedMs ?? undefined),
+      );
+      this.#update(pollId, (q) => ({ ...q, sending: false, myAnswer: index, elapsedMs, answered: true }));
       this.#options.answersChanged();
     } catch (error) {
       const code = error instanceof ApiFailure ? error.code : null;
@@ -292,13 +365,14 @@ export class QuestionState {
     };
     if (this.#question?.poll.pollId === cue.poll_id) {
       // Already on screen (from the API, or a replay of the cue): from now on timed by the video.
-      this.#update(cue.poll_id, (q) => ({ ...q, poll: { ...q.poll, ...timing } }));
+      this.#update(cue.poll_id, (q) => ({ ...q, poll: { ...q.poll, ...quizFields(cue), ...timing } }));
       return;
     }
     const poll: ActivePoll = {
       pollId: cue.poll_id,
       question: cue.question,
       answers: cue.answers,
+      ...quizFields(cue),
       ...timing,
       shownAt: Date.now(),
     };
@@ -327,6 +401,7 @@ export class QuestionState {
     this.#update(cue.poll_id, (q) => ({
       ...q,
       revealed: true,
+      points: earned(q, cue),
       tally: {
         counts: cue.counts,
         total: cue.total,
@@ -335,6 +410,10 @@ export class QuestionState {
         frameTime: due.frameMediaTime,
       },
     }));
+    const q = this.#question;
+    if (cue.correct !== undefined && q?.poll.pollId === cue.poll_id) {
+      this.#options.scored?.(cue.poll_id, q.points, q.myAnswer !== null);
+    }
     this.#options.answersChanged();
   }
 
@@ -344,6 +423,7 @@ export class QuestionState {
       pollId: view.poll_id,
       question: view.question,
       answers: view.answers,
+      ...quizFields(view),
       duration: Math.max(0, (closesAt - Date.now()) / 1000),
       cueTime: null,
       frameTime: null,
@@ -372,6 +452,52 @@ export class QuestionState {
     this.#update(poll.pollId, (q) => ({ ...q, poll: { ...q.poll, closesAfter: poll.duration + grace } }));
     this.#options.graceLearnt(grace);
   }
+}
+
+/** The quiz fields of a poll cue or PollView, checked (the cue is read from a public stream). */
+function quizFields(from: { title?: unknown; points?: unknown; speed?: unknown }) {
+  return {
+    title: typeof from.title === 'string' && from.title.trim() !== '' ? from.title : null,
+    points:
+      Number.isSafeInteger(from.points) && (from.points as number) >= 0 ? (from.points as number) : null,
+    speed: from.speed === true,
+  };
+}
+
+/**
+ * What this page's answer earned, as the server scores it (scoreVote) from what the cue said the
+ * question is worth and the elapsed time sent with it. Null when it cannot tell: no answer from this
+ * page, no points in the cue, or a speed bonus without a measured time (a poll from the API).
+ */
+function earned(q: Question, cue: ResultsCue): number | null {
+  const { poll, myAnswer, elapsedMs } = q;
+  if (cue.correct === undefined || myAnswer === null || poll.points === null) return null;
+  if (myAnswer !== cue.correct) return 0;
+  if (poll.speed && elapsedMs === null) return null;
+  const durationMs = Math.round(poll.duration * 1000);
+  if (durationMs <= 0) return null;
+  return scoreVote({
+    correct: cue.correct,
+    answer: myAnswer,
+    points: poll.points,
+    speed: poll.speed,
+    durationMs,
+    elapsedMs: elapsedMs ?? 0,
+  });
+}
+
+/** "You were right (+850)", the words the card shows and a screen reader says. */
+export function rightWords(points: number | null): string {
+  return points === null ? 'You were right' : `You were right (+${formatNumber(points)})`;
+}
+
+export const formatNumber = (n: number) => n.toLocaleString('en-US');
+
+function outcomeWords(outcome: Outcome | null, q: Question): string {
+  if (outcome?.kind === 'right') return ` ${rightWords(outcome.points)}.`;
+  if (outcome?.kind === 'wrong' && q.myAnswer !== null)
+    return ` You answered ${q.poll.answers[q.myAnswer] ?? ''}.`;
+  return '';
 }
 
 function resultsWords(q: Question): string {

@@ -1,15 +1,18 @@
 // The viewer page's state, in parts that each keep one thing: the API connection (the "can't
 // reach" banner and its retries), the question on screen (question.svelte.ts), the viewer's answer
-// history, and the stream with its latency (playback.svelte.ts); the viewer's identity is behind
+// history, the leaderboard and their place in it (scoreboard.svelte.ts), their nickname, and the
+// stream with its latency (playback.svelte.ts); the viewer's identity is behind
 // every call that names them (viewer.ts). This class only builds the parts, wires what one tells
 // another, and starts and stops them with the page.
 import { ApiClient, type ShowApi } from './api.ts';
 import type { SiteConfig } from './config.ts';
 import { ApiConnection } from './connection.svelte.ts';
 import { AnswerHistory } from './history.svelte.ts';
-import type { IdentityStore } from './identity.ts';
+import type { IdentityStore, NicknameStore } from './identity.ts';
+import { NicknameState } from './nickname.svelte.ts';
 import { Playback, type PlaybackOptions } from './playback.svelte.ts';
 import { QuestionState } from './question.svelte.ts';
+import { Scoreboard } from './scoreboard.svelte.ts';
 import { Viewer } from './viewer.ts';
 
 export interface ShowOptions {
@@ -19,6 +22,14 @@ export interface ShowOptions {
   latency?: number | null;
   /** The API client for the config's URLs (tests pass a fake). */
   api?: (config: SiteConfig) => ShowApi;
+  /** Where the viewer's nickname is kept (localStorage; tests pass a fake). */
+  nicknames?: NicknameStore;
+}
+
+/** A nickname store that keeps nothing past the page. */
+function memoryNicknames(): NicknameStore {
+  const names = new Map<string, string>();
+  return { load: (id) => names.get(id) ?? null, save: (id, name) => void names.set(id, name) };
 }
 
 export class ShowState {
@@ -26,6 +37,8 @@ export class ShowState {
   readonly question: QuestionState;
   readonly history: AnswerHistory;
   readonly playback: Playback;
+  readonly scoreboard: Scoreboard;
+  readonly nickname: NicknameState;
   readonly #makeApi: (config: SiteConfig) => ShowApi;
   #fatal = $state.raw<string | null>(null);
 
@@ -34,6 +47,13 @@ export class ShowState {
     this.connection = new ApiConnection<ShowApi>({ back: () => this.#caughtUp() });
     const viewer = new Viewer(identities, this.connection);
     this.history = new AnswerHistory(viewer);
+    this.nickname = new NicknameState(viewer, options.nicknames ?? memoryNicknames());
+    this.scoreboard = new Scoreboard({
+      history: () => this.history.items,
+      requestorId: () => viewer.requestorId,
+      nickname: () => this.nickname.saved,
+      shown: () => this.nickname.lock(),
+    });
     this.playback = new Playback({ player: options.player, latency: options.latency ?? null });
     this.question = new QuestionState({
       connection: this.connection,
@@ -41,6 +61,11 @@ export class ShowState {
       wantsGrace: () => this.playback.wantsGrace,
       graceLearnt: (seconds) => this.playback.noteGrace(seconds),
       answersChanged: () => void this.history.load(true),
+      recall: (pollId) => this.history.recall(pollId),
+      scored: (pollId, points, answered) => {
+        this.scoreboard.scored(pollId, points, answered);
+        this.nickname.lock();
+      },
     });
   }
 
@@ -54,7 +79,10 @@ export class ShowState {
     void this.history.load(true);
     this.question.start(config.channel);
     await this.playback.start(config, video, {
-      cue: (due) => this.question.onCue(due),
+      cue: (due) => {
+        this.question.onCue(due);
+        this.scoreboard.onCue(due);
+      },
       frame: (mediaTime) => this.question.onFrame(mediaTime),
     });
   }

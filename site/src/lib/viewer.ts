@@ -20,6 +20,11 @@ export class Viewer {
     this.#identity = store.load();
   }
 
+  /** The viewer's id, once they have one (kept from before, or issued). */
+  get requestorId(): string | null {
+    return this.#identity?.requestor_id ?? null;
+  }
+
   /** A call as this viewer. */
   async call<T>(fn: (api: ShowApi, viewer: ViewerIdentity) => Promise<T>): Promise<T> {
     // No await when the identity is known: the call goes out at once, like any other.

@@ -65,7 +65,7 @@ export function checkDraft(draft: Draft, now = new Date()): DraftCheck {
     answers: poll.answers,
     manual: poll.at === 'manual',
     quiz: poll.correct !== undefined,
-    cueBytes: pollCueBytes(poll),
+    cueBytes: pollCueBytes(poll, show),
   }));
 
   // The show as written goes to the API (it becomes the execution input), with the start fields,

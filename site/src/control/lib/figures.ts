@@ -57,7 +57,13 @@ export function resultText(p: {
 
 // The results export formats (`showrunner results --csv` / `--json`) are the contract's.
 export { RESULTS_CSV_COLUMNS, resultsCsv, resultsJson } from '../../../../contract/producer.ts';
-import { resultsCsv, resultsJson } from '../../../../contract/producer.ts';
+import {
+  leaderboardCsv,
+  leaderboardJson,
+  resultsCsv,
+  resultsJson,
+  type RunLeaderboard,
+} from '../../../../contract/producer.ts';
 
 export interface Download {
   href: string;
@@ -75,6 +81,21 @@ export function resultsDownloads(results: RunResults): { csv: Download; json: Do
     json: {
       href: `data:application/json;charset=utf-8,${encodeURIComponent(resultsJson(results))}`,
       filename: `${name}-results.json`,
+    },
+  };
+}
+
+/** The leaderboard's CSV and JSON (`showrunner leaderboard --csv` / `--json`), built in the page. */
+export function leaderboardDownloads(board: RunLeaderboard): { csv: Download; json: Download } {
+  const name = board.runId.replace(/[^A-Za-z0-9_-]/g, '_');
+  return {
+    csv: {
+      href: `data:text/csv;charset=utf-8,${encodeURIComponent(leaderboardCsv(board))}`,
+      filename: `${name}-leaderboard.csv`,
+    },
+    json: {
+      href: `data:application/json;charset=utf-8,${encodeURIComponent(leaderboardJson(board))}`,
+      filename: `${name}-leaderboard.json`,
     },
   };
 }

@@ -68,6 +68,7 @@ export class PreviewState {
       this.#onAir = { pollId: cue.poll_id, question: cue.question, answers: cue.answers };
       return;
     }
+    if (cue.type === 'leaderboard') return; // the standings panel reads the API (run-detail.svelte.ts)
     const counts = new Map(this.#counts);
     if (counts.get(cue.poll_id)?.final && cue.type === 'tally') return;
     counts.delete(cue.poll_id);

@@ -9,6 +9,9 @@ import {
   PRODUCER_ROUTES,
   type CueBody,
   type Cued,
+  type HideNameBody,
+  type NameHidden,
+  type RunLeaderboard,
   type RunInfo,
   type RunList,
   type RunState,
@@ -69,6 +72,10 @@ export interface ProducerApi {
   stop(body: StopBody): Promise<Stopped>;
   /** Status, history and results in one call that reads the run once (what the page polls). */
   run(runId: string): Promise<RunState>;
+  /** The run's standings, best first (read with the run while it runs). */
+  leaderboard(runId: string): Promise<RunLeaderboard>;
+  /** Shows a player's nickname as "Player 7K3Q" (hidden), or as chosen again. */
+  hideName(body: HideNameBody): Promise<NameHidden>;
 }
 
 export class ProducerClient implements ProducerApi {
@@ -104,5 +111,11 @@ export class ProducerClient implements ProducerApi {
   }
   run(runId: string) {
     return this.#read<RunState>(PRODUCER_ROUTES.run, { runId });
+  }
+  leaderboard(runId: string) {
+    return this.#read<RunLeaderboard>(PRODUCER_ROUTES.leaderboard, { runId });
+  }
+  hideName(body: HideNameBody) {
+    return this.#http.request<NameHidden>(PRODUCER_ROUTES.hideName, { body });
   }
 }
