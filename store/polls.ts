@@ -43,6 +43,7 @@ import { POLL_ID } from '../core/ids.ts';
 import { RefusedError } from '../core/refusal.ts';
 import { shardOf } from '../core/shard.ts';
 import { ChannelClaims } from './channels.ts';
+import { readPartition } from './partition.ts';
 import { ScoreStore } from './scores.ts';
 
 interface PollItem {
@@ -428,26 +429,16 @@ export class PollStore {
   }
 
   async #answersIn(partition: string): Promise<Array<{ answer: number; points: number }>> {
-    const answers: Array<{ answer: number; points: number }> = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#db.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: 'poll_id = :p',
-          ExpressionAttributeValues: { ':p': partition },
-          ProjectionExpression: 'requestor_id, answer, points',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (!String(item.requestor_id).startsWith('#'))
-          answers.push({ answer: Number(item.answer), points: Number(item.points ?? 0) });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return answers;
+    const items = await readPartition<{ requestor_id: string; answer?: number; points?: number }>(
+      this.#db,
+      this.#table,
+      partition,
+      'requestor_id, answer, points',
+    );
+    // The shard's '#tally' counter shares the partition; viewer ids never start with '#'.
+    return items
+      .filter((item) => !String(item.requestor_id).startsWith('#'))
+      .map((item) => ({ answer: Number(item.answer), points: Number(item.points ?? 0) }));
   }
 
   /**

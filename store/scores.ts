@@ -18,7 +18,6 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   GetCommand,
-  QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -36,6 +35,7 @@ import {
 import { displayName, type PlayerStanding } from '../core/leaderboard.ts';
 import { compareStandings } from '../core/scoring.ts';
 import { shardOf } from '../core/shard.ts';
+import { readPartition } from './partition.ts';
 
 /** One player of a run, as the standings list them: PlayerStanding.name is the display name. */
 export interface Standing extends PlayerStanding {
@@ -257,24 +257,13 @@ export class ScoreStore {
     });
   }
 
-  async #scoresIn(partition: string): Promise<ScoreItem[]> {
-    const items: ScoreItem[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.#db.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: 'poll_id = :p',
-          ExpressionAttributeValues: { ':p': partition },
-          ProjectionExpression: 'requestor_id, score, total_ms, first_at',
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...((page.Items ?? []) as ScoreItem[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  #scoresIn(partition: string): Promise<ScoreItem[]> {
+    return readPartition<ScoreItem>(
+      this.#db,
+      this.#table,
+      partition,
+      'requestor_id, score, total_ms, first_at',
+    );
   }
 
   // ---- names -----------------------------------------------------------------------------------

@@ -207,22 +207,22 @@ describe('control room', () => {
     const csv = await readFile((await download.path())!, 'utf8');
     const lines = csv.trimEnd().split('\r\n');
     expect(lines[0]).toBe(
-      'run_id,poll,question,state,answer_index,answer,votes,total,share,correct,winner,closed_by',
+      'run_id,poll,question,state,answer_index,answer,votes,total,share,correct,winner,closed_by,points,points_given',
     );
     // Stopped while open: the question closes once its votes settle (until then the count is the live one).
     expect(lines.filter((l) => l.includes(',cat,'))).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^${runId},cat,Which cat would you adopt\\?,(open|closed),0,Tabby,0,1,0\\.0000,,no,(stop)?$`,
+          `^${runId},cat,Which cat would you adopt\\?,(open|closed),0,Tabby,0,1,0\\.0000,,no,(stop)?,,$`,
         ),
       ),
       expect.stringMatching(
         new RegExp(
-          `^${runId},cat,Which cat would you adopt\\?,(open|closed),1,Siamese,1,1,1\\.0000,,yes,(stop)?$`,
+          `^${runId},cat,Which cat would you adopt\\?,(open|closed),1,Siamese,1,1,1\\.0000,,yes,(stop)?,,$`,
         ),
       ),
     ]);
-    expect(lines.find((l) => l.includes(',quiz,'))).toMatch(/,not asked,0,True,0,0,0,yes,no,$/);
+    expect(lines.find((l) => l.includes(',quiz,'))).toMatch(/,not asked,0,True,0,0,0,yes,no,,1000,$/);
     // …and then says the stop closed it.
     await expect(
       page

@@ -244,8 +244,9 @@ async function restartMidShow(stop: Stop) {
     const cues = followed.flatMap((e) =>
       e.event === 'cue' && e.sent.cue ? [`${e.sent.localId} ${e.sent.cue.type}`] : [],
     );
+    // q1 is the show's one quiz question: its leaderboard follows its results.
     expect(cues.sort()).toEqual(
-      ['m poll', 'm results', 'q1 poll', 'q1 results', 'q2 poll', 'q2 results'].sort(),
+      ['m poll', 'm results', 'q1 poll', 'q1 results', 'q1 leaderboard', 'q2 poll', 'q2 results'].sort(),
     );
     expect(followed.at(-1)).toMatchObject({ event: 'end', status: 'SUCCEEDED' });
   } finally {
