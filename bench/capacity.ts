@@ -1,7 +1,7 @@
 // The capacity model. Pure: no I/O. It takes a design's request pattern — what one
 // vote, one second of an answered viewer and one second of an open poll cost, as counted by the local
 // stack's meter during a storm (bench/storm.ts, local/meter.ts) — and the storm curve of
-// cdk/lib/sizing.ts's ASSUMPTIONS, and gives, for an audience, the peak load on every AWS limit the
+// core/sizing.ts's ASSUMPTIONS, and gives, for an audience, the peak load on every AWS limit the
 // design meets: write units per partition key and per item, table writes, API requests, Lambda
 // concurrency, IVS PutMetadata calls and reads of the hottest item, each against AWS_LIMITS.
 //
@@ -10,8 +10,8 @@
 //              names which fields were); scaled by the model, not extrapolated from the local rates.
 //   modelled   the storm curve and the other traffic (ASSUMPTIONS), a vote's duration (Lambda's Little's
 //              law), the hash skew at the audience's size (core/shard.ts over synthetic viewer ids).
-//   limits     AWS's published values: AWS_LIMITS (cdk/lib/sizing.ts, with sources) and IVS_LIMITS below.
-import { ASSUMPTIONS, AWS_LIMITS, fmt, sizeFor } from '../cdk/lib/sizing.ts';
+//   limits     AWS's published values: AWS_LIMITS (core/sizing.ts, with sources) and IVS_LIMITS below.
+import { ASSUMPTIONS, AWS_LIMITS, fmt, sizeFor } from '../core/sizing.ts';
 import { voteShardsFor } from '../contract/table.ts';
 import { shardOf } from '../core/shard.ts';
 
@@ -158,7 +158,7 @@ export interface Load {
   /** ok: within AWS's default; quota raise: over a raisable default; OVER: over a limit no raise lifts. */
   verdict: Verdict;
   /**
-   * For a quota raise: whether README "Sizing and quotas" (cdk/lib/sizing.ts sizeFor, the raises the
+   * For a quota raise: whether README "Sizing and quotas" (core/sizing.ts sizeFor, the raises the
    * stack for this audience needs) lists this quota raised at least this far.
    */
   documented?: boolean;

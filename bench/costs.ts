@@ -5,7 +5,7 @@
 // Three kinds of figures, kept apart (docs/COSTS.md says which is which):
 //   measured  bench/costs-counts.json: what one show of COST_SHOW's shape asked of each service on the
 //             local stack's meter (local/meter.ts), two real viewers in Chromium, each API route alone.
-//   modelled  the audience and what it does (cdk/lib/sizing.ts ASSUMPTIONS: the share of viewers who
+//   modelled  the audience and what it does (core/sizing.ts ASSUMPTIONS: the share of viewers who
 //             answer; sizeFor: vote shards, Lambda environments, warm throughput) and COST_MODEL below.
 //   prices    bench/aws-prices.json: AWS's published prices, each with its source, region and date read.
 // The model (showCounts, showCosts, videoCosts, idleCosts, render*) is pure: the test (test/unit/costs.test.ts) checks it and that
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
-import { ASSUMPTIONS, fmt, sizeFor } from '../cdk/lib/sizing.ts';
+import { ASSUMPTIONS, fmt, sizeFor } from '../core/sizing.ts';
 import { ANSWER_TTL_SECONDS, DEFAULT_VOTE_SHARDS } from '../contract/table.ts';
 import { DEFAULT_DURATION_SECONDS, DEFAULT_LATENCY_GRACE_SECONDS } from '../core/show.ts';
 import { table } from './lib.ts';
@@ -47,7 +47,7 @@ export const COST_SHOW = {
   })),
 };
 
-/** This model's own assumptions, beyond cdk/lib/sizing.ts's. Each one is printed in docs/COSTS.md. */
+/** This model's own assumptions, beyond core/sizing.ts's. Each one is printed in docs/COSTS.md. */
 export const COST_MODEL = {
   /** The show's length: video hours, and the X-Ray reservoir's seconds. */
   showMinutes: 30,
@@ -880,7 +880,7 @@ export function renderSection(counts: MeasuredCounts, prices: PriceBook): string
   return [
     DOC_MARKER,
     '',
-    `Counts measured ${c.date} at commit ${c.commit} (\`${c.command}\`, ${c.machine}); prices read ${prices.read} for ${prices.region} (${prices.region_name}). Sizing from \`cdk/lib/sizing.ts\` for each audience. No free tier applied.${c.notes ? ` ${c.notes}` : ''}`,
+    `Counts measured ${c.date} at commit ${c.commit} (\`${c.command}\`, ${c.machine}); prices read ${prices.read} for ${prices.region} (${prices.region_name}). Sizing from \`core/sizing.ts\` for each audience. No free tier applied.${c.notes ? ` ${c.notes}` : ''}`,
     '',
     '### Per show: 30 minutes, 10 questions',
     '',

@@ -5,7 +5,7 @@
 //             segment and read the cues from its ID3 PRIV frames (test/ivs/ts-reader.ts);
 //   viewers   each belongs to one watcher and sees what it sees, held back like a player that far
 //             behind live. A share of them (ASSUMPTIONS.answeringShare) answer: POST /api/requestor-put.
-// The storm curve (cdk/lib/sizing.ts ASSUMPTIONS): viewers see the question spread over half the
+// The storm curve (core/sizing.ts ASSUMPTIONS): viewers see the question spread over half the
 // answer window by their latencies (each watcher's hold-back, uniform over 0…window/2) and answer
 // within the other half (uniform over 0…window/2): the sum of the two is a triangle over the window
 // whose peak is twice its average (peakToAverage 2; 100,000 viewers: 7,500 votes/s on average over
@@ -22,7 +22,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ASSUMPTIONS } from '../cdk/lib/sizing.ts';
+import { ASSUMPTIONS } from '../core/sizing.ts';
 import type { RunLeaderboard, RunResults } from '../contract/producer.ts';
 import { DEFAULT_POINTS, scoreVote } from '../core/scoring.ts';
 import { decodeCue, type Cue } from '../contract/cues.ts';

@@ -369,7 +369,7 @@ fixes it. Exit code 1 when the deploy would fail (a FAIL), 0 otherwise (warnings
       if (v.target !== 'aws')
         throw new UsageError('--target: doctor checks an AWS account: pass --target aws');
       const [{ MIN_AUDIENCE, MAX_AUDIENCE }, { DEFAULT_STACK_NAME }] = await Promise.all([
-        import('../cdk/lib/sizing.ts'),
+        import('../core/sizing.ts'),
         import('../ops/target.ts'),
       ]);
       const audience = parseAudienceFlag(v.audience as string | undefined, MIN_AUDIENCE, MAX_AUDIENCE);

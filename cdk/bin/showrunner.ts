@@ -16,7 +16,7 @@ import {
   AUDIENCE_CONTEXT_KEY,
   SETS_API_GATEWAY_CLOUDWATCH_ROLE_BY_DEFAULT,
   parseAudience,
-} from '../lib/sizing.ts';
+} from '../../core/sizing.ts';
 import { WAF_TOKEN_LIMIT_CONTEXT_KEY, WAF_VOTE_LIMIT_CONTEXT_KEY, parseWafLimit } from '../lib/waf.ts';
 
 const CHANNEL_TYPES = ['STANDARD', 'BASIC', 'ADVANCED_SD', 'ADVANCED_HD'] as const;

@@ -1,9 +1,9 @@
 // Data: the one DynamoDB table, from the shared spec in contract/table.ts, with its warm throughput
-// from the audience (cdk/lib/sizing.ts). Its resources are the stack's own (see showrunner-stack.ts).
+// from the audience (core/sizing.ts). Its resources are the stack's own (see showrunner-stack.ts).
 import { RemovalPolicy, type Stack } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { TABLE, createTableInput } from '../../contract/table.ts';
-import type { Sizing } from './sizing.ts';
+import type { Sizing } from '../../core/sizing.ts';
 
 /**
  * What the poll store does (store/polls.ts): get/batch-get/query, conditional put, update.

@@ -1,4 +1,2 @@
-/** A deployment input is wrong (context value, missing build): synth stops with this message. */
-export class ConfigurationError extends Error {
-  override readonly name = 'ConfigurationError';
-}
+// The stack's own inputs fail with the same error as the sizing rules (core/sizing.ts) they feed.
+export { ConfigurationError } from '../../core/configuration-error.ts';

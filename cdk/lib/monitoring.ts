@@ -24,7 +24,7 @@ import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { metricsNamespaceFor } from '../../lambdas/config.ts';
 import { ConfigurationError } from './errors.ts';
-import { fmt, type Sizing } from './sizing.ts';
+import { fmt, type Sizing } from '../../core/sizing.ts';
 import { WAF_RULES, type ApiFirewall } from './waf.ts';
 
 // ---- State machine logging ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ import { TABLE_DATA_ACTIONS, type ShowData } from './data.ts';
 import { acknowledgeTracingGrants, nodeFunction } from './lambda.ts';
 import { stackLogGroup } from './logs.ts';
 import type { StateMachineLogLevel } from './monitoring.ts';
-import type { Sizing } from './sizing.ts';
+import type { Sizing } from '../../core/sizing.ts';
 
 /**
  * The lifecycle Lambda's timeout, 15 minutes (Lambda's maximum), set by its longest action: the

@@ -3,7 +3,7 @@
 // (statemachine/show.asl.json) with its lifecycle Lambda, the viewer site and the control room on
 // S3 + CloudFront with their deploy-time config.json, and the producers' Cognito user pool;
 // CloudFront also serves GET /api/poll-get from the API, cached for 1 s. Sized for one audience
-// (cdk/lib/sizing.ts): stage throttle, Lambda concurrency, warm throughput, vote shards, WAF limits.
+// (core/sizing.ts): stage throttle, Lambda concurrency, warm throughput, vote shards, WAF limits.
 // The defaults deploy on a brand-new account: no reserved concurrency, no warm throughput, and the
 // account's API Gateway CloudWatch Logs role set by the stack.
 // Env-agnostic: `cdk synth` runs offline with no credentials (local esbuild, no Docker).
@@ -40,7 +40,7 @@ import {
   fmt,
   sizeFor,
   type Sizing,
-} from './sizing.ts';
+} from '../../core/sizing.ts';
 import { ViewerApi, ViewerApiHandler } from './viewer-api.ts';
 
 // The app entry reports this error's message; the definition's path is the stack's default.
@@ -73,7 +73,7 @@ export interface ShowrunnerStackProps extends StackProps {
   /**
    * The viewers one show is sized for (`-c audience=…`, 100 to 10,000,000; default 1,000): the
    * stage throttle, the Lambdas' concurrency (reserved only for large audiences), the table's warm
-   * throughput, the vote shards and the API Lambda's poll cache follow from it (cdk/lib/sizing.ts).
+   * throughput, the vote shards and the API Lambda's poll cache follow from it (core/sizing.ts).
    * Large audiences need quota raises (README: Sizing and quotas).
    */
   readonly audience?: number;

@@ -23,7 +23,7 @@ import { DEFAULT_TOKEN_WORK_BITS } from '../../lambdas/config.ts';
 import { TABLE_DATA_ACTIONS, type ShowData } from './data.ts';
 import { acknowledgeTracingGrants, nodeFunction } from './lambda.ts';
 import { stackLogGroup } from './logs.ts';
-import type { Sizing } from './sizing.ts';
+import type { Sizing } from '../../core/sizing.ts';
 import { ApiFirewall, wafLimitsFor } from './waf.ts';
 
 /** The API Gateway stage: the last segment of apiUrl, and the origin path CloudFront prefixes. */

@@ -18,7 +18,7 @@ import { CfnWebACL, CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { API_ROUTES } from '../../contract/api.ts';
 import { ConfigurationError } from './errors.ts';
-import { fmt } from './sizing.ts';
+import { fmt } from '../../core/sizing.ts';
 
 export const WAF_TOKEN_LIMIT_CONTEXT_KEY = 'wafTokenLimit';
 export const WAF_VOTE_LIMIT_CONTEXT_KEY = 'wafVoteLimit';

@@ -1,6 +1,6 @@
 // doctor: one line per check (what the audience needs, what the account has, OK/WARN/FAIL/INFO and
 // what to do), a verdict, and the quota requests to file; or --json.
-import { fmt } from '../../cdk/lib/sizing.ts';
+import { fmt } from '../../core/sizing.ts';
 import type { CheckLine, DoctorReport } from '../../ops/doctor/evaluate.ts';
 import { table } from '../format.ts';
 

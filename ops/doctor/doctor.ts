@@ -1,7 +1,7 @@
-// doctor: "will this account take the deploy?" Sizes the stack for the audience (cdk/lib/sizing.ts),
+// doctor: "will this account take the deploy?" Sizes the stack for the audience (core/sizing.ts),
 // reads what the account has (facts.ts) and judges each need (evaluate.ts). The CLI renders the report
 // (cli/render/doctor.ts); the exit code follows report.ok.
-import { DEFAULT_AUDIENCE, sizeFor } from '../../cdk/lib/sizing.ts';
+import { DEFAULT_AUDIENCE, sizeFor } from '../../core/sizing.ts';
 import { evaluate, quotasToRead, type DoctorReport } from './evaluate.ts';
 import { gatherFacts, type DoctorClients } from './facts.ts';
 

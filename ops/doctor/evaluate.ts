@@ -1,4 +1,4 @@
-// doctor, the pure half: what a stack sized for an audience needs from the account (cdk/lib/sizing.ts)
+// doctor, the pure half: what a stack sized for an audience needs from the account (core/sizing.ts)
 // against what the account has (facts.ts reads them), as one line per check: OK, WARN, FAIL or INFO,
 // and for a FAIL the quota to raise or the command that fixes it. No I/O: the tests feed it facts.
 //
@@ -11,7 +11,7 @@ import {
   SETS_API_GATEWAY_CLOUDWATCH_ROLE_BY_DEFAULT,
   fmt,
   type Sizing,
-} from '../../cdk/lib/sizing.ts';
+} from '../../core/sizing.ts';
 
 export type Status = 'OK' | 'WARN' | 'FAIL' | 'INFO';
 

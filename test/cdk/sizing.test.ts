@@ -1,4 +1,4 @@
-// A stack sized for a show: the sizing rules of cdk/lib/sizing.ts, what the synthesized template
+// A stack sized for a show: the sizing rules of core/sizing.ts, what the synthesized template
 // sets for the default audience (deployable on a brand-new account) and for a large one, how a bad
 // `audience` fails synth, and that the README's table is what the code computes.
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
@@ -25,7 +25,7 @@ import {
   sizeFor,
   sizingTable,
   type Sizing,
-} from '../../cdk/lib/sizing.ts';
+} from '../../core/sizing.ts';
 import { onlyResource, removeTempDirs, synth, type Synth } from './support.ts';
 
 afterAll(removeTempDirs);
@@ -64,7 +64,7 @@ function fitsDefaults(s: Sizing): boolean {
   );
 }
 
-describe('sizing rules (cdk/lib/sizing.ts)', () => {
+describe('sizing rules (core/sizing.ts)', () => {
   it('"The storm": 100,000 viewers, 60 % answering within 8 s, make 7,500 votes/s on average and peaks of 15,000/s', () => {
     const s = sizeFor(100_000);
     expect(s.averageVotesPerSecond).toBe(7_500);

@@ -12,7 +12,7 @@ import { TABLE, createTableInput } from '../../contract/table.ts';
 import { MAX_RUN_SECONDS } from '../../core/timeline.ts';
 import { METRICS_NAMESPACE, metricsNamespaceFor } from '../../lambdas/config.ts';
 import { applySubstitutions, readAslDefinition } from '../../cdk/lib/asl.ts';
-import { DEFAULT_AUDIENCE, sizeFor } from '../../cdk/lib/sizing.ts';
+import { DEFAULT_AUDIENCE, sizeFor } from '../../core/sizing.ts';
 import { DEFAULT_DEFINITION_PATH, REPO_ROOT } from '../../cdk/lib/paths.ts';
 import { CONTROL_ROOM_TOKENS } from '../../cdk/lib/producer-sign-in.ts';
 import { SITE_HASHED_ASSETS_DIR, SITE_PAGE_CACHE_CONTROL } from '../../cdk/lib/site.ts';

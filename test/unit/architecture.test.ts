@@ -65,13 +65,6 @@ const onlyFrom =
   (t: Target) =>
     t.kind === 'package' || areas.includes(t.area) || files.includes(t.path);
 
-/**
- * Known exceptions, each a debt with its reason. cdk/lib/sizing.ts is pure (it imports only
- * contract/table.ts and its error class) and holds the audience model the stack sizes by and that
- * `showrunner doctor` (ops/doctor/, cli/render/doctor.ts) checks the account against; it belongs
- * below ops/ (core/) but lives with the stack.
- */
-const SIZING = ['cdk/lib/sizing.ts'];
 /** The Lambdas' settings (names, defaults, the metrics namespace): the stack sets what they read. */
 const LAMBDA_CONFIG = ['lambdas/config.ts'];
 
@@ -81,10 +74,10 @@ const LAMBDA_CONFIG = ['lambdas/config.ts'];
  * the stack (it names the Lambda entry files and the state machine definition by path, not import).
  */
 const RULES = {
-  ops: onlyFrom(['ops', 'store', 'core', 'contract'], SIZING),
+  ops: onlyFrom(['ops', 'store', 'core', 'contract']),
   lambdas: onlyFrom(['lambdas', 'ops', 'store', 'core', 'contract']),
   local: onlyFrom(['local', 'lambdas', 'ops', 'store', 'core', 'contract']),
-  cli: onlyFrom(['cli', 'ops', 'core', 'contract'], SIZING),
+  cli: onlyFrom(['cli', 'ops', 'core', 'contract']),
   cdk: onlyFrom(['cdk', 'contract', 'core'], LAMBDA_CONFIG),
 };
 
@@ -141,7 +134,7 @@ describe('architecture (docs/ARCHITECTURE.md, "Layers and dependency rules")', (
         'ops/made-up.ts',
         [
           "import { ShowrunnerStack } from '../cdk/lib/showrunner-stack.ts';",
-          "import { sizeFor } from '../cdk/lib/sizing.ts';",
+          "import { sizeFor } from '../core/sizing.ts';",
           "const show = await import('../site/src/lib/show.svelte.ts');",
           "export { PollStore } from '../store/polls.ts';",
         ].join('\n'),

@@ -16,7 +16,7 @@ import {
   withinLimits,
   type MeteredStorm,
 } from '../../bench/capacity.ts';
-import { ASSUMPTIONS, AWS_LIMITS, sizeFor } from '../../cdk/lib/sizing.ts';
+import { ASSUMPTIONS, AWS_LIMITS, sizeFor } from '../../core/sizing.ts';
 import { DEFAULT_VOTE_SHARDS, MAX_VOTE_SHARDS } from '../../contract/table.ts';
 
 describe('the storm curve', () => {
@@ -34,7 +34,7 @@ describe('the storm curve', () => {
     expect(curve.answered(curve.seconds / 2)).toBeCloseTo(30_000);
   });
 
-  it('has the same peak as the stack sizing (cdk/lib/sizing.ts) at every audience', () => {
+  it('has the same peak as the stack sizing (core/sizing.ts) at every audience', () => {
     for (const audience of [1_000, 10_000, 100_000, 1_000_000])
       expect(capacityFor(audience, 'ours', OURS_PATTERN).peakVotesPerSecond).toBe(
         sizeFor(audience).peakVotesPerSecond,

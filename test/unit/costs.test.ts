@@ -2,7 +2,7 @@
 // must be what the script renders from the checked-in counts and prices (`npm run costs -- --write`).
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { ASSUMPTIONS } from '../../cdk/lib/sizing.ts';
+import { ASSUMPTIONS } from '../../core/sizing.ts';
 import {
   COST_AUDIENCES,
   COST_SHOW,

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { main } from '../../cli/showrunner.ts';
-import { DEFAULT_AUDIENCE, MAX_AUDIENCE, sizeFor } from '../../cdk/lib/sizing.ts';
+import { DEFAULT_AUDIENCE, MAX_AUDIENCE, sizeFor } from '../../core/sizing.ts';
 import { createDoctorClients } from '../../ops/doctor/clients.ts';
 import {
   CDK_BOOTSTRAP,

@@ -19,8 +19,8 @@
 // accountConcurrencyNeeded against the account's own Lambda quota (brand-new accounts may have 10).
 // GET /poll-get reaches the stage through CloudFront (cached 1 s per poll_id), so at most one
 // request per poll per second per edge location counts, however many viewers ask.
-import { MAX_VOTE_SHARDS, VOTE_WRITE_UNITS, voteShardsFor } from '../../contract/table.ts';
-import { ConfigurationError } from './errors.ts';
+import { MAX_VOTE_SHARDS, VOTE_WRITE_UNITS, voteShardsFor } from '../contract/table.ts';
+import { ConfigurationError } from './configuration-error.ts';
 
 export const AUDIENCE_CONTEXT_KEY = 'audience';
 /**
