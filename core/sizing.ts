@@ -149,6 +149,12 @@ export const ASSUMPTIONS = {
   // ---- DynamoDB (the item layout: contract/table.ts, docs/sharding.md) --------------------------------
   /** A vote: the conditional put of the answer item + its shard counter's ADD, each < 1 KB. */
   writeUnitsPerVote: VOTE_WRITE_UNITS,
+  /**
+   * A quiz vote also adds its points to the player's score item (contract/table.ts
+   * scorePartition: another key, sharded like the votes, < 1 KB). Sized as if every vote were a
+   * quiz vote: a show may be all quiz.
+   */
+  scoreWriteUnitsPerVote: 1,
   /** The answer item is also written to the requestor GSI (projection ALL, < 1 KB). */
   indexWriteUnitsPerVote: 1,
   /**
@@ -446,14 +452,15 @@ function tableSizingFor(
   // poll item and one counter per shard, and the tally loop's read of every counter each second.
   // (The close recount reads every answer once, strongly consistent, after the storm: about 5,000
   // units for 100,000 answers, inside the same warm throughput.)
-  const tableWriteUnitsPerSecond = stageRateLimit * a.writeUnitsPerVote;
+  const tableWriteUnitsPerSecond = stageRateLimit * (a.writeUnitsPerVote + a.scoreWriteUnitsPerVote);
   const indexWriteUnitsPerSecond = stageRateLimit * a.indexWriteUnitsPerVote;
   const pollItemReads = lambda.apiConcurrency * a.readUnitsPerItem * (1000 / lambda.pollCacheMs);
   const viewsPerSecond = pollGetOriginRequestsPerSecond + joinsPerSecond;
   const viewReads = (viewsPerSecond * (1 + voteShards) + joinsPerSecond) * a.readUnitsPerItem;
   const tallyLoopReads = a.concurrentShows * a.tallyLoopReadsPerSecond * voteShards * a.readUnitsPerItem;
   const tableReadUnitsPerSecond = up((pollItemReads + viewReads + tallyLoopReads) * a.requestHeadroom);
-  const shardWriteUnitsPerSecond = up(tableWriteUnitsPerSecond / voteShards);
+  // The busiest key is a vote shard (its answers and counter); a score shard takes half of that.
+  const shardWriteUnitsPerSecond = up((stageRateLimit * a.writeUnitsPerVote) / voteShards);
   const tallyItemReadUnitsPerSecond = up(
     (viewsPerSecond + a.tallyLoopReadsPerSecond) * a.readUnitsPerItem * a.requestHeadroom,
   );

@@ -100,15 +100,15 @@ describe('sizing rules (core/sizing.ts)', () => {
     }
   });
 
-  it('"Nothing behind the stage gives way before it": API Lambda concurrency ≥ stage rate × vote p99 (× 1.5), table writes ≥ stage rate × 2 units, index writes ≥ stage rate', () => {
+  it('"Nothing behind the stage gives way before it": API Lambda concurrency ≥ stage rate × vote p99 (× 1.5), table writes ≥ stage rate × 3 units (a quiz vote: answer, shard counter, score), index writes ≥ stage rate', () => {
     for (const s of all()) {
       expect(s.apiConcurrency).toBeGreaterThanOrEqual(
         s.stageRateLimit * ASSUMPTIONS.voteP99Seconds * ASSUMPTIONS.concurrencyHeadroom,
       );
-      expect(s.tableWriteUnitsPerSecond).toBe(s.stageRateLimit * 2);
+      expect(s.tableWriteUnitsPerSecond).toBe(s.stageRateLimit * 3);
       const tableWrites =
         s.tableWarmThroughput?.writeUnitsPerSecond ?? AWS_LIMITS.dynamoDbNewTableWarmWriteUnits;
-      expect(tableWrites).toBeGreaterThanOrEqual(s.stageRateLimit * 2);
+      expect(tableWrites).toBeGreaterThanOrEqual(s.stageRateLimit * 3);
       const indexWrites =
         s.indexWarmThroughput?.writeUnitsPerSecond ?? AWS_LIMITS.dynamoDbNewTableWarmWriteUnits;
       expect(indexWrites).toBeGreaterThanOrEqual(s.stageRateLimit);
@@ -211,8 +211,8 @@ describe('sizing rules (core/sizing.ts)', () => {
         if (units !== undefined) expect(units % 1000).toBe(0);
       }
     }
-    expect(sizeFor(10_000).tableWarmThroughput).toBeUndefined();
-    expect(largestAudienceWithoutWarmThroughput()).toBe(10_293);
+    expect(sizeFor(6_000).tableWarmThroughput).toBeUndefined();
+    expect(largestAudienceWithoutWarmThroughput()).toBe(6_693);
   });
 
   it('"A bigger audience never gets less": every figure grows with the audience', () => {
@@ -247,7 +247,7 @@ describe('sizing rules (core/sizing.ts)', () => {
     for (const s of all()) expect(s.quotaRaises.length === 0).toBe(fitsDefaults(s));
   });
 
-  it('"A 100,000-viewer show names its quota raises": API Gateway ≥ 19,500 requests/s and Lambda ≥ 1,575 concurrent executions; DynamoDB stays inside its 40,000 per table', () => {
+  it('"A 100,000-viewer show names its quota raises": API Gateway ≥ 19,500 requests/s and Lambda ≥ 1,575 concurrent executions, DynamoDB ≥ 59,000 table write units/s (a quiz storm: 3 units a vote)', () => {
     const s = sizeFor(100_000);
     expect(s).toMatchObject({
       stageRateLimit: 19_500,
@@ -258,7 +258,7 @@ describe('sizing rules (core/sizing.ts)', () => {
       lifecycleReservedConcurrency: 12,
       accountConcurrencyNeeded: 1_575,
       pollCacheMs: 1_000,
-      tableWarmThroughput: { writeUnitsPerSecond: 39_000, readUnitsPerSecond: 32_000 },
+      tableWarmThroughput: { writeUnitsPerSecond: 59_000, readUnitsPerSecond: 32_000 },
       indexWarmThroughput: { writeUnitsPerSecond: 20_000 },
       voteShards: 60,
       // From a cold start, Lambda may create the ~800 environments of the peak at once.
@@ -268,6 +268,7 @@ describe('sizing rules (core/sizing.ts)', () => {
     expect(s.quotaRaises.map((q) => [q.name, q.needed, q.defaultValue])).toEqual([
       ['API Gateway', 19_500, 10_000],
       ['Lambda', 1_575, 1_000],
+      ['DynamoDB writes', 59_000, 40_000],
     ]);
   });
 
@@ -362,7 +363,7 @@ describe('the synthesized stack', () => {
     ]);
   });
 
-  it('"-c audience=100000 is sized as before": stage 19,500/9,800, reserved concurrency 1,463 + 12, table 39,000 W / 32,000 R and index 20,000 W warm, 60 shards; synth names every quota raise, with the 100 Lambda keeps unreserved', () => {
+  it('"-c audience=100000 is sized as before": stage 19,500/9,800, reserved concurrency 1,463 + 12, table 59,000 W (a quiz vote writes 3 units) / 32,000 R and index 20,000 W warm, 60 shards; synth names every quota raise, with the 100 Lambda keeps unreserved', () => {
     expect(sized.stack.sizing).toEqual(sizeFor(100_000));
     const [, stage] = onlyResource(sized.template, 'AWS::ApiGateway::Stage');
     expect(stage.Properties.MethodSettings).toEqual([
@@ -375,7 +376,7 @@ describe('the synthesized stack', () => {
     ]);
     const [, table] = onlyResource(sized.template, 'AWS::DynamoDB::Table');
     expect(table.Properties.WarmThroughput).toEqual({
-      WriteUnitsPerSecond: 39_000,
+      WriteUnitsPerSecond: 59_000,
       ReadUnitsPerSecond: 32_000,
     });
     expect(table.Properties.GlobalSecondaryIndexes.map((g: any) => g.WarmThroughput)).toEqual([
@@ -392,7 +393,7 @@ describe('the synthesized stack', () => {
     // Synth says which quotas this needs, and warns of nothing a raise cannot fix.
     expect(infos(sized)).toEqual([
       expect.stringMatching(
-        /^Sized for 100,000 viewers: needs API Gateway.* ≥ 19,500 requests\/s \(default 10,000\); Lambda: concurrent executions ≥ 1,575 concurrent executions \(default 1,000\)\. Reserves 1,463 \(API\) \+ 12 \(lifecycle\) Lambda concurrent executions: the account needs 1,575, keeping the 100 Lambda leaves unreserved\. Pre-warms the table \(billed; DynamoDB never lowers it\)\.$/,
+        /^Sized for 100,000 viewers: needs API Gateway.* ≥ 19,500 requests\/s \(default 10,000\); Lambda: concurrent executions ≥ 1,575 concurrent executions \(default 1,000\); DynamoDB: table-level write throughput.* ≥ 59,000 write units\/s \(default 40,000\)\. Reserves 1,463 \(API\) \+ 12 \(lifecycle\) Lambda concurrent executions: the account needs 1,575, keeping the 100 Lambda leaves unreserved\. Pre-warms the table \(billed; DynamoDB never lowers it\)\.$/,
       ),
     ]);
     expect(Annotations.fromStack(sized.stack).findWarning('*', Match.stringLikeRegexp('Sized for'))).toEqual(
@@ -417,7 +418,7 @@ describe('the synthesized stack', () => {
     expect(warnings.join('\n')).toMatch(/cold API Lambda needs 70 s/);
     const [, table] = onlyResource(huge.template, 'AWS::DynamoDB::Table');
     expect(table.Properties.WarmThroughput).toEqual({
-      WriteUnitsPerSecond: 379_000,
+      WriteUnitsPerSecond: 569_000,
       ReadUnitsPerSecond: 278_000,
     });
   });

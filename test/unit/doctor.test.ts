@@ -225,7 +225,12 @@ describe('doctor: needs against account facts', () => {
 
   it('knows a Service Quotas quota for every quota raise sizing can name, and the bootstrap versions the installed CDK uses', () => {
     for (const raise of sizeFor(MAX_AUDIENCE).quotaRaises) expect(QUOTA_FOR_RAISE[raise.name]).toBeDefined();
-    expect(quotasToRead(sizeFor(100_000)).map((q) => q.quotaCode)).toEqual(['L-B99A9384', 'L-8A5B8E43']);
+    // 100,000 viewers: Lambda, API Gateway, and DynamoDB's table writes (a quiz vote writes 3 units).
+    expect(quotasToRead(sizeFor(100_000)).map((q) => q.quotaCode)).toEqual([
+      'L-B99A9384',
+      'L-8A5B8E43',
+      'L-AB614373',
+    ]);
     const installed = (path: string) =>
       readFileSync(new URL(`../../node_modules/${path}`, import.meta.url), 'utf8');
     const synthesizer = installed('aws-cdk-lib/core/lib/stack-synthesizers/default-synthesizer.js');
@@ -296,13 +301,14 @@ describe('doctor against recorded AWS responses', () => {
         apiGateway: { ok: true, value: { rateLimit: 25000, burstLimit: 12500 } },
         dynamoDb: {
           ok: true,
-          value: { tableMaxReadCapacityUnits: 40000, tableMaxWriteCapacityUnits: 40000 },
+          value: { tableMaxReadCapacityUnits: 40000, tableMaxWriteCapacityUnits: 80000 },
         },
         ivsChannels: { ok: true, value: 1 },
         bootstrap: { ok: true, value: { version: 33, source: 'ssm' } },
         quotas: {
           'L-B99A9384': { ok: true, value: { applied: 20000, defaultValue: 1000 } },
           'L-8A5B8E43': { ok: true, value: { applied: 25000, defaultValue: 10000 } },
+          'L-AB614373': { ok: true, value: { applied: 80000, defaultValue: 40000 } },
         },
       });
       expect((f.stack.ok && f.stack.value?.functions.length) || 0).toBe(4);
@@ -385,6 +391,10 @@ describe('doctor against recorded AWS responses', () => {
       );
       expect(stdout).toContain(
         'aws service-quotas request-service-quota-increase --region eu-west-1 --service-code apigateway --quota-code L-8A5B8E43 --desired-value 19500   # Throttle rate',
+      );
+      // A quiz storm writes 3 units a vote: 58,500 a second at the stage's rate, over the 40,000 default.
+      expect(stdout).toMatch(
+        row('FAIL', 'DynamoDB table write throughput', '.*L-AB614373 "Table-level write throughput limit"'),
       );
     }
     const raised = await doctor('raised', '--audience', '100_000');
