@@ -353,7 +353,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       `  AWS edge    ${edgeUrl}  DynamoDB (table ${tableName}, ${table}), Step Functions${ivs ? ', IVS' : ''}`,
     );
     const edgeEnv = edgePort === 4566 ? '' : `EDGE_URL=${edgeUrl} `;
-    log(`  producer    ${edgeEnv}npx showrunner list   (or validate, start, cue, stop, history, results)`);
+    log(
+      `  producer    ${edgeEnv}npx showrunner list   (or validate, start, cue, stop, history, results, leaderboard)`,
+    );
 
     return { appUrl, apiUrl, edgeUrl, clientConfig, tableName, ivs, sfn, close };
   } catch (error) {
