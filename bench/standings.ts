@@ -17,6 +17,7 @@ import { leaderboardOf } from '../ops/leaderboard.ts';
 import { tableClient } from '../store/clients.ts';
 import { ScoreStore } from '../store/scores.ts';
 import { round, runConcurrently } from './lib.ts';
+import { random } from './storm.ts';
 
 export const STANDINGS_SIZES = [1_000, 10_000, 100_000] as const;
 export const QUICK_STANDINGS_SIZES = [1_000, 10_000] as const;
@@ -37,18 +38,6 @@ export interface StandingsRow {
   read: number;
   /** The standings were in compareStandings order and ranked 1…n. */
   ordered: boolean;
-}
-
-/** mulberry32, as the storm's. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

@@ -151,7 +151,7 @@ export interface StormMeasurement {
 }
 
 /** mulberry32: a small seeded PRNG, so a storm is the same storm every run. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
