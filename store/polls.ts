@@ -334,29 +334,34 @@ export class PollStore {
       throw error;
     }
     let writtenBy = new Date();
-    await this.#db.send(
-      new UpdateCommand({
-        TableName: this.#table,
-        Key: { poll_id: partition, requestor_id: TALLY_ITEM_KEY },
-        UpdateExpression: 'ADD #c :one',
-        ExpressionAttributeNames: { '#c': tallyAttribute(answer) },
-        ExpressionAttributeValues: { ':one': 1 },
-      }),
-    );
-    if (scored) {
-      // The player's score (another key, `#score#<runId>#<shard>`): inside the same deadline, since
-      // the close reads the standings right after the recount.
-      await this.scores.addScore({
-        runId: poll.runId,
-        pollId,
-        requestorId,
-        shards: poll.scoreShards ?? poll.voteShards,
-        points: scored.points,
-        elapsedMs: scored.elapsedMs,
-        at: now,
-      });
-      writtenBy = new Date();
-    }
+    // The live counter and the player's score (another key, `#score#<runId>#<shard>`) at once: the
+    // score inside the same deadline as the answer, since the close reads the standings right
+    // after the recount.
+    await Promise.all([
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { poll_id: partition, requestor_id: TALLY_ITEM_KEY },
+          UpdateExpression: 'ADD #c :one',
+          ExpressionAttributeNames: { '#c': tallyAttribute(answer) },
+          ExpressionAttributeValues: { ':one': 1 },
+        }),
+      ),
+      scored &&
+        this.scores
+          .addScore({
+            runId: poll.runId,
+            pollId,
+            requestorId,
+            shards: poll.scoreShards ?? poll.voteShards,
+            points: scored.points,
+            elapsedMs: scored.elapsedMs,
+            at: now,
+          })
+          .then(() => {
+            writtenBy = new Date();
+          }),
+    ]);
     if (!withinVoteDeadline(now, writtenBy, new Date(poll.closesAt))) {
       throw new VoteDeadlineError(
         `vote by ${requestorId} on ${pollId} written ${writtenBy.getTime() - now.getTime()} ms after its check (closes_at ${poll.closesAt}): not acknowledged`,
