@@ -162,21 +162,24 @@ export class QuestionState {
     return Math.max(0, Math.ceil(left));
   });
 
-  /** Whole seconds left to answer; null when there is nothing to count down. */
-  readonly remaining: number | null = $derived.by(() => {
+  /** Seconds left to answer, unrounded; null when nothing counts down. */
+  readonly #secondsLeft: number | null = $derived.by(() => {
     const q = this.#question;
     if (!q || q.revealed) return null;
     const { poll } = q;
-    let left: number;
     if (poll.cueTime !== null) {
       // Video time, so a viewer further behind gets the same time to answer.
-      if (this.#videoNow === null) return null;
-      left = poll.duration - (this.#videoNow - poll.cueTime);
-    } else if (poll.closesAt !== null) {
-      left = (poll.closesAt - this.#wallNow) / 1000;
-    } else return null;
+      return this.#videoNow === null ? null : poll.duration - (this.#videoNow - poll.cueTime);
+    }
+    return poll.closesAt !== null ? (poll.closesAt - this.#wallNow) / 1000 : null;
+  });
+
+  /** Whole seconds left to answer; null when there is nothing to count down. */
+  readonly remaining: number | null = $derived.by(() => {
+    const left = this.#secondsLeft;
+    if (left === null) return null;
     // The cue's frame may be half a frame before its time: never more than the duration.
-    return Math.max(0, Math.ceil(Math.min(poll.duration, left)));
+    return Math.max(0, Math.ceil(Math.min(this.#question!.poll.duration, left)));
   });
 
   /**
@@ -185,16 +188,9 @@ export class QuestionState {
    */
   readonly timeLeft: number | null = $derived.by(() => {
     const q = this.#question;
-    if (!q || q.revealed || q.closed || q.poll.duration <= 0) return null;
-    const { poll } = q;
-    let left: number;
-    if (poll.cueTime !== null) {
-      if (this.#videoNow === null) return null;
-      left = poll.duration - (this.#videoNow - poll.cueTime);
-    } else if (poll.closesAt !== null) {
-      left = (poll.closesAt - this.#wallNow) / 1000;
-    } else return null;
-    return Math.min(1, Math.max(0, left / poll.duration));
+    const left = this.#secondsLeft;
+    if (!q || q.closed || q.poll.duration <= 0 || left === null) return null;
+    return Math.min(1, Math.max(0, left / q.poll.duration));
   });
 
   /** Once revealed: right (and the points), wrong (and the right answer), or a poll's winners. */
