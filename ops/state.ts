@@ -5,9 +5,7 @@
 import type { RunState } from '../contract/producer.ts';
 import { PollStore } from '../store/polls.ts';
 import { systemClock, type Clock } from './clock.ts';
-import { readEndedPolls, readPollRecords } from './ended.ts';
-import { historyOf } from './history.ts';
-import { applyPoints } from './points.ts';
+import { historyOf, readRunPolls } from './history.ts';
 import { resultsOf } from './results.ts';
 import { executionArnFor, loadRun, runIdOf } from './runs.ts';
 import { statusOf } from './status.ts';
@@ -20,14 +18,7 @@ export async function runState(target: Target, run: string, clock: Clock = syste
   const executionArn = executionArnFor(target.stateMachineArn, run);
   const loaded = await loadRun(target.sfn, executionArn);
   const store = new PollStore(target.db, target.tableName);
-  const records = await readPollRecords(store, loaded.timeline.polls);
-  const endCues = await readEndedPolls(
-    target,
-    loaded.timeline,
-    loaded.execution.status === 'RUNNING',
-    records,
-  );
-  applyPoints(loaded.timeline.polls, records);
+  const { records, endCues } = await readRunPolls(target, store, loaded);
   return {
     status: statusOf(loaded, executionArn),
     history: historyOf(loaded, endCues),
